@@ -1,0 +1,91 @@
+// `rdic generate`: one prompt, one streamed answer, and its timing.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "rdic/engine/chat.h"
+#include "rdic/engine/generate.h"
+#include "rdic/engine/session.h"
+#include "rdic/model_paths.h"
+
+namespace rdic::cli {
+
+namespace {
+
+struct GenerateArgs {
+    std::string model;
+    std::string prompt;
+    std::string system;
+    std::string chat_template;
+    bool raw = false;
+    int32_t max_tokens = 128;
+    SamplerOptions sampling;
+    int32_t n_ctx = 4096;
+    int32_t n_gpu_layers = -1;
+    int32_t n_threads = 0;
+};
+
+int run_generate(const GenerateArgs& args) {
+    validate(args.sampling);
+    const auto model = Model::load({.path = resolve_model_path(args.model),
+                                    .n_gpu_layers = args.n_gpu_layers});
+    Session session(model, {.n_ctx = args.n_ctx, .n_seq_max = 1, .n_threads = args.n_threads});
+    const ChatFormatter chat(*model, args.chat_template);
+    GenerationRequest req;
+    if (args.raw) {
+        req.prompt = model->tokenize(args.prompt, /*add_bos=*/true);
+    } else {
+        std::vector<ChatMessage> msgs;
+        if (!args.system.empty()) msgs.push_back({"system", args.system});
+        msgs.push_back({"user", args.prompt});
+        req.prompt = chat.tokenize(chat.format(msgs));
+        req.stop = chat.stop_strings();
+    }
+    Sequence seq = session.open();
+    req.seq = &seq;
+    req.sampling = args.sampling;
+    req.max_tokens = args.max_tokens;
+    GenerateOptions opts;
+    opts.on_text = [](size_t, std::string_view text) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+    };
+    const auto results = generate(session, std::span(&req, 1), opts);
+    const SequenceTiming& t = results[0].timing;
+    std::printf("\n");
+    std::fprintf(stderr,
+                 "[%s] prompt %d tokens, prefill %.1f ms (%.0f tok/s), TTFT %.1f ms, %d tokens at "
+                 "%.1f tok/s, stop: %s, KV %.2f MiB\n",
+                 model->info().name.c_str(), t.n_prompt_tokens, t.prefill_ms,
+                 t.prefill_ms > 0 ? t.n_prompt_tokens * 1000.0 / t.prefill_ms : 0.0, t.ttft_ms,
+                 t.n_generated, t.decode_tokens_per_s,
+                 std::string(to_string(results[0].stop_reason)).c_str(),
+                 static_cast<double>(seq.kv_bytes()) / (1024.0 * 1024.0));
+    return 0;
+}
+
+}  // namespace
+
+Action add_generate(CLI::App& app) {
+    auto args = std::make_shared<GenerateArgs>();
+    app.add_option("--model", args->model, "GGUF file (default: the cached default model)");
+    app.add_option("--prompt,-p", args->prompt, "The user's message")->required();
+    app.add_option("--system", args->system, "Optional system message");
+    app.add_flag("--raw", args->raw, "Feed the prompt as plain text, without the chat template");
+    app.add_option("--chat-template", args->chat_template,
+                   "Template name (gemma, chatml, ...) overriding the GGUF's");
+    app.add_option("--max-tokens,-n", args->max_tokens, "Most tokens to generate")
+        ->check(CLI::Range(0, 1 << 20));
+    app.add_option("--temperature", args->sampling.temperature, "0 = greedy");
+    app.add_option("--top-k", args->sampling.top_k, "0 = off");
+    app.add_option("--top-p", args->sampling.top_p, "1 = off");
+    app.add_option("--min-p", args->sampling.min_p, "0 = off");
+    app.add_option("--seed", args->sampling.seed, "Seed of the sampler");
+    app.add_option("--ctx", args->n_ctx, "Context size in tokens")->check(CLI::Range(16, 1 << 20));
+    app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
+    app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
+    return [args] { return run_generate(*args); };
+}
+
+}  // namespace rdic::cli

@@ -1,0 +1,58 @@
+// rdic command-line entry point: parses arguments, runs one subcommand, and turns any error
+// into one line on stderr and a non-zero exit status (codes listed in --help).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "rdic/build_info.h"
+#include "rdic/engine/model.h"
+#include "rdic/error.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"rdic: semantic KV-cache isolation for multi-topic LLM conversations"};
+    app.footer(
+        "Exit status: 0 ok, 1 unexpected error, 2 invalid argument, 3 file not found,\n"
+        "4 corrupt file, 5 unsupported model, 6 out of memory, 7 context overflow,\n"
+        "8 history lost, 9 backend failure.\n"
+        "Models are looked up in $RDIC_MODELS (default ~/.cache/rdic/models).");
+    app.require_subcommand(0, 1);
+    bool show_version = false;
+    app.add_flag("--version", show_version, "Print rdic's and llama.cpp's versions");
+
+    std::vector<std::pair<CLI::App*, rdic::cli::Action>> commands;
+    auto* info = app.add_subcommand("info", "Show a model's architecture and KV-cache costs");
+    commands.emplace_back(info, rdic::cli::add_info(*info));
+    auto* gen = app.add_subcommand("generate", "Generate text from a prompt");
+    commands.emplace_back(gen, rdic::cli::add_generate(*gen));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : rdic::exit_code(rdic::ErrorCode::invalid_argument);
+    }
+    if (show_version) {
+        std::cout << "rdic " << rdic::build_info::kVersion << "\n"
+                  << "llama.cpp " << rdic::llama_cpp_version() << " (pinned "
+                  << rdic::build_info::kLlamaCppPinnedCommit << " via llama-cpp-python "
+                  << rdic::build_info::kLlamaCppPythonVersion << ")\n"
+                  << "build " << rdic::build_info::kBuildType << "\n";
+        for (const std::string& d : rdic::compute_devices()) std::cout << "device " << d << "\n";
+        return 0;
+    }
+    try {
+        for (auto& [sub, action] : commands) {
+            if (sub->parsed()) return action();
+        }
+        std::cout << app.help();
+        return 0;
+    } catch (const rdic::Error& e) {
+        std::fflush(stdout);
+        std::cerr << "rdic: error: " << e.what() << "\n";
+        return rdic::exit_code(e.code());
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::cerr << "rdic: error: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,76 @@
+// Lockstep generation: N sequences decode together, one llama_decode per step for all of them.
+//
+//   std::vector<rdic::GenerationRequest> reqs(2);
+//   reqs[0] = {.seq = &a, .prompt = toks_a, .max_tokens = 64};
+//   reqs[1] = {.seq = &b, .prompt = toks_b, .max_tokens = 64};
+//   auto results = rdic::generate(session, reqs);
+//   std::cout << results[0].text;
+//
+// Each request: its prompt is appended (all prompts in one prefill), then tokens are sampled with
+// its own Sampler until an end-of-generation token, a stop string, or max_tokens. A finished
+// sequence leaves the batch; the others continue. Generated tokens stay in the sequence (the
+// end-of-generation token, and a token that completed a stop string, are not added), so a
+// conversation can continue from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "rdic/engine/sampler.h"
+#include "rdic/engine/session.h"
+
+namespace rdic {
+
+enum class StopReason { end_of_generation, stop_string, max_tokens };
+std::string_view to_string(StopReason r);
+
+struct GenerationRequest {
+    Sequence* seq = nullptr;
+    Tokens prompt;                    // appended before generating; may be empty if seq has logits
+    SamplerOptions sampling;
+    int32_t max_tokens = 256;
+    std::vector<std::string> stop;    // stop strings (never part of the returned text)
+};
+
+// Per-sequence timing. Prefill time is the wall time of the prefill calls this prompt was part
+// of (shared with the other prompts in the same batch).
+struct SequenceTiming {
+    int32_t n_prompt_tokens = 0;
+    int32_t n_generated = 0;
+    double prefill_ms = 0;
+    double ttft_ms = 0;          // from generate() start to this sequence's first sampled token
+    double decode_ms = 0;        // from first to last sampled token
+    double decode_tokens_per_s = 0;  // (n_generated - 1) / decode time; 0 when n_generated < 2
+    double total_ms = 0;
+};
+
+struct GenerationResult {
+    std::string text;
+    Tokens tokens;
+    StopReason stop_reason = StopReason::max_tokens;
+    SequenceTiming timing;
+};
+
+struct GenerateOptions {
+    // Called before sampling each token with that step's logits; for tests and analysis.
+    std::function<void(size_t i_request, int32_t step, std::span<const float> logits)> on_logits;
+    // Called with text that became final for a request (streaming).
+    std::function<void(size_t i_request, std::string_view text)> on_text;
+};
+
+struct GenerateStats {
+    int32_t n_steps = 0;            // lockstep decode calls after the prefill
+    double prefill_ms = 0;
+    double decode_ms = 0;
+    double wall_ms = 0;
+    KvUsage kv_peak;                // session's peak after this call
+};
+
+std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,
+                                       const GenerateOptions& options = {},
+                                       GenerateStats* stats = nullptr);
+
+}  // namespace rdic

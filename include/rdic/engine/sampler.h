@@ -1,0 +1,48 @@
+// Sampler: picks the next token from one sequence's logits.
+//
+//   rdic::Sampler greedy({});                                  // temperature 0: argmax
+//   rdic::Sampler s({.temperature = 0.7f, .top_p = 0.9f, .seed = 42});
+//   rdic::TokenId t = s.sample(session.last_logits(seq), n_vocab);
+//
+// Order of the stochastic chain: top-k -> top-p -> min-p -> temperature -> draw (seeded).
+// The same options, seed and logits give the same tokens on every run and machine.
+// Thread-safety: one Sampler per sequence; not shared between threads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "rdic/engine/types.h"
+
+struct llama_sampler;
+
+namespace rdic {
+
+struct SamplerOptions {
+    float temperature = 0.0f;  // <= 0: greedy (argmax), other fields ignored
+    int32_t top_k = 0;         // keep the k most likely tokens; 0 = off
+    float top_p = 1.0f;        // nucleus: smallest set with cumulative probability >= p; 1 = off
+    float min_p = 0.0f;        // drop tokens below min_p * p(max); 0 = off
+    uint32_t seed = 0;         // seed of the draw
+};
+
+// Throws invalid_argument naming the field when a value is out of range.
+void validate(const SamplerOptions& options);
+
+class Sampler {
+public:
+    explicit Sampler(const SamplerOptions& options);
+    ~Sampler();
+    Sampler(Sampler&&) noexcept;
+    Sampler& operator=(Sampler&&) noexcept;
+
+    TokenId sample(const float* logits, int32_t n_vocab);
+    bool greedy() const { return chain_ == nullptr; }
+
+private:
+    struct Candidates;  // candidate array storage, reused across calls
+    llama_sampler* chain_ = nullptr;
+    std::unique_ptr<Candidates> candidates_;
+};
+
+}  // namespace rdic

@@ -1,0 +1,21 @@
+// Where rdic finds models: the per-user model cache and the default model inside it.
+//
+//   std::filesystem::path p = rdic::resolve_model_path(cli_model_flag);  // "" -> default model
+//
+// The cache is $RDIC_MODELS when set, else $XDG_CACHE_HOME/rdic/models, else
+// ~/.cache/rdic/models. scripts/setup.sh fills it; nothing here downloads.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace rdic {
+
+// The model cache directory (may not exist yet).
+std::filesystem::path model_cache_dir();
+
+// `explicit_path` when non-empty, else the default model in the cache. Does not check existence;
+// Model::load reports a missing file with a hint to run scripts/setup.sh.
+std::filesystem::path resolve_model_path(std::string_view explicit_path);
+
+}  // namespace rdic

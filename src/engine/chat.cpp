@@ -1,0 +1,84 @@
+#include "rdic/engine/chat.h"
+
+#include "llama.h"
+#include "rdic/error.h"
+
+namespace rdic {
+
+namespace {
+
+bool is_builtin_name(const std::string& name) {
+    std::vector<const char*> names(128);
+    const int32_t n = llama_chat_builtin_templates(names.data(), names.size());
+    for (int32_t i = 0; i < n && i < static_cast<int32_t>(names.size()); ++i) {
+        if (name == names[i]) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+ChatFormatter::ChatFormatter(const Model& model, std::string override_template) : model_(model) {
+    if (!override_template.empty()) {
+        template_ = std::move(override_template);
+        source_ = is_builtin_name(template_) ? "override (" + template_ + ")" : "override (text)";
+    } else if (const std::string t = model.chat_template(); !t.empty()) {
+        template_ = t;
+        source_ = "gguf";
+    } else {
+        template_ = model.info().architecture.rfind("gemma", 0) == 0 ? "gemma" : "chatml";
+        source_ = "architecture default (" + template_ + ")";
+    }
+    // A model that keeps talking past its turn starts the next one: stop there.
+    if (template_ == "gemma" || template_.find("<start_of_turn>") != std::string::npos) {
+        stops_ = {"<end_of_turn>", "<start_of_turn>"};
+    } else if (template_ == "chatml" || template_.find("<|im_start|>") != std::string::npos) {
+        stops_ = {"<|im_end|>", "<|im_start|>"};
+    }
+}
+
+std::string ChatFormatter::format(const std::vector<ChatMessage>& messages,
+                                  bool add_assistant_prefix) const {
+    std::vector<llama_chat_message> msgs;
+    msgs.reserve(messages.size());
+    size_t total = 0;
+    for (const ChatMessage& m : messages) {
+        if (m.role != "system" && m.role != "user" && m.role != "assistant") {
+            throw Error(ErrorCode::invalid_argument,
+                        "chat message role '" + m.role + "' (expected system, user or assistant)");
+        }
+        msgs.push_back({m.role.c_str(), m.content.c_str()});
+        total += m.role.size() + m.content.size();
+    }
+    std::string buf(2 * total + 256, '\0');
+    int32_t n = llama_chat_apply_template(template_.c_str(), msgs.data(), msgs.size(),
+                                          add_assistant_prefix, buf.data(),
+                                          static_cast<int32_t>(buf.size()));
+    if (n > static_cast<int32_t>(buf.size())) {
+        buf.resize(static_cast<size_t>(n));
+        n = llama_chat_apply_template(template_.c_str(), msgs.data(), msgs.size(),
+                                      add_assistant_prefix, buf.data(),
+                                      static_cast<int32_t>(buf.size()));
+    }
+    if (n < 0) {
+        throw Error(ErrorCode::invalid_argument,
+                    "chat template (" + source_ +
+                        ") is not one llama.cpp can apply; pass --chat-template gemma|chatml|...");
+    }
+    buf.resize(static_cast<size_t>(n));
+    return buf;
+}
+
+Tokens ChatFormatter::tokenize(const std::string& formatted) const {
+    Tokens toks = model_.tokenize(formatted, /*add_bos=*/true, /*parse_special=*/true);
+    if (!model_.info().add_bos) {
+        // A template may write the BOS text although the vocabulary does not want one: keep it
+        // (the template knows best) but never more than one.
+        if (toks.size() >= 2 && toks[0] == model_.bos() && toks[1] == model_.bos()) {
+            toks.erase(toks.begin());
+        }
+    }
+    return toks;
+}
+
+}  // namespace rdic
