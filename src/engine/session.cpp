@@ -153,7 +153,8 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
     n_ctx_ = static_cast<int32_t>(llama_n_ctx(ctx_));
 
     const ModelInfo& info = model_->info();
-    has_swa_window_ = !options.swa_full && info.swa_window > 0 && info.n_swa_layers() > 0;
+    swa_window_ = info.n_swa_layers() > 0 ? info.swa_window : 0;
+    has_swa_window_ = !options.swa_full && swa_window_ > 0;
     bytes_per_token_full_ = info.kv_bytes_per_token_full(options.type_k, options.type_v);
     bytes_per_token_swa_ = info.kv_bytes_per_token_swa(options.type_k, options.type_v);
 
@@ -442,10 +443,11 @@ std::vector<float> Session::embed(std::span<const TokenId> tokens) {
     return out;  // `scratch` frees its cells here
 }
 
-KvUsage Session::weigh(int64_t cells_full, int64_t cells_swa) const {
+KvUsage Session::weigh(int64_t cells_full, int64_t cells_swa, int64_t cells_swa_resident) const {
     KvUsage u;
     u.cells_full = cells_full;
     u.cells_swa = cells_swa;
+    u.cells_swa_resident = cells_swa_resident;
     u.bytes = static_cast<uint64_t>(cells_full) * bytes_per_token_full_ +
               static_cast<uint64_t>(cells_swa) * bytes_per_token_swa_;
     return u;
@@ -454,56 +456,69 @@ KvUsage Session::weigh(int64_t cells_full, int64_t cells_swa) const {
 KvUsage Session::usage_of(SeqId id) const {
     const SeqState& s = state(id);
     const auto n = static_cast<int64_t>(s.tokens.size());
-    int64_t n_swa = n;
+    if (swa_window_ == 0) return weigh(n, n, n);
+    int64_t resident = n;
     if (has_swa_window_ && n > 0) {
         const llama_pos p_min = llama_memory_seq_pos_min(llama_get_memory(ctx_), id.value);
-        n_swa = p_min < 0 ? 0 : n - p_min;
+        resident = p_min < 0 ? 0 : n - p_min;
     }
-    return weigh(n, n_swa);
+    return weigh(n, std::min<int64_t>(n, swa_window_), resident);
 }
 
 KvUsage Session::kv_in_use() const {
     // Distinct cells: each block counted once, over the union of the ranges that reference it.
+    // `live` ranges are clipped to each sequence's window, `resident` ones to what llama.cpp
+    // still holds for it.
     struct Ranges {
         int32_t begin = INT32_MAX;  // all segments of a block start at the block's begin
         int32_t full_end = 0;
-        std::vector<std::pair<int32_t, int32_t>> swa;
+        std::vector<std::pair<int32_t, int32_t>> live, resident;
     };
     std::map<const int*, Ranges> blocks;
     llama_memory_t mem = llama_get_memory(ctx_);
     for (size_t i = 0; i < seqs_.size(); ++i) {
         const SeqState& s = seqs_[i];
-        if (!s.live) continue;
-        int32_t window_begin = 0;
-        if (has_swa_window_ && !s.tokens.empty()) {
-            window_begin = std::max(0, llama_memory_seq_pos_min(mem, static_cast<int32_t>(i)));
-        }
+        if (!s.live || s.tokens.empty()) continue;
+        const auto n = static_cast<int32_t>(s.tokens.size());
+        const int32_t live_begin = swa_window_ > 0 ? std::max(0, n - swa_window_) : 0;
+        const int32_t resident_begin =
+            has_swa_window_ ? std::max(0, llama_memory_seq_pos_min(mem, static_cast<int32_t>(i)))
+                            : 0;
         for (const Segment& seg : s.segments) {
             Ranges& r = blocks[seg.block.get()];
             r.begin = std::min(r.begin, seg.begin);
             r.full_end = std::max(r.full_end, seg.end);
-            const int32_t b = std::max(seg.begin, window_begin);
-            if (b < seg.end) r.swa.emplace_back(b, seg.end);
+            if (const int32_t b = std::max(seg.begin, live_begin); b < seg.end) {
+                r.live.emplace_back(b, seg.end);
+            }
+            if (const int32_t b = std::max(seg.begin, resident_begin); b < seg.end) {
+                r.resident.emplace_back(b, seg.end);
+            }
         }
     }
-    int64_t full = 0, swa = 0;
-    for (auto& [block, r] : blocks) {
-        full += r.full_end - r.begin;
-        std::sort(r.swa.begin(), r.swa.end());
-        int32_t cur_b = -1, cur_e = -1;
-        for (auto [b, e] : r.swa) {
+    auto union_length = [](std::vector<std::pair<int32_t, int32_t>>& v) {
+        std::sort(v.begin(), v.end());
+        int64_t total = 0;
+        int32_t cur_b = 0, cur_e = 0;
+        for (auto [b, e] : v) {
             if (b > cur_e) {
-                swa += cur_e - cur_b;
+                total += cur_e - cur_b;
                 cur_b = b;
                 cur_e = e;
             } else {
                 cur_e = std::max(cur_e, e);
             }
         }
-        swa += cur_e - cur_b;
+        return total + (cur_e - cur_b);
+    };
+    int64_t full = 0, live = 0, resident = 0;
+    for (auto& [block, r] : blocks) {
+        full += r.full_end - r.begin;
+        live += union_length(r.live);
+        resident += union_length(r.resident);
     }
-    if (!has_swa_window_) swa = full;
-    return weigh(full, swa);
+    if (swa_window_ == 0) return weigh(full, full, full);
+    return weigh(full, live, resident);
 }
 
 void Session::update_peak() {

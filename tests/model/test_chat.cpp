@@ -1,1 +1,120 @@
+// Chat templates, BOS handling and embeddings on the two real models.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "model_fixture.h"
+#include "rdic/engine/chat.h"
+#include "rdic/engine/generate.h"
+#include "rdic/error.h"
+
+namespace rdic {
+namespace {
+
+size_t count_bos(const Model& m, const Tokens& t) {
+    return static_cast<size_t>(std::count(t.begin(), t.end(), m.bos()));
+}
+
+TEST(Chat, GemmaBaseModelUsesNativeTurnFormat) {
+    const auto model = test::gemma();
+    EXPECT_FALSE(model->info().has_chat_template) << "the default Gemma 270M is a base model";
+    const ChatFormatter chat(*model);
+    EXPECT_EQ(chat.template_source(), "architecture default (gemma)");
+    const std::string p = chat.format({{"system", "Be brief."}, {"user", "Name a colour."}});
+    EXPECT_NE(p.find("<start_of_turn>user"), std::string::npos) << p;
+    EXPECT_NE(p.find("Be brief."), std::string::npos) << p;
+    EXPECT_TRUE(p.ends_with("<start_of_turn>model\n")) << p;
+    const Tokens t = chat.tokenize(p);
+    EXPECT_EQ(count_bos(*model, t), 1u);
+    EXPECT_EQ(t.front(), model->bos());
+    // Control text became control tokens, not characters.
+    EXPECT_EQ(model->tokenize("<start_of_turn>", false).size(), 1u);
+}
+
+TEST(Chat, TemplateWritingBosNeverYieldsTwo) {
+    const auto model = test::gemma();
+    const ChatFormatter chat(*model);
+    const Tokens t = chat.tokenize("<bos><start_of_turn>user\nhi<end_of_turn>\n");
+    EXPECT_EQ(count_bos(*model, t), 1u);
+}
+
+TEST(Chat, SmolLmUsesItsGgufTemplate) {
+    const auto model = test::smollm();
+    EXPECT_TRUE(model->info().has_chat_template);
+    const ChatFormatter chat(*model);
+    EXPECT_EQ(chat.template_source(), "gguf");
+    const std::string p = chat.format({{"user", "Hello"}});
+    EXPECT_NE(p.find("<|im_start|>user\nHello<|im_end|>"), std::string::npos) << p;
+    EXPECT_TRUE(p.ends_with("<|im_start|>assistant\n")) << p;
+    // SmolLM2's vocabulary asks for no BOS: its template's own markers start the prompt.
+    EXPECT_FALSE(model->info().add_bos);
+    const Tokens t = chat.tokenize(p);
+    EXPECT_LE(count_bos(*model, t), 1u + 2u);  // <|im_start|> doubles as BOS id in this vocab
+}
+
+TEST(Chat, InstructModelAnswersAndStopsAtEndOfTurn) {
+    const auto model = test::smollm();
+    const ChatFormatter chat(*model);
+    Session session(model, {.n_ctx = 1024, .n_seq_max = 1});
+    Sequence s = session.open();
+    GenerationRequest r;
+    r.seq = &s;
+    r.prompt = chat.tokenize(chat.format({{"user", "What is the capital of France?"}}));
+    r.max_tokens = 64;
+    r.stop = chat.stop_strings();
+    const auto res = generate(session, std::span(&r, 1));
+    EXPECT_NE(res[0].text.find("Paris"), std::string::npos) << res[0].text;
+    EXPECT_NE(res[0].stop_reason, StopReason::max_tokens) << res[0].text;
+    EXPECT_EQ(res[0].text.find("<|im_end|>"), std::string::npos);
+}
+
+TEST(Chat, UnknownRoleIsRejected) {
+    const ChatFormatter chat(*test::gemma());
+    EXPECT_THROW(chat.format({{"robot", "beep"}}), Error);
+}
+
+double cosine(const std::vector<float>& a, const std::vector<float>& b) {
+    double d = 0;
+    for (size_t i = 0; i < a.size(); ++i) d += double{a[i]} * b[i];
+    return d;  // inputs are L2-normalised
+}
+
+TEST(Embeddings, PooledVectorsAreNormalisedDeterministicAndTopical) {
+    const auto model = test::gemma();
+    Session session(model, {.n_ctx = 2048, .n_seq_max = 3, .embeddings = true});
+    const auto e1 = session.embed(model->tokenize("The goalkeeper saved a penalty in the final "
+                                                  "minute of the football match.", true));
+    const auto e1b = session.embed(model->tokenize("The goalkeeper saved a penalty in the final "
+                                                   "minute of the football match.", true));
+    const auto e2 = session.embed(model->tokenize("The striker scored twice and the team won the "
+                                                  "football championship.", true));
+    const auto e3 = session.embed(model->tokenize("Preheat the oven, then knead the dough with "
+                                                  "flour, yeast and warm water.", true));
+    ASSERT_EQ(e1.size(), static_cast<size_t>(model->info().n_embd));
+    EXPECT_NEAR(cosine(e1, e1), 1.0, 1e-4);
+    EXPECT_EQ(e1, e1b);
+    EXPECT_GT(cosine(e1, e2), cosine(e1, e3)) << "football should be nearer football than baking";
+    EXPECT_EQ(session.n_live_sequences(), 0) << "embed() must free its scratch sequence";
+}
+
+TEST(Embeddings, GenerationStillWorksInEmbeddingSession) {
+    const auto model = test::gemma();
+    Session session(model, {.n_ctx = 1024, .n_seq_max = 2, .embeddings = true});
+    Sequence s = session.open();
+    GenerationRequest r;
+    r.seq = &s;
+    r.prompt = model->tokenize("The capital of France is", true);
+    r.max_tokens = 4;
+    Session plain(model, {.n_ctx = 1024, .n_seq_max = 1});
+    Sequence p = plain.open();
+    GenerationRequest r2 = r;
+    r2.seq = &p;
+    const auto with_embed = generate(session, std::span(&r, 1));
+    (void)session.embed(model->tokenize("interleaved embedding call", true));
+    const auto without = generate(plain, std::span(&r2, 1));
+    EXPECT_EQ(with_embed[0].tokens, without[0].tokens);
+}
+
+}  // namespace
+}  // namespace rdic

@@ -51,11 +51,16 @@ struct SessionOptions {
     Pooling pooling = Pooling::mean;
 };
 
-// KV cells and bytes. "full" cells are on full-attention layers, "swa" on sliding-window layers.
+// KV cells and bytes a sequence (or the pool) needs to go on decoding. "full" cells are on
+// full-attention layers (one per position); "swa" cells on sliding-window layers (at most one
+// window per sequence: older positions are masked and llama.cpp reuses their cells when it needs
+// room, so they are not counted). `cells_swa_resident` is what the windowed layers still
+// physically hold, which can be more until llama.cpp reuses it (and is everything with swa_full).
 struct KvUsage {
     int64_t cells_full = 0;
     int64_t cells_swa = 0;
-    uint64_t bytes = 0;
+    int64_t cells_swa_resident = 0;
+    uint64_t bytes = 0;  // cells_full * full-layer bytes + cells_swa * window-layer bytes
 };
 
 class Session;
@@ -162,7 +167,7 @@ private:
     void release(SeqId id);
     void truncate(SeqId id, int32_t n);
     KvUsage usage_of(SeqId id) const;
-    KvUsage weigh(int64_t cells_full, int64_t cells_swa) const;
+    KvUsage weigh(int64_t cells_full, int64_t cells_swa, int64_t cells_swa_resident) const;
     void record_appended(SeqState& s, std::span<const TokenId> tokens);
     void update_peak();
 
@@ -170,7 +175,8 @@ private:
     SessionOptions options_;
     llama_context* ctx_ = nullptr;
     int32_t n_ctx_ = 0;
-    bool has_swa_window_ = false;  // sliding-window layers with a bounded cache
+    int32_t swa_window_ = 0;       // window of the model's sliding-window layers; 0 = none
+    bool has_swa_window_ = false;  // sliding-window layers with a bounded cache (!swa_full)
     uint64_t bytes_per_token_full_ = 0;
     uint64_t bytes_per_token_swa_ = 0;
     uint64_t kv_allocated_bytes_ = 0;
