@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "rdic/engine/chat.h"
 #include "rdic/engine/generate.h"
@@ -28,8 +29,7 @@ struct GenerateArgs {
 
 int run_generate(const GenerateArgs& args) {
     validate(args.sampling);
-    const auto model = Model::load({.path = resolve_model_path(args.model),
-                                    .n_gpu_layers = args.n_gpu_layers});
+    const auto model = load_model(args.model, args.n_gpu_layers);
     Session session(model, {.n_ctx = args.n_ctx, .n_seq_max = 1, .n_threads = args.n_threads});
     const ChatFormatter chat(*model, args.chat_template);
     GenerationRequest req;

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "rdic/engine/chat.h"
 #include "rdic/engine/model.h"
@@ -30,8 +31,7 @@ std::string swa_pattern(const ModelInfo& info) {
 }
 
 int run_info(const InfoArgs& args) {
-    const auto model = Model::load({.path = resolve_model_path(args.model),
-                                    .n_gpu_layers = args.n_gpu_layers});
+    const auto model = load_model(args.model, args.n_gpu_layers);
     const ModelInfo& info = model->info();
     const ChatFormatter chat(*model);
     nlohmann::json kv_per_token;

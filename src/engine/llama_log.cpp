@@ -69,8 +69,8 @@ void on_log_line(int level, const std::string& line) {
     LogCapture* c = t_capture;
     if (c == nullptr) return;
     c->lines_.push_back(line);
-    if (level == GGML_LOG_LEVEL_ERROR) c->last_error_ = trim(line);
-    if (level == GGML_LOG_LEVEL_WARN) c->last_warn_ = trim(line);
+    if (level == GGML_LOG_LEVEL_ERROR && c->first_error_.empty()) c->first_error_ = trim(line);
+    if (level == GGML_LOG_LEVEL_WARN && c->first_warn_.empty()) c->first_warn_ = trim(line);
 }
 
 void ensure_backend() {
@@ -84,8 +84,8 @@ void ensure_backend() {
 LogCapture::LogCapture() : outer_(t_capture) { t_capture = this; }
 LogCapture::~LogCapture() { t_capture = outer_; }
 
-std::string LogCapture::last_error() const {
-    return last_error_.empty() ? last_warn_ : last_error_;
+std::string LogCapture::first_error() const {
+    return first_error_.empty() ? first_warn_ : first_error_;
 }
 
 }  // namespace rdic::detail

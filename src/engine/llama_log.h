@@ -22,14 +22,15 @@ public:
     LogCapture& operator=(const LogCapture&) = delete;
 
     const std::vector<std::string>& lines() const { return lines_; }
-    // The last error-level line (or the last warning if none), trimmed; "" when none.
-    std::string last_error() const;
+    // The first error-level line (llama.cpp logs the cause first, then "failed to ..." lines),
+    // or the first warning if there is no error; trimmed; "" when none.
+    std::string first_error() const;
 
 private:
     friend void on_log_line(int level, const std::string& line);
     std::vector<std::string> lines_;
-    std::string last_error_;
-    std::string last_warn_;
+    std::string first_error_;
+    std::string first_warn_;
     LogCapture* outer_ = nullptr;
 };
 

@@ -110,7 +110,7 @@ std::shared_ptr<const Model> Model::load(const ModelOptions& options) {
     params.load_mode = options.use_mmap ? LLAMA_LOAD_MODE_MMAP : LLAMA_LOAD_MODE_NONE;
     llama_model* raw = llama_model_load_from_file(options.path.c_str(), params);
     if (raw == nullptr) {
-        std::string why = capture.last_error();
+        std::string why = capture.first_error();
         const bool unknown_arch = why.find("unknown model architecture") != std::string::npos;
         if (why.empty()) why = "llama.cpp could not load it";
         throw Error(unknown_arch ? ErrorCode::unsupported_model : ErrorCode::corrupt_file,

@@ -144,7 +144,7 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
                                         : LLAMA_POOLING_TYPE_NONE;
     ctx_ = llama_init_from_model(model_->raw(), p);
     if (ctx_ == nullptr) {
-        std::string why = capture.last_error();
+        std::string why = capture.first_error();
         throw Error(ErrorCode::out_of_memory,
                     "cannot create a context of " + std::to_string(options.n_ctx) + " cells for " +
                         std::to_string(options.n_seq_max) + " sequences: " +
@@ -362,7 +362,7 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
         stats.n_tokens += batch_->batch.n_tokens;
         if (rc != 0) {
             rollback();
-            const std::string why = capture.last_error();
+            const std::string why = capture.first_error();
             if (rc == 1) {
                 throw Error(ErrorCode::out_of_memory,
                             "no free KV cells for " + std::to_string(batch_->batch.n_tokens) +
@@ -432,7 +432,7 @@ std::vector<float> Session::embed(std::span<const TokenId> tokens) {
     if (out.empty()) {
         throw Error(ErrorCode::backend_failure,
                     "embed: llama.cpp produced no pooled embedding" +
-                        (capture.last_error().empty() ? std::string() : ": " + capture.last_error()));
+                        (capture.first_error().empty() ? std::string() : ": " + capture.first_error()));
     }
     double norm = 0;
     for (float v : out) norm += double{v} * v;

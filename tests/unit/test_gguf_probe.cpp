@@ -9,34 +9,13 @@
 
 #include "rdic/error.h"
 #include "rdic/gguf_probe.h"
+#include "support/gguf_writer.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Builds GGUF v3 bytes: header, metadata, tensor table, aligned data.
-class GgufWriter {
-public:
-    GgufWriter& u32(uint32_t v) { return raw(&v, 4); }
-    GgufWriter& u64(uint64_t v) { return raw(&v, 8); }
-    GgufWriter& str(const std::string& s) {
-        u64(s.size());
-        return raw(s.data(), s.size());
-    }
-    GgufWriter& raw(const void* p, size_t n) {
-        const auto* b = static_cast<const char*>(p);
-        bytes.insert(bytes.end(), b, b + n);
-        return *this;
-    }
-    GgufWriter& kv_string(const std::string& key, const std::string& v) {
-        return str(key).u32(8).str(v);
-    }
-    GgufWriter& kv_u32(const std::string& key, uint32_t v) { return str(key).u32(4).u32(v); }
-    void pad_to(size_t alignment) {
-        while (bytes.size() % alignment != 0) bytes.push_back(0);
-    }
-    std::vector<char> bytes;
-};
+using rdic::test::GgufWriter;
 
 // A valid file: 3 metadata keys, one f32 tensor of 4x8 elements (128 bytes).
 std::vector<char> valid_gguf() {
