@@ -26,8 +26,8 @@ std::string swa_pattern(const ModelInfo& info) {
     for (int32_t il = 0; il < info.n_layers; ++il) {
         if (!info.layer_is_swa[il]) full += (full.empty() ? "" : ",") + std::to_string(il);
     }
-    return std::to_string(info.n_swa_layers()) + " sliding, full-attention layers: " +
-           (full.empty() ? "none" : full);
+    return std::to_string(info.n_swa_layers()) +
+           " sliding, full-attention layers: " + (full.empty() ? "none" : full);
 }
 
 int run_info(const InfoArgs& args) {

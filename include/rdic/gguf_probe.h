@@ -24,8 +24,8 @@ struct GgufSummary {
     std::string architecture;  // general.architecture
     std::string name;          // general.name, may be empty
     bool has_chat_template = false;
-    uint64_t data_offset = 0;     // start of the tensor data section
-    uint64_t data_end = 0;        // one past the last byte any tensor needs
+    uint64_t data_offset = 0;                    // start of the tensor data section
+    uint64_t data_end = 0;                       // one past the last byte any tensor needs
     std::map<std::string, std::string> scalars;  // every scalar key, rendered as text
 };
 

@@ -14,8 +14,19 @@ namespace {
 
 // GGUF value types (GGUF v3 specification).
 enum class ValueType : uint32_t {
-    u8 = 0, i8 = 1, u16 = 2, i16 = 3, u32 = 4, i32 = 5, f32 = 6, boolean = 7, string = 8,
-    array = 9, u64 = 10, i64 = 11, f64 = 12,
+    u8 = 0,
+    i8 = 1,
+    u16 = 2,
+    i16 = 3,
+    u32 = 4,
+    i32 = 5,
+    f32 = 6,
+    boolean = 7,
+    string = 8,
+    array = 9,
+    u64 = 10,
+    i64 = 11,
+    f64 = 12,
 };
 
 constexpr uint64_t kMaxKeyBytes = 1 << 16;
@@ -30,26 +41,46 @@ struct TypeLayout {
 // ggml tensor types whose storage size we know; others are checked by offset only.
 std::optional<TypeLayout> tensor_layout(uint32_t ggml_type) {
     switch (ggml_type) {
-        case 0: return TypeLayout{1, 4};      // F32
-        case 1: return TypeLayout{1, 2};      // F16
-        case 2: return TypeLayout{32, 18};    // Q4_0
-        case 3: return TypeLayout{32, 20};    // Q4_1
-        case 6: return TypeLayout{32, 22};    // Q5_0
-        case 7: return TypeLayout{32, 24};    // Q5_1
-        case 8: return TypeLayout{32, 34};    // Q8_0
-        case 10: return TypeLayout{256, 84};  // Q2_K
-        case 11: return TypeLayout{256, 110}; // Q3_K
-        case 12: return TypeLayout{256, 144}; // Q4_K
-        case 13: return TypeLayout{256, 176}; // Q5_K
-        case 14: return TypeLayout{256, 210}; // Q6_K
-        case 15: return TypeLayout{256, 292}; // Q8_K
-        case 24: return TypeLayout{1, 1};     // I8
-        case 25: return TypeLayout{1, 2};     // I16
-        case 26: return TypeLayout{1, 4};     // I32
-        case 27: return TypeLayout{1, 8};     // I64
-        case 28: return TypeLayout{1, 8};     // F64
-        case 30: return TypeLayout{1, 2};     // BF16
-        default: return std::nullopt;
+        case 0:
+            return TypeLayout{1, 4};  // F32
+        case 1:
+            return TypeLayout{1, 2};  // F16
+        case 2:
+            return TypeLayout{32, 18};  // Q4_0
+        case 3:
+            return TypeLayout{32, 20};  // Q4_1
+        case 6:
+            return TypeLayout{32, 22};  // Q5_0
+        case 7:
+            return TypeLayout{32, 24};  // Q5_1
+        case 8:
+            return TypeLayout{32, 34};  // Q8_0
+        case 10:
+            return TypeLayout{256, 84};  // Q2_K
+        case 11:
+            return TypeLayout{256, 110};  // Q3_K
+        case 12:
+            return TypeLayout{256, 144};  // Q4_K
+        case 13:
+            return TypeLayout{256, 176};  // Q5_K
+        case 14:
+            return TypeLayout{256, 210};  // Q6_K
+        case 15:
+            return TypeLayout{256, 292};  // Q8_K
+        case 24:
+            return TypeLayout{1, 1};  // I8
+        case 25:
+            return TypeLayout{1, 2};  // I16
+        case 26:
+            return TypeLayout{1, 4};  // I32
+        case 27:
+            return TypeLayout{1, 8};  // I64
+        case 28:
+            return TypeLayout{1, 8};  // F64
+        case 30:
+            return TypeLayout{1, 2};  // BF16
+        default:
+            return std::nullopt;
     }
 }
 
@@ -92,9 +123,9 @@ public:
                                                  " (at byte " + std::to_string(offset_) + ")");
     }
     [[noreturn]] void truncated(const char* what) const {
-        throw Error(ErrorCode::corrupt_file, path_.string() + ": file is truncated: " +
-                                                 std::to_string(size_) + " bytes end inside " +
-                                                 what + " at byte " + std::to_string(offset_));
+        throw Error(ErrorCode::corrupt_file,
+                    path_.string() + ": file is truncated: " + std::to_string(size_) +
+                        " bytes end inside " + what + " at byte " + std::to_string(offset_));
     }
 
 private:
@@ -117,24 +148,44 @@ private:
 
 uint64_t scalar_bytes(ValueType t) {
     switch (t) {
-        case ValueType::u8: case ValueType::i8: case ValueType::boolean: return 1;
-        case ValueType::u16: case ValueType::i16: return 2;
-        case ValueType::u32: case ValueType::i32: case ValueType::f32: return 4;
-        case ValueType::u64: case ValueType::i64: case ValueType::f64: return 8;
-        default: return 0;
+        case ValueType::u8:
+        case ValueType::i8:
+        case ValueType::boolean:
+            return 1;
+        case ValueType::u16:
+        case ValueType::i16:
+            return 2;
+        case ValueType::u32:
+        case ValueType::i32:
+        case ValueType::f32:
+            return 4;
+        case ValueType::u64:
+        case ValueType::i64:
+        case ValueType::f64:
+            return 8;
+        default:
+            return 0;
     }
 }
 
 std::string read_scalar_text(Reader& r, ValueType t) {
     switch (t) {
-        case ValueType::u8: return std::to_string(r.read_pod<uint8_t>("a u8 value"));
-        case ValueType::i8: return std::to_string(r.read_pod<int8_t>("an i8 value"));
-        case ValueType::u16: return std::to_string(r.read_pod<uint16_t>("a u16 value"));
-        case ValueType::i16: return std::to_string(r.read_pod<int16_t>("an i16 value"));
-        case ValueType::u32: return std::to_string(r.read_pod<uint32_t>("a u32 value"));
-        case ValueType::i32: return std::to_string(r.read_pod<int32_t>("an i32 value"));
-        case ValueType::u64: return std::to_string(r.read_pod<uint64_t>("a u64 value"));
-        case ValueType::i64: return std::to_string(r.read_pod<int64_t>("an i64 value"));
+        case ValueType::u8:
+            return std::to_string(r.read_pod<uint8_t>("a u8 value"));
+        case ValueType::i8:
+            return std::to_string(r.read_pod<int8_t>("an i8 value"));
+        case ValueType::u16:
+            return std::to_string(r.read_pod<uint16_t>("a u16 value"));
+        case ValueType::i16:
+            return std::to_string(r.read_pod<int16_t>("an i16 value"));
+        case ValueType::u32:
+            return std::to_string(r.read_pod<uint32_t>("a u32 value"));
+        case ValueType::i32:
+            return std::to_string(r.read_pod<int32_t>("an i32 value"));
+        case ValueType::u64:
+            return std::to_string(r.read_pod<uint64_t>("a u64 value"));
+        case ValueType::i64:
+            return std::to_string(r.read_pod<int64_t>("an i64 value"));
         case ValueType::f32: {
             std::ostringstream os;
             os << r.read_pod<float>("an f32 value");
@@ -145,8 +196,10 @@ std::string read_scalar_text(Reader& r, ValueType t) {
             os << r.read_pod<double>("an f64 value");
             return os.str();
         }
-        case ValueType::boolean: return r.read_pod<uint8_t>("a bool value") ? "true" : "false";
-        default: return {};
+        case ValueType::boolean:
+            return r.read_pod<uint8_t>("a bool value") ? "true" : "false";
+        default:
+            return {};
     }
 }
 

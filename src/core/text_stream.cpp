@@ -65,9 +65,12 @@ size_t utf8_complete_prefix(std::string_view s) {
     if (i == 0) return s.size();  // only continuation bytes: invalid, nothing to wait for
     const auto lead = static_cast<unsigned char>(s[i - 1]);
     size_t need = 1;
-    if ((lead & 0xE0) == 0xC0) need = 2;
-    else if ((lead & 0xF0) == 0xE0) need = 3;
-    else if ((lead & 0xF8) == 0xF0) need = 4;
+    if ((lead & 0xE0) == 0xC0)
+        need = 2;
+    else if ((lead & 0xF0) == 0xE0)
+        need = 3;
+    else if ((lead & 0xF8) == 0xF0)
+        need = 4;
     const size_t have = n_cont + 1;
     return have < need ? i - 1 : s.size();
 }

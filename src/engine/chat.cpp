@@ -51,9 +51,9 @@ std::string ChatFormatter::format(const std::vector<ChatMessage>& messages,
         total += m.role.size() + m.content.size();
     }
     std::string buf(2 * total + 256, '\0');
-    int32_t n = llama_chat_apply_template(template_.c_str(), msgs.data(), msgs.size(),
-                                          add_assistant_prefix, buf.data(),
-                                          static_cast<int32_t>(buf.size()));
+    int32_t n =
+        llama_chat_apply_template(template_.c_str(), msgs.data(), msgs.size(), add_assistant_prefix,
+                                  buf.data(), static_cast<int32_t>(buf.size()));
     if (n > static_cast<int32_t>(buf.size())) {
         buf.resize(static_cast<size_t>(n));
         n = llama_chat_apply_template(template_.c_str(), msgs.data(), msgs.size(),

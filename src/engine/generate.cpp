@@ -28,9 +28,12 @@ struct Active {
 
 std::string_view to_string(StopReason r) {
     switch (r) {
-        case StopReason::end_of_generation: return "end_of_generation";
-        case StopReason::stop_string: return "stop_string";
-        case StopReason::max_tokens: return "max_tokens";
+        case StopReason::end_of_generation:
+            return "end_of_generation";
+        case StopReason::stop_string:
+            return "stop_string";
+        case StopReason::max_tokens:
+            return "max_tokens";
     }
     return "?";
 }
@@ -150,7 +153,8 @@ std::vector<GenerationResult> generate(Session& session, std::span<GenerationReq
         SequenceTiming& tm = res.timing;
         tm.n_generated = static_cast<int32_t>(res.tokens.size());
         if (a.step > 0) tm.decode_ms = ms_between(a.first_token, a.last_token);
-        if (a.step > 1 && tm.decode_ms > 0) tm.decode_tokens_per_s = (a.step - 1) * 1000.0 / tm.decode_ms;
+        if (a.step > 1 && tm.decode_ms > 0)
+            tm.decode_tokens_per_s = (a.step - 1) * 1000.0 / tm.decode_ms;
         tm.total_ms = ms_between(t_start, a.step > 0 ? a.last_token : t_end);
     }
     if (stats != nullptr) {

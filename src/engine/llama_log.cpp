@@ -32,11 +32,16 @@ int stderr_threshold() {
 int severity(int level) {
     // GGML_LOG_LEVEL_* order: NONE, DEBUG, INFO, WARN, ERROR, CONT. Map to increasing severity.
     switch (level) {
-        case GGML_LOG_LEVEL_DEBUG: return 1;
-        case GGML_LOG_LEVEL_INFO: return 2;
-        case GGML_LOG_LEVEL_WARN: return 3;
-        case GGML_LOG_LEVEL_ERROR: return 4;
-        default: return 2;
+        case GGML_LOG_LEVEL_DEBUG:
+            return 1;
+        case GGML_LOG_LEVEL_INFO:
+            return 2;
+        case GGML_LOG_LEVEL_WARN:
+            return 3;
+        case GGML_LOG_LEVEL_ERROR:
+            return 4;
+        default:
+            return 2;
     }
 }
 
@@ -81,8 +86,12 @@ void ensure_backend() {
     });
 }
 
-LogCapture::LogCapture() : outer_(t_capture) { t_capture = this; }
-LogCapture::~LogCapture() { t_capture = outer_; }
+LogCapture::LogCapture() : outer_(t_capture) {
+    t_capture = this;
+}
+LogCapture::~LogCapture() {
+    t_capture = outer_;
+}
 
 std::string LogCapture::first_error() const {
     return first_error_.empty() ? first_warn_ : first_error_;

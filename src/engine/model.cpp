@@ -17,14 +17,22 @@ namespace {
 
 ggml_type to_ggml(KvType t) {
     switch (t) {
-        case KvType::f32: return GGML_TYPE_F32;
-        case KvType::f16: return GGML_TYPE_F16;
-        case KvType::bf16: return GGML_TYPE_BF16;
-        case KvType::q8_0: return GGML_TYPE_Q8_0;
-        case KvType::q5_1: return GGML_TYPE_Q5_1;
-        case KvType::q5_0: return GGML_TYPE_Q5_0;
-        case KvType::q4_1: return GGML_TYPE_Q4_1;
-        case KvType::q4_0: return GGML_TYPE_Q4_0;
+        case KvType::f32:
+            return GGML_TYPE_F32;
+        case KvType::f16:
+            return GGML_TYPE_F16;
+        case KvType::bf16:
+            return GGML_TYPE_BF16;
+        case KvType::q8_0:
+            return GGML_TYPE_Q8_0;
+        case KvType::q5_1:
+            return GGML_TYPE_Q5_1;
+        case KvType::q5_0:
+            return GGML_TYPE_Q5_0;
+        case KvType::q4_1:
+            return GGML_TYPE_Q4_1;
+        case KvType::q4_0:
+            return GGML_TYPE_Q4_0;
     }
     return GGML_TYPE_F16;
 }
@@ -44,7 +52,9 @@ int32_t meta_int(const llama_model* m, const std::string& key, int32_t fallback)
 
 }  // namespace
 
-std::string llama_cpp_version() { return llama_version(); }
+std::string llama_cpp_version() {
+    return llama_version();
+}
 
 std::vector<std::string> compute_devices() {
     detail::ensure_backend();
@@ -69,14 +79,22 @@ KvType parse_kv_type(std::string_view name) {
 
 std::string_view to_string(KvType t) {
     switch (t) {
-        case KvType::f32: return "f32";
-        case KvType::f16: return "f16";
-        case KvType::bf16: return "bf16";
-        case KvType::q8_0: return "q8_0";
-        case KvType::q5_1: return "q5_1";
-        case KvType::q5_0: return "q5_0";
-        case KvType::q4_1: return "q4_1";
-        case KvType::q4_0: return "q4_0";
+        case KvType::f32:
+            return "f32";
+        case KvType::f16:
+            return "f16";
+        case KvType::bf16:
+            return "bf16";
+        case KvType::q8_0:
+            return "q8_0";
+        case KvType::q5_1:
+            return "q5_1";
+        case KvType::q5_0:
+            return "q5_0";
+        case KvType::q4_1:
+            return "q4_1";
+        case KvType::q4_0:
+            return "q4_0";
     }
     return "?";
 }
@@ -121,9 +139,9 @@ std::shared_ptr<const Model> Model::load(const ModelOptions& options) {
     model->model_ = raw;
     model->vocab_ = llama_model_get_vocab(raw);
     if (!llama_model_has_decoder(raw) || llama_model_has_encoder(raw)) {
-        throw Error(ErrorCode::unsupported_model,
-                    options.path.string() + ": architecture '" + probe.architecture +
-                        "' is not a decoder-only language model");
+        throw Error(ErrorCode::unsupported_model, options.path.string() + ": architecture '" +
+                                                      probe.architecture +
+                                                      "' is not a decoder-only language model");
     }
     if (llama_model_is_recurrent(raw) || llama_model_is_hybrid(raw)) {
         throw Error(ErrorCode::unsupported_model,
@@ -226,7 +244,9 @@ bool Model::is_end_of_generation(TokenId token) const {
     return llama_vocab_is_eog(vocab_, token.value);
 }
 
-TokenId Model::bos() const { return TokenId(llama_vocab_bos(vocab_)); }
+TokenId Model::bos() const {
+    return TokenId(llama_vocab_bos(vocab_));
+}
 
 std::string Model::chat_template() const {
     const char* t = llama_model_chat_template(model_, nullptr);

@@ -23,14 +23,22 @@ double ms_since(Clock::time_point t0) {
 
 ggml_type to_ggml_type(KvType t) {
     switch (t) {
-        case KvType::f32: return GGML_TYPE_F32;
-        case KvType::f16: return GGML_TYPE_F16;
-        case KvType::bf16: return GGML_TYPE_BF16;
-        case KvType::q8_0: return GGML_TYPE_Q8_0;
-        case KvType::q5_1: return GGML_TYPE_Q5_1;
-        case KvType::q5_0: return GGML_TYPE_Q5_0;
-        case KvType::q4_1: return GGML_TYPE_Q4_1;
-        case KvType::q4_0: return GGML_TYPE_Q4_0;
+        case KvType::f32:
+            return GGML_TYPE_F32;
+        case KvType::f16:
+            return GGML_TYPE_F16;
+        case KvType::bf16:
+            return GGML_TYPE_BF16;
+        case KvType::q8_0:
+            return GGML_TYPE_Q8_0;
+        case KvType::q5_1:
+            return GGML_TYPE_Q5_1;
+        case KvType::q5_0:
+            return GGML_TYPE_Q5_0;
+        case KvType::q4_1:
+            return GGML_TYPE_Q4_1;
+        case KvType::q4_0:
+            return GGML_TYPE_Q4_0;
     }
     return GGML_TYPE_F16;
 }
@@ -49,8 +57,8 @@ struct Session::SeqState {
     bool live = false;
     Tokens tokens;
     std::vector<Segment> segments;
-    int32_t logits_index = -1;      // output row in llama.cpp's logits buffer, -1 = none
-    std::vector<float> logits_copy; // used when a later decode call overwrote that buffer
+    int32_t logits_index = -1;       // output row in llama.cpp's logits buffer, -1 = none
+    std::vector<float> logits_copy;  // used when a later decode call overwrote that buffer
     bool logits_copied = false;
 };
 
@@ -86,7 +94,9 @@ Sequence& Sequence::operator=(Sequence&& other) noexcept {
     return *this;
 }
 
-Sequence::~Sequence() { reset(); }
+Sequence::~Sequence() {
+    reset();
+}
 
 void Sequence::reset() {
     if (session_ != nullptr) session_->release(id_);
@@ -97,15 +107,21 @@ int32_t Sequence::n_tokens() const {
     return static_cast<int32_t>(session_->state(id_).tokens.size());
 }
 
-const Tokens& Sequence::tokens() const { return session_->state(id_).tokens; }
+const Tokens& Sequence::tokens() const {
+    return session_->state(id_).tokens;
+}
 
-KvUsage Sequence::kv_usage() const { return session_->usage_of(id_); }
+KvUsage Sequence::kv_usage() const {
+    return session_->usage_of(id_);
+}
 
 uint64_t Sequence::state_bytes() const {
     return llama_state_seq_get_size(session_->raw(), id_.value);
 }
 
-void Sequence::truncate(int32_t n) { session_->truncate(id_, n); }
+void Sequence::truncate(int32_t n) {
+    session_->truncate(id_, n);
+}
 
 // ---- Session --------------------------------------------------------------------------------
 
@@ -138,17 +154,17 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
     p.kv_unified = true;  // one pool: forks share prefix cells across sequences
     p.no_perf = true;
     p.embeddings = false;
-    p.pooling_type = options.embeddings ? (options.pooling == Pooling::mean
-                                               ? LLAMA_POOLING_TYPE_MEAN
-                                               : LLAMA_POOLING_TYPE_LAST)
-                                        : LLAMA_POOLING_TYPE_NONE;
+    p.pooling_type =
+        options.embeddings
+            ? (options.pooling == Pooling::mean ? LLAMA_POOLING_TYPE_MEAN : LLAMA_POOLING_TYPE_LAST)
+            : LLAMA_POOLING_TYPE_NONE;
     ctx_ = llama_init_from_model(model_->raw(), p);
     if (ctx_ == nullptr) {
         std::string why = capture.first_error();
         throw Error(ErrorCode::out_of_memory,
                     "cannot create a context of " + std::to_string(options.n_ctx) + " cells for " +
-                        std::to_string(options.n_seq_max) + " sequences: " +
-                        (why.empty() ? "llama.cpp refused it" : why));
+                        std::to_string(options.n_seq_max) +
+                        " sequences: " + (why.empty() ? "llama.cpp refused it" : why));
     }
     n_ctx_ = static_cast<int32_t>(llama_n_ctx(ctx_));
 
@@ -168,7 +184,8 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
         }
     }
     if (kv_allocated_bytes_ == 0) {
-        kv_allocated_bytes_ = static_cast<uint64_t>(n_ctx_) * (bytes_per_token_full_ + bytes_per_token_swa_);
+        kv_allocated_bytes_ =
+            static_cast<uint64_t>(n_ctx_) * (bytes_per_token_full_ + bytes_per_token_swa_);
     }
 
     seqs_.resize(static_cast<size_t>(options.n_seq_max));
@@ -180,7 +197,9 @@ Session::~Session() {
     if (ctx_ != nullptr) llama_free(ctx_);
 }
 
-Session::SeqState& Session::state(SeqId id) { return seqs_.at(static_cast<size_t>(id.value)); }
+Session::SeqState& Session::state(SeqId id) {
+    return seqs_.at(static_cast<size_t>(id.value));
+}
 const Session::SeqState& Session::state(SeqId id) const {
     return seqs_.at(static_cast<size_t>(id.value));
 }
@@ -244,9 +263,9 @@ void Session::truncate(SeqId id, int32_t n) {
     SeqState& s = state(id);
     const auto n_have = static_cast<int32_t>(s.tokens.size());
     if (n < 0 || n > n_have) {
-        throw Error(ErrorCode::invalid_argument, "truncate to " + std::to_string(n) +
-                                                     " tokens, sequence has " +
-                                                     std::to_string(n_have));
+        throw Error(
+            ErrorCode::invalid_argument,
+            "truncate to " + std::to_string(n) + " tokens, sequence has " + std::to_string(n_have));
     }
     if (n == n_have) return;
     llama_memory_t mem = llama_get_memory(ctx_);
@@ -320,7 +339,8 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
             llama_memory_seq_rm(mem, items[k].seq->id().value, before[k], -1);
             s.tokens.resize(static_cast<size_t>(before[k]));
             std::erase_if(s.segments, [&](const Segment& g) { return g.begin >= before[k]; });
-            if (!s.segments.empty()) s.segments.back().end = std::min(s.segments.back().end, before[k]);
+            if (!s.segments.empty())
+                s.segments.back().end = std::min(s.segments.back().end, before[k]);
             s.logits_index = -1;
             s.logits_copied = false;
         }
@@ -343,7 +363,8 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
             const auto pos0 = static_cast<int32_t>(s.tokens.size());
             for (size_t k = 0; k < take; ++k) {
                 const bool last = i_tok + k + 1 == it.tokens.size();
-                if (last) last_rows.push_back({i_item, static_cast<size_t>(batch_->batch.n_tokens)});
+                if (last)
+                    last_rows.push_back({i_item, static_cast<size_t>(batch_->batch.n_tokens)});
                 batch_->add(it.tokens[i_tok + k], TokenPos(pos0 + static_cast<int32_t>(k)),
                             it.seq->id(), last);
             }
@@ -369,9 +390,9 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
                                 " tokens (pool of " + std::to_string(n_ctx_) +
                                 " cells is full; raise n_ctx or free sequences)");
             }
-            throw Error(ErrorCode::backend_failure,
-                        "llama_decode failed with code " + std::to_string(rc) +
-                            (why.empty() ? std::string() : ": " + why));
+            throw Error(ErrorCode::backend_failure, "llama_decode failed with code " +
+                                                        std::to_string(rc) +
+                                                        (why.empty() ? std::string() : ": " + why));
         }
         // Logits of sequences finished in an earlier call were overwritten by this one: copy them
         // out before the next call (rare: only when one prefill spans several calls).
@@ -430,9 +451,10 @@ std::vector<float> Session::embed(std::span<const TokenId> tokens) {
     }
     llama_set_embeddings(ctx_, false);
     if (out.empty()) {
-        throw Error(ErrorCode::backend_failure,
-                    "embed: llama.cpp produced no pooled embedding" +
-                        (capture.first_error().empty() ? std::string() : ": " + capture.first_error()));
+        throw Error(
+            ErrorCode::backend_failure,
+            "embed: llama.cpp produced no pooled embedding" +
+                (capture.first_error().empty() ? std::string() : ": " + capture.first_error()));
     }
     double norm = 0;
     for (float v : out) norm += double{v} * v;

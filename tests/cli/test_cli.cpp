@@ -78,8 +78,8 @@ TEST_F(Cli, InfoOnDefaultModel) {
 }
 
 TEST_F(Cli, InfoJson) {
-    const CliRun r = rdic("info --json --model " + (rdic::model_cache_dir() /
-                                                 "SmolLM2-135M-Instruct.Q4_1.gguf").string());
+    const CliRun r = rdic("info --json --model " +
+                          (rdic::model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf").string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("\"architecture\": \"llama\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("\"has_chat_template\": true"), std::string::npos) << r.out;

@@ -16,7 +16,9 @@ std::shared_ptr<const Model> load_cached(const std::filesystem::path& p) {
 }
 }  // namespace
 
-std::filesystem::path gemma_path() { return model_cache_dir() / build_info::kDefaultModelFile; }
+std::filesystem::path gemma_path() {
+    return model_cache_dir() / build_info::kDefaultModelFile;
+}
 std::filesystem::path smollm_path() {
     return model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf";
 }

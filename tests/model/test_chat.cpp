@@ -83,14 +83,22 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(Embeddings, PooledVectorsAreNormalisedDeterministicAndTopical) {
     const auto model = test::gemma();
     Session session(model, {.n_ctx = 2048, .n_seq_max = 3, .embeddings = true});
-    const auto e1 = session.embed(model->tokenize("The goalkeeper saved a penalty in the final "
-                                                  "minute of the football match.", true));
-    const auto e1b = session.embed(model->tokenize("The goalkeeper saved a penalty in the final "
-                                                   "minute of the football match.", true));
-    const auto e2 = session.embed(model->tokenize("The striker scored twice and the team won the "
-                                                  "football championship.", true));
-    const auto e3 = session.embed(model->tokenize("Preheat the oven, then knead the dough with "
-                                                  "flour, yeast and warm water.", true));
+    const auto e1 =
+        session.embed(model->tokenize("The goalkeeper saved a penalty in the final "
+                                      "minute of the football match.",
+                                      true));
+    const auto e1b =
+        session.embed(model->tokenize("The goalkeeper saved a penalty in the final "
+                                      "minute of the football match.",
+                                      true));
+    const auto e2 =
+        session.embed(model->tokenize("The striker scored twice and the team won the "
+                                      "football championship.",
+                                      true));
+    const auto e3 =
+        session.embed(model->tokenize("Preheat the oven, then knead the dough with "
+                                      "flour, yeast and warm water.",
+                                      true));
     ASSERT_EQ(e1.size(), static_cast<size_t>(model->info().n_embd));
     EXPECT_NEAR(cosine(e1, e1), 1.0, 1e-4);
     EXPECT_EQ(e1, e1b);

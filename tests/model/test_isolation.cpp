@@ -66,7 +66,8 @@ std::vector<Trace> decode_together(const std::shared_ptr<const Model>& model,
     for (size_t i = 0; i < prompts.size(); ++i) traces[i].tokens = results[i].tokens;
     // Lockstep: one decode call per step for all sequences, not one per sequence.
     int32_t longest = 0;
-    for (const auto& r : results) longest = std::max(longest, static_cast<int32_t>(r.tokens.size()));
+    for (const auto& r : results)
+        longest = std::max(longest, static_cast<int32_t>(r.tokens.size()));
     EXPECT_LE(stats.n_steps, longest);
     return traces;
 }
@@ -96,7 +97,8 @@ Divergence divergence(const std::vector<float>& p_logits, const std::vector<floa
     Divergence d;
     for (size_t i = 0; i < lp.size(); ++i) {
         d.kl_nats += std::exp(lp[i]) * (lp[i] - lq[i]);
-        if (lp[i] > std::log(1e-3)) d.max_logp_diff = std::max(d.max_logp_diff, std::fabs(lp[i] - lq[i]));
+        if (lp[i] > std::log(1e-3))
+            d.max_logp_diff = std::max(d.max_logp_diff, std::fabs(lp[i] - lq[i]));
     }
     return d;
 }
@@ -167,9 +169,10 @@ TEST_P(IsolationTest, SharedSessionMatchesAloneForEachCluster) {
     RecordProperty("max_abs_logit_diff", std::to_string(worst));
     RecordProperty("max_kl_nats", std::to_string(worst_kl));
     RecordProperty("equal_greedy_steps", std::to_string(n_equal));
-    std::printf("cluster %d: %d/%d equal greedy steps, max KL %.4f nats, max |dlog p| %.3f, "
-                "max |dlogit| %.3f\n",
-                cluster, n_equal, kSteps, worst_kl, worst_logp, worst);
+    std::printf(
+        "cluster %d: %d/%d equal greedy steps, max KL %.4f nats, max |dlog p| %.3f, "
+        "max |dlogit| %.3f\n",
+        cluster, n_equal, kSteps, worst_kl, worst_logp, worst);
     EXPECT_LE(worst_kl, kMaxKlNats) << "cluster " << cluster;
     EXPECT_LE(worst_logp, kMaxLogProbDiff) << "cluster " << cluster;
 }

@@ -48,7 +48,8 @@ Continuation continue_greedy(Session& session, Sequence& seq, Tokens prompt, int
 void expect_identical(const Continuation& a, const Continuation& b) {
     ASSERT_EQ(a.tokens, b.tokens);
     ASSERT_EQ(a.logits.size(), b.logits.size());
-    for (size_t i = 0; i < a.logits.size(); ++i) ASSERT_EQ(a.logits[i], b.logits[i]) << "step " << i;
+    for (size_t i = 0; i < a.logits.size(); ++i)
+        ASSERT_EQ(a.logits[i], b.logits[i]) << "step " << i;
 }
 
 void check_fork_matches_reprefill(const std::shared_ptr<const Model>& model, const Tokens& prefix,
@@ -73,8 +74,8 @@ TEST(Sequences, ForkedPrefixContinuesLikeReprefill) {
     const auto model = test::gemma();
     check_fork_matches_reprefill(
         model,
-        model->tokenize("System: you are a concise assistant for a logistics company. " +
-                            filler(60), true),
+        model->tokenize(
+            "System: you are a concise assistant for a logistics company. " + filler(60), true),
         model->tokenize(" Question: which depot received the most bolts?", false), 2048);
 }
 
@@ -83,8 +84,8 @@ TEST(Sequences, ForkBeyondSlidingWindowContinuesLikeReprefill) {
     const auto model = test::gemma();
     const Tokens prefix = model->tokenize(filler(700), true);
     ASSERT_GT(prefix.size(), 600u);
-    check_fork_matches_reprefill(model, prefix,
-                                 model->tokenize(" In summary, the busiest depot was", false), 4096);
+    check_fork_matches_reprefill(
+        model, prefix, model->tokenize(" In summary, the busiest depot was", false), 4096);
 }
 
 TEST(Sequences, ForkOnSecondArchitecture) {
@@ -167,8 +168,10 @@ long resident_kib() {
 TEST(Sequences, OpenFreeCyclesDoNotGrowMemory) {
     const auto model = test::smollm();
     Session session(model, {.n_ctx = 1024, .n_seq_max = 4});
-    const Tokens text = model->tokenize("A short shared prompt of about twenty tokens, used to "
-                                        "fork two sequences each cycle.", true);
+    const Tokens text = model->tokenize(
+        "A short shared prompt of about twenty tokens, used to "
+        "fork two sequences each cycle.",
+        true);
     auto cycle = [&] {
         Sequence root = session.open();
         session.prefill({{&root, text}});
@@ -203,8 +206,8 @@ void expect_kv_bytes_track_state(const std::shared_ptr<const Model>& model,
         done = target;
         const double kv = static_cast<double>(s.kv_bytes());
         const double grown = static_cast<double>(s.state_bytes() - state0);
-        EXPECT_NEAR(kv / grown, 1.0, 0.05) << "at " << target << " tokens: kv_bytes " << kv
-                                           << ", state grew " << grown;
+        EXPECT_NEAR(kv / grown, 1.0, 0.05)
+            << "at " << target << " tokens: kv_bytes " << kv << ", state grew " << grown;
     }
 }
 

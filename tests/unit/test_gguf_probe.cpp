@@ -35,7 +35,8 @@ class GgufProbeTest : public ::testing::Test {
 protected:
     fs::path write(const std::vector<char>& bytes) {
         const fs::path p = dir_ / ("m" + std::to_string(n_++) + ".gguf");
-        std::ofstream(p, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        std::ofstream(p, std::ios::binary)
+            .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
         return p;
     }
     void expect_error(const std::vector<char>& bytes, rdic::ErrorCode code,

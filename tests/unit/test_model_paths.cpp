@@ -13,8 +13,10 @@ public:
         if (const char* v = std::getenv(name)) saved_ = v, had_ = true;
     }
     ~EnvGuard() {
-        if (had_) setenv(name_, saved_.c_str(), 1);
-        else unsetenv(name_);
+        if (had_)
+            setenv(name_, saved_.c_str(), 1);
+        else
+            unsetenv(name_);
     }
 
 private:

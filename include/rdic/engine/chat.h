@@ -17,7 +17,7 @@
 namespace rdic {
 
 struct ChatMessage {
-    std::string role;     // "system", "user" or "assistant"
+    std::string role;  // "system", "user" or "assistant"
     std::string content;
 };
 

@@ -29,10 +29,10 @@ std::string_view to_string(StopReason r);
 
 struct GenerationRequest {
     Sequence* seq = nullptr;
-    Tokens prompt;                    // appended before generating; may be empty if seq has logits
+    Tokens prompt;  // appended before generating; may be empty if seq has logits
     SamplerOptions sampling;
     int32_t max_tokens = 256;
-    std::vector<std::string> stop;    // stop strings (never part of the returned text)
+    std::vector<std::string> stop;  // stop strings (never part of the returned text)
 };
 
 // Per-sequence timing. Prefill time is the wall time of the prefill calls this prompt was part
@@ -41,8 +41,8 @@ struct SequenceTiming {
     int32_t n_prompt_tokens = 0;
     int32_t n_generated = 0;
     double prefill_ms = 0;
-    double ttft_ms = 0;          // from generate() start to this sequence's first sampled token
-    double decode_ms = 0;        // from first to last sampled token
+    double ttft_ms = 0;              // from generate() start to this sequence's first sampled token
+    double decode_ms = 0;            // from first to last sampled token
     double decode_tokens_per_s = 0;  // (n_generated - 1) / decode time; 0 when n_generated < 2
     double total_ms = 0;
 };
@@ -62,11 +62,11 @@ struct GenerateOptions {
 };
 
 struct GenerateStats {
-    int32_t n_steps = 0;            // lockstep decode calls after the prefill
+    int32_t n_steps = 0;  // lockstep decode calls after the prefill
     double prefill_ms = 0;
     double decode_ms = 0;
     double wall_ms = 0;
-    KvUsage kv_peak;                // session's peak after this call
+    KvUsage kv_peak;  // session's peak after this call
 };
 
 std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,

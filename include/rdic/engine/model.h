@@ -42,25 +42,25 @@ struct ModelOptions {
 struct ModelInfo {
     std::filesystem::path path;
     uint64_t file_bytes = 0;
-    std::string architecture;      // general.architecture, e.g. "gemma3", "llama"
-    std::string name;              // general.name
-    std::string description;       // llama.cpp's one-line description (type, size, quant)
+    std::string architecture;  // general.architecture, e.g. "gemma3", "llama"
+    std::string name;          // general.name
+    std::string description;   // llama.cpp's one-line description (type, size, quant)
     uint64_t n_params = 0;
-    uint64_t weight_bytes = 0;     // bytes of all weight tensors
+    uint64_t weight_bytes = 0;  // bytes of all weight tensors
     int32_t n_layers = 0;
     int32_t n_embd = 0;
     int32_t n_head = 0;
     int32_t n_head_kv = 0;
-    int32_t head_dim_k = 0;        // per-head K width
-    int32_t head_dim_v = 0;        // per-head V width
+    int32_t head_dim_k = 0;  // per-head K width
+    int32_t head_dim_v = 0;  // per-head V width
     int32_t n_ctx_train = 0;
     int32_t n_vocab = 0;
-    int32_t swa_window = 0;        // sliding-window size in tokens; 0 = no sliding window
+    int32_t swa_window = 0;          // sliding-window size in tokens; 0 = no sliding window
     std::vector<bool> layer_is_swa;  // per layer: true when it attends only inside the window
     bool swa_layers_known = true;    // false when llama.cpp did not report the per-layer pattern
     std::vector<std::string> layer_device;  // per layer: the backend device holding its weights
-    bool has_chat_template = false;  // tokenizer.chat_template present in the GGUF
-    bool add_bos = false;            // the vocabulary wants a BOS token at the start
+    bool has_chat_template = false;         // tokenizer.chat_template present in the GGUF
+    bool add_bos = false;                   // the vocabulary wants a BOS token at the start
 
     int32_t n_swa_layers() const;
     // Bytes one token occupies in the KV cache of one layer (K + V rows).

@@ -38,16 +38,16 @@ enum class FlashAttn { automatic, on, off };
 enum class Pooling { mean, last };  // how Session::embed pools a sequence's hidden states
 
 struct SessionOptions {
-    int32_t n_ctx = 8192;     // KV cells in the shared pool, all sequences together
-    int32_t n_seq_max = 8;    // sequences that may exist at once (embed() needs one free)
-    int32_t n_batch = 2048;   // most tokens submitted in one llama_decode call
-    int32_t n_ubatch = 512;   // physical micro-batch inside llama.cpp
-    int32_t n_threads = 0;    // CPU threads; 0 = all hardware threads
+    int32_t n_ctx = 8192;    // KV cells in the shared pool, all sequences together
+    int32_t n_seq_max = 8;   // sequences that may exist at once (embed() needs one free)
+    int32_t n_batch = 2048;  // most tokens submitted in one llama_decode call
+    int32_t n_ubatch = 512;  // physical micro-batch inside llama.cpp
+    int32_t n_threads = 0;   // CPU threads; 0 = all hardware threads
     KvType type_k = KvType::f16;
     KvType type_v = KvType::f16;
     FlashAttn flash_attn = FlashAttn::automatic;
-    bool swa_full = false;      // keep full history on sliding-window layers (see header comment)
-    bool embeddings = false;    // allow Session::embed (sets a pooling type on the context)
+    bool swa_full = false;    // keep full history on sliding-window layers (see header comment)
+    bool embeddings = false;  // allow Session::embed (sets a pooling type on the context)
     Pooling pooling = Pooling::mean;
 };
 
@@ -78,8 +78,8 @@ public:
 
     bool valid() const { return session_ != nullptr; }
     SeqId id() const { return id_; }
-    int32_t n_tokens() const;        // tokens in the sequence == next position
-    const Tokens& tokens() const;    // every token the sequence holds, in order
+    int32_t n_tokens() const;      // tokens in the sequence == next position
+    const Tokens& tokens() const;  // every token the sequence holds, in order
     // Cells this sequence references (shared prefix cells included) and what they weigh.
     KvUsage kv_usage() const;
     uint64_t kv_bytes() const { return kv_usage().bytes; }
@@ -107,9 +107,9 @@ struct PrefillItem {
 };
 
 struct DecodeStats {
-    int32_t n_calls = 0;       // llama_decode calls made
-    int32_t n_tokens = 0;      // tokens submitted
-    double wall_ms = 0;        // wall time of those calls
+    int32_t n_calls = 0;   // llama_decode calls made
+    int32_t n_tokens = 0;  // tokens submitted
+    double wall_ms = 0;    // wall time of those calls
 };
 
 class Session {

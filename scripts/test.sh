@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Sets up whatever is missing, then runs the whole test suite: unit tests, model tests with the
+# real GGUF models, the CLI tests, an address+undefined sanitizer build of the unit tests, and
+# the clang-format check.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$ROOT/scripts/setup.sh"
+BUILD_DIR="${RDIC_BUILD_DIR:-$ROOT/build}"
+
+echo "== format check =="
+"$ROOT/scripts/format.sh" --check
+
+echo "== unit + model tests =="
+# Model tests use every core themselves: run them one at a time.
+ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'unit|model'
+
+echo "== sanitizers (address, undefined) on the unit tests =="
+SAN_DIR="${BUILD_DIR}-asan"
+if [ ! -f "$SAN_DIR/build.ninja" ]; then
+    cmake -S "$ROOT" -B "$SAN_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRDIC_UNIT_ONLY=ON \
+          -DRDIC_SANITIZE=address,undefined >/dev/null
+fi
+ninja -C "$SAN_DIR" rdic_unit_tests
+ctest --test-dir "$SAN_DIR" --output-on-failure -L unit
