@@ -1,6 +1,7 @@
 #include "rdic/text_stream.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace rdic {
 

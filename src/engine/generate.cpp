@@ -111,7 +111,7 @@ std::vector<GenerationResult> generate(Session& session, std::span<GenerationReq
             }
             a.last_token = now;
             ++a.step;
-            if (model.is_end_of_generation(t)) {
+            if (!r.ignore_eog && model.is_end_of_generation(t)) {
                 a.done = true;
                 res.stop_reason = StopReason::end_of_generation;
                 continue;

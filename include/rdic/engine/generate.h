@@ -33,6 +33,9 @@ struct GenerationRequest {
     SamplerOptions sampling;
     int32_t max_tokens = 256;
     std::vector<std::string> stop;  // stop strings (never part of the returned text)
+    // Treat end-of-generation tokens as ordinary tokens and always generate max_tokens
+    // (fixed-length benchmarks, shape-controlled tests).
+    bool ignore_eog = false;
 };
 
 // Per-sequence timing. Prefill time is the wall time of the prefill calls this prompt was part
