@@ -2,8 +2,9 @@
 //
 //   std::filesystem::path p = rdic::resolve_model_path(cli_model_flag);  // "" -> default model
 //
-// The cache is $RDIC_MODELS when set, else $XDG_CACHE_HOME/rdic/models, else
-// ~/.cache/rdic/models. scripts/setup.sh fills it; nothing here downloads.
+// The cache is $RDIC_MODELS when set, else $RDIC_CACHE/models, else
+// $XDG_CACHE_HOME/rdic/models, else ~/.cache/rdic/models (the same rule as scripts/setup.sh,
+// which fills it; nothing here downloads).
 #pragma once
 
 #include <filesystem>

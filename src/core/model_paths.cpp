@@ -15,6 +15,9 @@ const char* non_empty_env(const char* name) {
 
 std::filesystem::path model_cache_dir() {
     if (const char* dir = non_empty_env("RDIC_MODELS")) return dir;
+    if (const char* cache = non_empty_env("RDIC_CACHE")) {
+        return std::filesystem::path(cache) / "models";
+    }
     if (const char* xdg = non_empty_env("XDG_CACHE_HOME")) {
         return std::filesystem::path(xdg) / "rdic" / "models";
     }

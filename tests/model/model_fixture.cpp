@@ -69,9 +69,13 @@ Comparison expect_same_decode(const Trace& reference, const Trace& other, const 
     for (size_t step = 0; step < n; ++step) {
         const auto& lr = reference.logits[step];
         const auto& lo = other.logits[step];
-        if (exact) {
-            EXPECT_EQ(lr, lo) << "logits differ at step " << step;
-            if (lr != lo) return c;
+        if (exact && lr != lo) {
+            float worst = 0;
+            for (size_t v = 0; v < lr.size(); ++v)
+                worst = std::max(worst, std::fabs(lr[v] - lo[v]));
+            ADD_FAILURE() << "logits differ at step " << step << " (max |dlogit| " << worst << ")";
+            c.max_abs_logit_diff = worst;
+            return c;
         }
         const auto pr = log_softmax(lr), po = log_softmax(lo);
         double kl = 0, dlp = 0;

@@ -81,9 +81,29 @@ void expect_neighbours_have_no_effect(const std::shared_ptr<const Model>& model,
     const auto swapped = decode_together(model, {p[0], scrambled(p[1]), scrambled(p[2])});
     const auto self = decode_together(model, {p[0], Tokens(p[0]), Tokens(p[0])});
     ASSERT_EQ(base[0].logits.size(), static_cast<size_t>(kSteps));
-    // Same shapes and KV layout: bit-identical on every backend unless content leaks.
-    test::expect_same_decode(base[0], swapped[0], test::tolerance(*model), /*exact=*/true);
-    test::expect_same_decode(base[0], self[0], test::tolerance(*model), /*exact=*/true);
+    // Same shapes and KV layout: bit-identical on the CPU backend unless content leaks. On CUDA
+    // the neighbours' values can change rounding inside batched kernels (docs/engine.md gives
+    // the measured size), so there the measured tolerance applies.
+    const test::Tolerance tol = test::tolerance(*model);
+    for (const auto* other : {&swapped, &self}) {
+        const test::Comparison c = test::expect_same_decode(base[0], (*other)[0], tol, tol.exact);
+        std::printf("neighbours changed: %d/%d equal steps, max |dlogit| %.6f, max KL %.2e\n",
+                    c.n_equal_steps, kSteps, c.max_abs_logit_diff, c.max_kl_nats);
+    }
+}
+
+TEST(Isolation, RepeatedDecodeIsDeterministic) {
+    // The premise of the exact test: the same inputs give the same logits, run after run.
+    const auto model = test::gemma();
+    const auto p = cluster_prompts(*model);
+    const auto a = decode_together(model, p);
+    const auto b = decode_together(model, p);
+    for (size_t i = 0; i < p.size(); ++i) {
+        const test::Tolerance tol = test::tolerance(*model);
+        const test::Comparison c = test::expect_same_decode(a[i], b[i], tol, tol.exact);
+        std::printf("repeat, sequence %zu: %d equal steps, max |dlogit| %.6f, max KL %.2e\n", i,
+                    c.n_equal_steps, c.max_abs_logit_diff, c.max_kl_nats);
+    }
 }
 
 TEST(Isolation, NeighboursContentHasExactlyZeroEffect) {

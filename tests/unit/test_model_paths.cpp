@@ -37,9 +37,17 @@ TEST(ModelPaths, RdicModelsOverridesCache) {
               std::filesystem::path("/tmp/my-models") / rdic::build_info::kDefaultModelFile);
 }
 
-TEST(ModelPaths, DefaultsUnderHomeCache) {
-    EnvGuard g1("RDIC_MODELS"), g2("XDG_CACHE_HOME"), g3("HOME");
+TEST(ModelPaths, RdicCacheHoldsModelsDirectory) {
+    EnvGuard g1("RDIC_MODELS"), g2("RDIC_CACHE");
     unsetenv("RDIC_MODELS");
+    setenv("RDIC_CACHE", "/srv/rdic", 1);
+    EXPECT_EQ(rdic::model_cache_dir(), std::filesystem::path("/srv/rdic/models"));
+}
+
+TEST(ModelPaths, DefaultsUnderHomeCache) {
+    EnvGuard g1("RDIC_MODELS"), g2("XDG_CACHE_HOME"), g3("HOME"), g4("RDIC_CACHE");
+    unsetenv("RDIC_MODELS");
+    unsetenv("RDIC_CACHE");
     unsetenv("XDG_CACHE_HOME");
     setenv("HOME", "/home/u", 1);
     EXPECT_EQ(rdic::model_cache_dir(), std::filesystem::path("/home/u/.cache/rdic/models"));
