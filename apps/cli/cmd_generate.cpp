@@ -20,6 +20,7 @@ struct GenerateArgs {
     std::string system;
     std::string chat_template;
     bool raw = false;
+    bool ignore_eog = false;
     int32_t max_tokens = 128;
     SamplerOptions sampling;
     int32_t n_ctx = 4096;
@@ -46,6 +47,7 @@ int run_generate(const GenerateArgs& args) {
     req.seq = &seq;
     req.sampling = args.sampling;
     req.max_tokens = args.max_tokens;
+    req.ignore_eog = args.ignore_eog;
     GenerateOptions opts;
     opts.on_text = [](size_t, std::string_view text) {
         std::fwrite(text.data(), 1, text.size(), stdout);
@@ -75,6 +77,8 @@ Action add_generate(CLI::App& app) {
     app.add_flag("--raw", args->raw, "Feed the prompt as plain text, without the chat template");
     app.add_option("--chat-template", args->chat_template,
                    "Template name (gemma, chatml, ...) overriding the GGUF's");
+    app.add_flag("--ignore-eos", args->ignore_eog,
+                 "Do not stop at end-of-generation tokens (always generate --max-tokens)");
     app.add_option("--max-tokens,-n", args->max_tokens, "Most tokens to generate")
         ->check(CLI::Range(0, 1 << 20));
     app.add_option("--temperature", args->sampling.temperature, "0 = greedy");
