@@ -13,5 +13,7 @@ using Action = std::function<int()>;  // returns the process exit status
 
 Action add_info(CLI::App& app);
 Action add_generate(CLI::App& app);
+Action add_validate(CLI::App& app);
+Action add_run(CLI::App& app);
 
 }  // namespace rdic::cli

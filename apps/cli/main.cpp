@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
     commands.emplace_back(info, rdic::cli::add_info(*info));
     auto* gen = app.add_subcommand("generate", "Generate text from a prompt");
     commands.emplace_back(gen, rdic::cli::add_generate(*gen));
+    auto* run = app.add_subcommand("run", "Run the isolation experiment (conditions x examples)");
+    commands.emplace_back(run, rdic::cli::add_run(*run));
+    auto* val = app.add_subcommand("validate", "Check dataset files");
+    commands.emplace_back(val, rdic::cli::add_validate(*val));
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,302 @@
+// `rdic run`: the isolation experiment. Every example of the dataset under every condition, one
+// results.jsonl record per pair (appended and flushed as it finishes), a progress bar with ETA on
+// stderr, and a summary table per condition at the end.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "rdic/build_info.h"
+#include "rdic/datasets/example.h"
+#include "rdic/isolation/executor.h"
+#include "rdic/reporting/results.h"
+#include "rdic/sha256.h"
+
+namespace rdic::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct RunArgs {
+    std::string model;
+    std::vector<std::string> data;
+    std::string out;
+    std::string conditions = "sequential,prompted,turn_based,semantic,separate_contexts";
+    int32_t max_tokens = 128;
+    SamplerOptions sampling;
+    bool resume = false;
+    bool naive = false;
+    bool name_topics = false;
+    bool seed_compat = false;
+    std::string system_prompt = "You are a helpful assistant.";
+    int32_t n_gpu_layers = -1;
+    int32_t n_threads = 0;
+    int32_t limit = 0;
+};
+
+std::string hms(double seconds) {
+    const auto s = static_cast<long>(seconds + 0.5);
+    char buf[32];
+    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm%02lds", s / 3600, s / 60 % 60, s % 60);
+    else if (s >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    else std::snprintf(buf, sizeof buf, "%lds", s);
+    return buf;
+}
+
+std::string timestamp_dir() {
+    std::string iso = iso8601_utc_now();  // 2026-11-25T23:36:35Z
+    std::string out;
+    for (char c : iso) {
+        if (c == ':' || c == 'Z') continue;
+        out += c == 'T' ? '-' : c;
+    }
+    return out;
+}
+
+class Progress {
+public:
+    Progress(size_t total, size_t already) : total_(total), done_(already), tty_(isatty(2) != 0) {}
+    void start(const std::string& what) {
+        current_ = what;
+        draw();
+    }
+    void finish_one() {
+        ++done_;
+        ++done_here_;
+    }
+    void end() {
+        if (tty_) std::fprintf(stderr, "\n");
+    }
+
+private:
+    void draw() const {
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
+        const size_t left = total_ - done_;
+        const std::string eta =
+            done_here_ > 0
+                ? hms(elapsed / static_cast<double>(done_here_) * static_cast<double>(left))
+                : "?";
+        const int width = 24;
+        const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
+        std::string bar(filled, '#');
+        bar.resize(width, '.');
+        std::fprintf(stderr, "%s[%s] %zu/%zu %s | %s elapsed | ETA %s%s", tty_ ? "\r" : "",
+                     bar.c_str(), done_, total_, current_.c_str(), hms(elapsed).c_str(),
+                     eta.c_str(), tty_ ? "\x1b[K" : "\n");
+        std::fflush(stderr);
+    }
+    size_t total_, done_, done_here_ = 0;
+    bool tty_;
+    std::string current_;
+    Clock::time_point t0_ = Clock::now();
+};
+
+struct Tally {
+    int ok = 0, failed = 0;
+    double kv_cells = 0, kv_bytes = 0, alloc_bytes = 0, separate_bytes = 0, total_ms = 0;
+};
+
+void print_summary(const std::map<std::string, Tally>& tally, const std::vector<Condition>& order,
+                   std::ostream& os) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%-18s %5s %6s %10s %9s %10s %12s %9s %9s\n", "condition",
+                  "pairs", "failed", "KV tokens", "KV MiB", "alloc MiB", "multi-inst MiB",
+                  "time s", "total s");
+    os << line;
+    for (Condition c : order) {
+        const auto it = tally.find(std::string(to_string(c)));
+        if (it == tally.end()) continue;
+        const Tally& t = it->second;
+        const double n = t.ok > 0 ? t.ok : 1;
+        std::snprintf(line, sizeof line, "%-18s %5d %6d %10.0f %9.2f %10.2f %12.1f %9.2f %9.1f\n",
+                      std::string(to_string(c)).c_str(), t.ok + t.failed, t.failed, t.kv_cells / n,
+                      t.kv_bytes / n / 1048576.0, t.alloc_bytes / n / 1048576.0,
+                      t.separate_bytes / n / 1048576.0, t.total_ms / n / 1000.0, t.total_ms / 1000.0);
+        os << line;
+    }
+}
+
+int run_experiment(const RunArgs& args) {
+    validate(args.sampling);
+    std::vector<Condition> conditions;
+    {
+        std::stringstream ss(args.conditions);
+        std::string name;
+        while (std::getline(ss, name, ',')) {
+            if (!name.empty()) conditions.push_back(parse_condition(name));
+        }
+        if (conditions.empty()) throw Error(ErrorCode::invalid_argument, "--conditions is empty");
+    }
+    if (args.resume && args.out.empty()) {
+        throw Error(ErrorCode::invalid_argument, "--resume needs --out DIR of the run to resume");
+    }
+
+    // Dataset: every problem is reported; invalid examples are skipped and make the run fail.
+    std::vector<std::filesystem::path> data_paths;
+    if (args.data.empty()) data_paths.emplace_back(std::string(build_info::kDataDir) + "/test");
+    for (const auto& d : args.data) data_paths.emplace_back(d);
+    std::vector<Issue> issues;
+    const auto files = expand_data_paths(data_paths, &issues);
+    std::vector<Example> examples;
+    int n_invalid = 0;
+    for (const auto& f : files) {
+        LoadResult r = load_example(f);
+        issues.insert(issues.end(), r.issues.begin(), r.issues.end());
+        if (r.example && r.issues.empty()) examples.push_back(std::move(*r.example));
+        else ++n_invalid;
+    }
+    for (const Issue& i : issues) std::cerr << "rdic: dataset: " << i.to_string() << "\n";
+    if (args.limit > 0 && examples.size() > static_cast<size_t>(args.limit)) {
+        examples.resize(static_cast<size_t>(args.limit));
+    }
+    if (examples.empty()) {
+        throw Error(ErrorCode::invalid_argument, "no valid examples in the data given");
+    }
+
+    const auto model = load_model(args.model, args.n_gpu_layers);
+    ModelIdentity identity;
+    identity.file = model->info().path.filename().string();
+    identity.bytes = model->info().file_bytes;
+    identity.sha256_prefix = sha256_file_hex(model->info().path).substr(0, 16);
+    identity.architecture = model->info().architecture;
+    identity.name = model->info().name;
+
+    RunConfig config;
+    for (Condition c : conditions) config.conditions.emplace_back(to_string(c));
+    config.max_tokens = args.max_tokens;
+    config.sampling = args.sampling;
+    config.system_prompt = args.system_prompt;
+    config.name_topics = args.name_topics;
+    config.seed_compat = args.seed_compat;
+    config.naive = args.naive;
+
+    const std::filesystem::path out =
+        args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
+                         : std::filesystem::path(args.out);
+    std::filesystem::create_directories(out);
+    const auto results_file = out / "results.jsonl";
+    std::set<std::pair<std::string, std::string>> done;
+    if (args.resume) {
+        int skipped = 0;
+        done = finished_pairs(results_file, &skipped);
+        std::cerr << "rdic: resuming " << out.string() << ": " << done.size()
+                  << " pairs already done" << (skipped ? ", " + std::to_string(skipped) +
+                                                             " unreadable lines skipped" : "")
+                  << "\n";
+    }
+    std::vector<std::string> file_names;
+    for (const auto& e : examples) file_names.push_back(e.file.string());
+    if (!args.resume || !std::filesystem::exists(out / "config.json")) {
+        write_text_file(out / "config.json", config_json(config, identity, file_names));
+    }
+    ResultsWriter writer(results_file);
+
+    ExecutorOptions exec;
+    exec.sampling = args.sampling;
+    exec.max_tokens = args.max_tokens;
+    exec.naive = args.naive;
+    exec.system_prompt = args.system_prompt;
+    exec.n_threads = args.n_threads;
+    const PromptOptions prompts{.name_topics = args.name_topics, .seed_compat = args.seed_compat};
+
+    size_t already = 0;
+    for (const auto& e : examples) {
+        for (Condition c : conditions) already += done.count({e.id, std::string(to_string(c))});
+    }
+    std::cerr << "rdic: " << examples.size() << " examples x " << conditions.size()
+              << " conditions with " << identity.name << " -> " << results_file.string() << "\n";
+    Progress progress(examples.size() * conditions.size(), already);
+    std::map<std::string, Tally> tally;
+    int n_failed = 0;
+    for (const Example& ex : examples) {
+        for (Condition c : conditions) {
+            const std::string cname(to_string(c));
+            if (done.count({ex.id, cname})) continue;
+            progress.start(cname + " " + ex.id);
+            RunRecord rec;
+            rec.example_id = ex.id;
+            rec.file = ex.file.string();
+            rec.domain = ex.domain;
+            rec.split = ex.split;
+            rec.condition = c;
+            rec.model = identity;
+            rec.config = config;
+            try {
+                rec.result = run_condition(model, ex, make_plan(ex, c, prompts), exec);
+            } catch (const std::exception& e) {
+                rec.error = e.what();
+            }
+            rec.finished_at = iso8601_utc_now();
+            writer.append(rec);
+            progress.finish_one();
+            Tally& t = tally[cname];
+            if (rec.result) {
+                ++t.ok;
+                t.kv_cells += static_cast<double>(rec.result->kv_peak.cells_full);
+                t.kv_bytes += static_cast<double>(rec.result->kv_peak.bytes);
+                t.alloc_bytes += static_cast<double>(rec.result->kv_allocated_bytes);
+                t.separate_bytes += static_cast<double>(rec.result->separate_instances_bytes());
+                t.total_ms += rec.result->total_ms;
+            } else {
+                ++t.failed;
+                ++n_failed;
+                std::cerr << "\nrdic: " << ex.id << " / " << cname << " failed: " << rec.error
+                          << "\n";
+            }
+        }
+    }
+    progress.end();
+    std::ostringstream summary;
+    summary << "model " << identity.name << " (" << identity.file << "), max_tokens "
+            << args.max_tokens << (args.naive ? ", naive execution" : ", batched execution")
+            << "\n";
+    print_summary(tally, conditions, summary);
+    std::cout << summary.str();
+    write_text_file(out / "summary.txt", summary.str());
+    std::cout << "results: " << results_file.string() << "\n";
+    if (n_failed > 0 || n_invalid > 0) {
+        std::cerr << "rdic: " << n_failed << " pairs failed, " << n_invalid
+                  << " dataset files invalid\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+Action add_run(CLI::App& app) {
+    auto args = std::make_shared<RunArgs>();
+    app.add_option("--model", args->model, "GGUF file (default: the cached default model)");
+    app.add_option("--data", args->data, "Dataset files or directories (default: data/test)");
+    app.add_option("--out", args->out, "Output directory (default: results/<timestamp>)");
+    app.add_option("--conditions", args->conditions,
+                   "Comma-separated: sequential,prompted,turn_based,semantic,separate_contexts");
+    app.add_option("--max-tokens,-n", args->max_tokens, "Tokens per output")
+        ->check(CLI::Range(1, 1 << 16));
+    app.add_option("--seed", args->sampling.seed, "Sampler seed (output i uses seed + i)");
+    app.add_option("--temperature", args->sampling.temperature, "0 = greedy (default)");
+    app.add_option("--top-k", args->sampling.top_k, "0 = off");
+    app.add_option("--top-p", args->sampling.top_p, "1 = off");
+    app.add_option("--min-p", args->sampling.min_p, "0 = off");
+    app.add_flag("--resume", args->resume, "Skip pairs already recorded in --out");
+    app.add_flag("--naive", args->naive,
+                 "The proof of concept's execution: every output prefilled from scratch, serially");
+    app.add_flag("--name-topics", args->name_topics,
+                 "Output requests name the topic (the POC's prompts) instead of 'output A'");
+    app.add_flag("--seed-compat", args->seed_compat,
+                 "POC behaviour: baseline synthesis outputs get no topic outputs as messages");
+    app.add_option("--system", args->system_prompt, "System prompt shared by every sequence");
+    app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
+    app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
+    app.add_option("--limit", args->limit, "Use only the first N examples");
+    return [args] { return run_experiment(*args); };
+}
+
+}  // namespace rdic::cli

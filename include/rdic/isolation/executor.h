@@ -1,0 +1,68 @@
+// Executes one condition's plan for one example on the engine, and measures it.
+//
+//   rdic::ConditionResult r = rdic::run_condition(model, example, plan, {.max_tokens = 128});
+//
+// Batched execution (default): the chat template's head (system prompt) is prefilled once and
+// forked by every sequence; a context shared by several outputs is prefilled once and forked per
+// output; all topic outputs are prefilled in one batch and decoded in lockstep; synthesis outputs
+// receive their inputs' outputs as messages; sequences are freed as soon as nothing needs them.
+// `naive` reproduces the proof of concept instead: each output prefilled from scratch, alone,
+// one after another. Both feed the model exactly the same tokens.
+// separate_contexts runs every cluster in its own Session (its own KV pool): what a multi-agent
+// system of separate contexts pays.
+// Thread-safety: call from one thread; the Model may be shared.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rdic/engine/generate.h"
+#include "rdic/engine/model.h"
+#include "rdic/isolation/plan.h"
+
+namespace rdic {
+
+struct ExecutorOptions {
+    SamplerOptions sampling;      // same for every output (seed offset by output index)
+    int32_t max_tokens = 256;     // per output
+    bool naive = false;           // the POC's execution: every output from scratch, serially
+    std::string system_prompt = "You are a helpful assistant.";
+    std::string chat_template;    // override the model's template ("" = model's / default)
+    int32_t n_threads = 0;
+};
+
+struct OutputResult {
+    std::string cluster_id;
+    ClusterKind kind = ClusterKind::topic;
+    std::string text;
+    int32_t n_tokens = 0;          // generated
+    int32_t n_context_tokens = 0;  // tokens in the sequence it was generated from
+    StopReason stop_reason = StopReason::max_tokens;
+    SequenceTiming timing;
+    uint64_t kv_bytes = 0;         // KV the sequence needed when it finished
+};
+
+struct ConditionResult {
+    Condition condition = Condition::semantic;
+    bool naive = false;
+    std::vector<OutputResult> outputs;
+    KvUsage kv_peak;                   // most distinct KV cells live at once
+    uint64_t kv_allocated_bytes = 0;   // KV pools allocated (all sessions together)
+    int32_t n_sessions = 0;            // llama contexts used (separate_contexts: one per cluster)
+    int64_t n_prefill_tokens = 0;      // tokens actually computed in prefills (forks save these)
+    int32_t n_decode_calls = 0;
+    double prefill_ms = 0;
+    double decode_ms = 0;
+    double total_ms = 0;
+    uint64_t weights_bytes = 0;        // one copy of the model weights
+    // Separate model instances would load the weights once per context:
+    uint64_t separate_instances_bytes() const {
+        return weights_bytes * static_cast<uint64_t>(n_sessions) + kv_allocated_bytes;
+    }
+};
+
+ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
+                              const Plan& plan, const ExecutorOptions& options);
+
+}  // namespace rdic

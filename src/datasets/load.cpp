@@ -1,0 +1,619 @@
+// JSON -> Example for both dataset formats, with every problem reported as file + JSON pointer.
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "rdic/datasets/example.h"
+#include "rdic/text_stream.h"
+
+namespace rdic {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr uint64_t kMaxFileBytes = uint64_t{64} << 20;
+constexpr const char* kNativeFormat = "rdic.dataset/v1";
+
+std::string escape_pointer_token(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '~') out += "~0";
+        else if (c == '/') out += "~1";
+        else out += c;
+    }
+    return out;
+}
+
+std::string ptr(const std::string& base, const std::string& key) {
+    return base + "/" + escape_pointer_token(key);
+}
+std::string ptr(const std::string& base, size_t index) { return base + "/" + std::to_string(index); }
+
+std::string type_name(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null: return "null";
+        case json::value_t::boolean: return "a boolean";
+        case json::value_t::number_integer:
+        case json::value_t::number_unsigned: return "an integer";
+        case json::value_t::number_float: return "a number";
+        case json::value_t::string: return "a string";
+        case json::value_t::array: return "an array";
+        case json::value_t::object: return "an object";
+        default: return "an unknown value";
+    }
+}
+
+// Collects issues for one file.
+class Reporter {
+public:
+    explicit Reporter(std::filesystem::path file) : file_(std::move(file)) {}
+    void add(std::string pointer, std::string message) {
+        issues_.push_back({file_, std::move(pointer), std::move(message)});
+    }
+    std::vector<Issue>& issues() { return issues_; }
+
+    // Typed field access: report and return nullopt when missing (if required) or mistyped.
+    std::optional<std::string> string(const json& obj, const std::string& base, const char* key,
+                                      bool required) {
+        auto it = obj.find(key);
+        if (it == obj.end()) {
+            if (required) add(ptr(base, key), "is missing");
+            return std::nullopt;
+        }
+        if (!it->is_string()) {
+            add(ptr(base, key), "must be a string, not " + type_name(*it));
+            return std::nullopt;
+        }
+        return it->get<std::string>();
+    }
+    std::vector<std::string> strings(const json& obj, const std::string& base, const char* key,
+                                     bool required) {
+        std::vector<std::string> out;
+        auto it = obj.find(key);
+        if (it == obj.end()) {
+            if (required) add(ptr(base, key), "is missing");
+            return out;
+        }
+        if (!it->is_array()) {
+            add(ptr(base, key), "must be an array of strings, not " + type_name(*it));
+            return out;
+        }
+        for (size_t i = 0; i < it->size(); ++i) {
+            const json& v = (*it)[i];
+            if (!v.is_string()) {
+                add(ptr(ptr(base, key), i), "must be a string, not " + type_name(v));
+                continue;
+            }
+            out.push_back(v.get<std::string>());
+        }
+        return out;
+    }
+
+private:
+    std::filesystem::path file_;
+    std::vector<Issue> issues_;
+};
+
+std::optional<TurnType> parse_turn_type(const std::string& s) {
+    if (s == "instruction") return TurnType::instruction;
+    if (s == "context") return TurnType::context;
+    if (s == "query") return TurnType::query;
+    return std::nullopt;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+// ---- native format ----------------------------------------------------------------------------
+
+void read_native(const json& root, Example& ex, Reporter& r,
+                 std::map<std::string, std::string>& cluster_ptr,
+                 std::map<int32_t, std::string>& turn_ptr) {
+    ex.source_format = kNativeFormat;
+    if (auto v = r.string(root, "", "id", true)) ex.id = *v;
+    if (auto v = r.string(root, "", "domain", true)) ex.domain = *v;
+    if (auto v = r.string(root, "", "description", false)) ex.description = *v;
+    if (auto v = r.string(root, "", "split", false)) {
+        ex.split = *v;
+        if (ex.split != "dev" && ex.split != "test") r.add("/split", "must be \"dev\" or \"test\"");
+    }
+    if (auto v = r.string(root, "", "order", false)) {
+        ex.order = *v;
+        if (ex.order != "block" && ex.order != "interleaved") {
+            r.add("/order", "must be \"block\" or \"interleaved\"");
+        }
+    }
+    const auto clusters = root.find("clusters");
+    if (clusters == root.end()) {
+        r.add("/clusters", "is missing");
+    } else if (!clusters->is_array()) {
+        r.add("/clusters", "must be an array, not " + type_name(*clusters));
+    } else {
+        for (size_t i = 0; i < clusters->size(); ++i) {
+            const json& c = (*clusters)[i];
+            const std::string base = ptr("/clusters", i);
+            if (!c.is_object()) {
+                r.add(base, "must be an object, not " + type_name(c));
+                continue;
+            }
+            Cluster cl;
+            if (auto v = r.string(c, base, "id", true)) cl.id = *v;
+            if (auto v = r.string(c, base, "kind", true)) {
+                if (*v == "topic") cl.kind = ClusterKind::topic;
+                else if (*v == "synthesis") cl.kind = ClusterKind::synthesis;
+                else r.add(ptr(base, "kind"), "must be \"topic\" or \"synthesis\"");
+            }
+            if (auto v = r.string(c, base, "name", false)) cl.name = *v;
+            if (auto v = r.string(c, base, "task", false)) cl.task = *v;
+            if (auto v = r.string(c, base, "reference_output", false)) cl.reference_output = *v;
+            cl.terminology = r.strings(c, base, "terminology", false);
+            cl.canaries = r.strings(c, base, "canaries", false);
+            cl.depends_on = r.strings(c, base, "depends_on", false);
+            if (cl.id.empty()) continue;
+            if (cluster_ptr.count(cl.id)) {
+                r.add(ptr(base, "id"), "duplicate cluster id \"" + cl.id + "\"");
+                continue;
+            }
+            cluster_ptr[cl.id] = base;
+            ex.clusters.push_back(std::move(cl));
+        }
+    }
+    const auto turns = root.find("turns");
+    if (turns == root.end()) {
+        r.add("/turns", "is missing");
+        return;
+    }
+    if (!turns->is_array()) {
+        r.add("/turns", "must be an array, not " + type_name(*turns));
+        return;
+    }
+    for (size_t i = 0; i < turns->size(); ++i) {
+        const json& t = (*turns)[i];
+        const std::string base = ptr("/turns", i);
+        if (!t.is_object()) {
+            r.add(base, "must be an object, not " + type_name(t));
+            continue;
+        }
+        Turn turn;
+        const auto id = t.find("id");
+        if (id == t.end() || !id->is_number_integer()) {
+            r.add(ptr(base, "id"), id == t.end() ? "is missing" : "must be an integer");
+            continue;
+        }
+        turn.id = id->get<int32_t>();
+        if (auto v = r.string(t, base, "cluster", true)) turn.cluster = *v;
+        if (auto v = r.string(t, base, "type", true)) {
+            if (auto tt = parse_turn_type(*v)) turn.type = *tt;
+            else r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
+        }
+        if (auto v = r.string(t, base, "text", true)) turn.text = *v;
+        if (turn_ptr.count(turn.id)) {
+            r.add(ptr(base, "id"), "duplicate turn id " + std::to_string(turn.id));
+            continue;
+        }
+        turn_ptr[turn.id] = base;
+        ex.turns.push_back(std::move(turn));
+    }
+}
+
+// ---- the proof of concept's format -------------------------------------------------------------
+
+// Free-form nested JSON as plain text: strings as they are, objects as "key: value" lines.
+void flatten(const json& v, std::string& out, const std::string& prefix = "") {
+    if (v.is_string()) {
+        out += prefix + v.get<std::string>() + "\n";
+    } else if (v.is_object()) {
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            if (it.value().is_primitive()) {
+                out += prefix + it.key() + ": ";
+                flatten(it.value(), out);
+            } else {
+                out += prefix + it.key() + ":\n";
+                flatten(it.value(), out, prefix + "  ");
+            }
+        }
+    } else if (v.is_array()) {
+        for (const json& e : v) flatten(e, out, prefix);
+    } else if (!v.is_null()) {
+        out += prefix + v.dump() + "\n";
+    }
+}
+
+std::string poc_cluster_name(const json& label) {
+    if (label.is_number_integer()) return "cluster_" + std::to_string(label.get<int64_t>());
+    if (label.is_string()) {
+        const std::string s = label.get<std::string>();
+        if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) return "cluster_" + s;
+        return s;
+    }
+    return {};
+}
+
+void read_poc(const json& root, Example& ex, Reporter& r,
+              std::map<std::string, std::string>& cluster_ptr,
+              std::map<int32_t, std::string>& turn_ptr) {
+    ex.source_format = "poc";
+    if (auto v = r.string(root, "", "id", true)) ex.id = *v;
+    if (auto v = r.string(root, "", "domain", false)) ex.domain = *v;
+    if (auto v = r.string(root, "", "description", false)) ex.description = *v;
+    const json* canaries = nullptr;
+    if (auto m = root.find("methodology_notes"); m != root.end() && m->is_object()) {
+        if (auto c = m->find("canary_facts"); c != m->end() && c->is_object()) canaries = &*c;
+    }
+    const json* truth = nullptr;
+    if (auto g = root.find("ground_truth"); g != root.end() && g->is_object()) truth = &*g;
+
+    // Turn ids each cluster lists, to cross-check against the turns' own labels.
+    std::map<int64_t, std::vector<std::string>> listed_in;
+    const auto sc = root.find("semantic_clusters");
+    if (sc == root.end() || !sc->is_object()) {
+        r.add("/semantic_clusters", sc == root.end() ? "is missing" : "must be an object");
+    } else {
+        std::vector<std::string> topic_ids;
+        for (auto it = sc->begin(); it != sc->end(); ++it) {
+            const std::string base = ptr("/semantic_clusters", it.key());
+            if (!it.value().is_object()) {
+                r.add(base, "must be an object, not " + type_name(it.value()));
+                continue;
+            }
+            const json& c = it.value();
+            Cluster cl;
+            cl.id = it.key();
+            const auto task_type = r.string(c, base, "task_type", true).value_or("");
+            cl.kind = lower(task_type) == "synthesis" ? ClusterKind::synthesis : ClusterKind::topic;
+            cl.name = r.string(c, base, "focus_area", false).value_or(task_type);
+            cl.task = r.string(c, base, "expected_output", false).value_or("");
+            if (cl.kind == ClusterKind::topic) {
+                cl.terminology = r.strings(c, base, "terminology", false);
+                topic_ids.push_back(cl.id);
+            }
+            if (auto ids = c.find("turns"); ids == c.end() || !ids->is_array()) {
+                r.add(ptr(base, "turns"), ids == c.end() ? "is missing" : "must be an array");
+            } else {
+                for (size_t k = 0; k < ids->size(); ++k) {
+                    if (!(*ids)[k].is_number_integer()) {
+                        r.add(ptr(ptr(base, "turns"), k), "must be an integer turn id");
+                        continue;
+                    }
+                    listed_in[(*ids)[k].get<int64_t>()].push_back(cl.id);
+                }
+            }
+            if (canaries != nullptr) {
+                if (auto f = canaries->find(cl.id); f != canaries->end()) {
+                    if (f->is_string()) cl.canaries.push_back(f->get<std::string>());
+                    else if (f->is_array()) {
+                        for (const json& e : *f) {
+                            if (e.is_string()) cl.canaries.push_back(e.get<std::string>());
+                        }
+                    }
+                }
+            }
+            if (truth != nullptr) {
+                const std::string key = "output_" + cl.id;
+                if (auto g = truth->find(key); g != truth->end()) flatten(*g, cl.reference_output);
+            }
+            cluster_ptr[cl.id] = base;
+            ex.clusters.push_back(std::move(cl));
+        }
+        for (Cluster& cl : ex.clusters) {
+            if (cl.kind == ClusterKind::synthesis) cl.depends_on = topic_ids;
+        }
+    }
+    const auto turns = root.find("turns");
+    if (turns == root.end() || !turns->is_array()) {
+        r.add("/turns", turns == root.end() ? "is missing" : "must be an array");
+        return;
+    }
+    for (size_t i = 0; i < turns->size(); ++i) {
+        const json& t = (*turns)[i];
+        const std::string base = ptr("/turns", i);
+        if (!t.is_object()) {
+            r.add(base, "must be an object, not " + type_name(t));
+            continue;
+        }
+        Turn turn;
+        const auto id = t.find("turn_id");
+        if (id == t.end() || !id->is_number_integer()) {
+            r.add(ptr(base, "turn_id"), id == t.end() ? "is missing" : "must be an integer");
+            continue;
+        }
+        turn.id = id->get<int32_t>();
+        if (auto c = t.find("cluster"); c == t.end()) {
+            r.add(ptr(base, "cluster"), "is missing");
+        } else {
+            turn.cluster = poc_cluster_name(*c);
+            if (turn.cluster.empty()) r.add(ptr(base, "cluster"), "must be a cluster name or number");
+        }
+        if (auto v = r.string(t, base, "type", false)) {
+            if (auto tt = parse_turn_type(*v)) turn.type = *tt;
+            else r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
+        }
+        // The POC skipped `query` turns: read whichever text field the turn has.
+        for (const char* key : {"instruction", "content", "query", "text"}) {
+            if (auto v = t.find(key); v != t.end() && v->is_string() && !v->get<std::string>().empty()) {
+                turn.text = v->get<std::string>();
+                break;
+            }
+        }
+        if (turn_ptr.count(turn.id)) {
+            r.add(ptr(base, "turn_id"), "duplicate turn id " + std::to_string(turn.id));
+            continue;
+        }
+        turn_ptr[turn.id] = base;
+        // Both places that say which cluster a turn belongs to must agree.
+        const auto listed = listed_in.find(turn.id);
+        if (listed == listed_in.end()) {
+            r.add(base, "turn " + std::to_string(turn.id) + " is in no cluster's turn list");
+        } else if (listed->second.size() > 1) {
+            r.add(base, "turn " + std::to_string(turn.id) + " is listed in several clusters");
+        } else if (!turn.cluster.empty() && listed->second[0] != turn.cluster) {
+            r.add(ptr(base, "cluster"), "says \"" + turn.cluster + "\" but turn " +
+                                            std::to_string(turn.id) + " is listed in \"" +
+                                            listed->second[0] + "\"");
+        }
+        ex.turns.push_back(std::move(turn));
+    }
+    for (const auto& [id, where] : listed_in) {
+        if (!turn_ptr.count(static_cast<int32_t>(id))) {
+            r.add(cluster_ptr[where[0]] + "/turns",
+                  "lists turn " + std::to_string(id) + ", which does not exist");
+        }
+    }
+    if (auto n = root.find("total_turns"); n != root.end() && n->is_number_integer() &&
+                                           n->get<int64_t>() != static_cast<int64_t>(ex.turns.size())) {
+        r.add("/total_turns", "says " + std::to_string(n->get<int64_t>()) + " but there are " +
+                                  std::to_string(ex.turns.size()) + " turns");
+    }
+}
+
+// ---- semantic checks shared by both formats ----------------------------------------------------
+
+bool contains_ci(const std::string& haystack, const std::string& needle) {
+    return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::string>& cptr,
+                     const std::map<int32_t, std::string>& tptr, const ValidationOptions& opt) {
+    if (ex.id.empty()) return;
+    for (const Turn& t : ex.turns) {
+        const std::string& base = tptr.at(t.id);
+        if (t.text.find_first_not_of(" \t\r\n") == std::string::npos) {
+            r.add(base, "turn " + std::to_string(t.id) + " has no text");
+        }
+        if (!t.cluster.empty() && !ex.find(t.cluster)) {
+            r.add(base + (ex.source_format == "poc" ? "/cluster" : "/cluster"),
+                  "names cluster \"" + t.cluster + "\", which does not exist");
+        }
+    }
+    size_t n_topics = 0, n_synth = 0;
+    for (const Cluster& c : ex.clusters) {
+        const std::string& base = cptr.at(c.id);
+        const bool has_turn = std::any_of(ex.turns.begin(), ex.turns.end(),
+                                          [&](const Turn& t) { return t.cluster == c.id; });
+        if (!has_turn) r.add(base, "cluster \"" + c.id + "\" has no turns");
+        if (c.kind == ClusterKind::topic) {
+            ++n_topics;
+            if (c.terminology.empty()) r.add(base + "/terminology", "a topic cluster needs terms");
+            if (!c.depends_on.empty()) r.add(base + "/depends_on", "only synthesis clusters depend");
+        } else {
+            ++n_synth;
+            if (c.depends_on.empty()) r.add(base + "/depends_on", "a synthesis cluster needs inputs");
+            for (size_t k = 0; k < c.depends_on.size(); ++k) {
+                const std::string& d = c.depends_on[k];
+                if (d == c.id) r.add(ptr(base + "/depends_on", k), "depends on itself");
+                else if (!ex.find(d)) {
+                    r.add(ptr(base + "/depends_on", k), "names cluster \"" + d + "\", which does not exist");
+                }
+            }
+        }
+        // Canaries must sit in their own cluster's turns and nowhere else.
+        for (size_t k = 0; k < c.canaries.size(); ++k) {
+            const std::string& can = c.canaries[k];
+            bool in_own = false;
+            for (const Turn& t : ex.turns) {
+                if (!contains_ci(t.text, can)) continue;
+                if (t.cluster == c.id) in_own = true;
+                else {
+                    r.add(ptr(base + "/canaries", k), "canary \"" + can + "\" also appears in turn " +
+                                                          std::to_string(t.id) + " of cluster \"" +
+                                                          t.cluster + "\"");
+                }
+            }
+            if (!in_own && ex.source_format == kNativeFormat) {
+                r.add(ptr(base + "/canaries", k), "canary \"" + can + "\" is in none of the cluster's turns");
+            }
+        }
+    }
+    if (n_topics < 2) r.add("/clusters", "needs at least 2 topic clusters, has " + std::to_string(n_topics));
+    if (n_synth < 1) r.add("/clusters", "needs a synthesis cluster");
+    // Terms disjoint across topic clusters.
+    std::map<std::string, std::string> owner;
+    for (const Cluster& c : ex.clusters) {
+        for (size_t k = 0; k < c.terminology.size(); ++k) {
+            const std::string key = lower(c.terminology[k]);
+            auto [it, fresh] = owner.emplace(key, c.id);
+            if (!fresh && it->second != c.id) {
+                r.add(ptr(cptr.at(c.id) + "/terminology", k),
+                      "term \"" + c.terminology[k] + "\" is also a term of cluster \"" + it->second + "\"");
+            }
+        }
+    }
+    // Synthesis dependencies: acyclic; order syntheses so each follows its inputs.
+    std::vector<Cluster> topics, synth;
+    for (Cluster& c : ex.clusters) (c.kind == ClusterKind::topic ? topics : synth).push_back(c);
+    std::vector<Cluster> ordered = topics;
+    std::set<std::string> done;
+    for (const Cluster& c : topics) done.insert(c.id);
+    bool progress = true;
+    while (!synth.empty() && progress) {
+        progress = false;
+        for (auto it = synth.begin(); it != synth.end();) {
+            const bool ready = std::all_of(it->depends_on.begin(), it->depends_on.end(),
+                                           [&](const std::string& d) { return done.count(d) || !ex.find(d); });
+            if (ready) {
+                done.insert(it->id);
+                ordered.push_back(*it);
+                it = synth.erase(it);
+                progress = true;
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (const Cluster& c : synth) {
+        r.add(cptr.at(c.id) + "/depends_on", "synthesis cluster \"" + c.id + "\" is part of a dependency cycle");
+        ordered.push_back(c);
+    }
+    ex.clusters = std::move(ordered);
+    // The longest context a condition builds (all turns in one context) must fit the model.
+    if (opt.count_tokens && opt.max_context > 0) {
+        std::string all;
+        for (const Turn& t : ex.turns) all += t.text + "\n\n";
+        const int64_t n = opt.count_tokens(all);
+        if (n > opt.max_context) {
+            r.add("/turns", "all turns together are " + std::to_string(n) +
+                                " tokens, more than the context of " + std::to_string(opt.max_context));
+        }
+    }
+}
+
+}  // namespace
+
+std::string Issue::to_string() const {
+    return file.string() + ": " + (pointer.empty() ? std::string("(file)") : pointer) + ": " + message;
+}
+
+std::string_view to_string(TurnType t) {
+    switch (t) {
+        case TurnType::instruction: return "instruction";
+        case TurnType::context: return "context";
+        case TurnType::query: return "query";
+    }
+    return "?";
+}
+
+const Cluster* Example::find(const std::string& cluster_id) const {
+    for (const Cluster& c : clusters) {
+        if (c.id == cluster_id) return &c;
+    }
+    return nullptr;
+}
+
+std::vector<const Turn*> Example::turns_of(const std::string& cluster_id) const {
+    std::vector<const Turn*> out;
+    for (const Turn& t : turns) {
+        if (t.cluster == cluster_id) out.push_back(&t);
+    }
+    return out;
+}
+
+std::vector<const Cluster*> Example::topics() const {
+    std::vector<const Cluster*> out;
+    for (const Cluster& c : clusters) {
+        if (c.kind == ClusterKind::topic) out.push_back(&c);
+    }
+    return out;
+}
+
+std::vector<const Cluster*> Example::syntheses() const {
+    std::vector<const Cluster*> out;
+    for (const Cluster& c : clusters) {
+        if (c.kind == ClusterKind::synthesis) out.push_back(&c);
+    }
+    return out;
+}
+
+LoadResult load_example(const std::filesystem::path& file, const ValidationOptions& options) {
+    LoadResult result;
+    Reporter r(file);
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec) {
+        r.add("", "cannot read the file (" + ec.message() + ")");
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    if (size > kMaxFileBytes) {
+        r.add("", "file is " + std::to_string(size) + " bytes, more than the 64 MiB limit");
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    std::ifstream in(file, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string text = ss.str();
+    if (!is_valid_utf8(text)) {
+        r.add("", "file is not valid UTF-8");
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    json root;
+    try {
+        root = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+        std::string what = e.what();
+        const auto at = what.find("parse error");
+        r.add("", "malformed JSON: " + (at == std::string::npos ? what : what.substr(at)));
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    if (!root.is_object()) {
+        r.add("", "must be a JSON object, not " + type_name(root));
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    Example ex;
+    ex.file = file;
+    std::map<std::string, std::string> cluster_ptr;
+    std::map<int32_t, std::string> turn_ptr;
+    if (auto f = root.find("format"); f != root.end()) {
+        if (!f->is_string() || f->get<std::string>() != kNativeFormat) {
+            r.add("/format", std::string("must be \"") + kNativeFormat + "\"");
+            result.issues = std::move(r.issues());
+            return result;
+        }
+        read_native(root, ex, r, cluster_ptr, turn_ptr);
+    } else if (root.contains("semantic_clusters")) {
+        read_poc(root, ex, r, cluster_ptr, turn_ptr);
+    } else {
+        r.add("", std::string("neither format: no \"format\": \"") + kNativeFormat +
+                      "\" and no \"semantic_clusters\" (proof-of-concept format)");
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    check_semantics(ex, r, cluster_ptr, turn_ptr, options);
+    result.example = std::move(ex);
+    result.issues = std::move(r.issues());
+    return result;
+}
+
+std::vector<std::filesystem::path> expand_data_paths(const std::vector<std::filesystem::path>& paths,
+                                                     std::vector<Issue>* issues) {
+    std::vector<std::filesystem::path> out;
+    for (const auto& p : paths) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(p, ec)) {
+            std::vector<std::filesystem::path> found;
+            for (const auto& e : std::filesystem::recursive_directory_iterator(p, ec)) {
+                if (e.is_regular_file() && e.path().extension() == ".json") found.push_back(e.path());
+            }
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else if (std::filesystem::exists(p, ec)) {
+            out.push_back(p);
+        } else if (issues != nullptr) {
+            issues->push_back({p, "", "no such file or directory"});
+        }
+    }
+    return out;
+}
+
+}  // namespace rdic
