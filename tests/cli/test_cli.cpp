@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
+#include <set>
+#include <vector>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -23,7 +26,7 @@ struct CliRun {
     std::string err;
 };
 
-CliRun rdic(const std::string& args) {
+CliRun run_rdic(const std::string& args) {
     const fs::path err_file =
         fs::temp_directory_path() / ("rdic_cli_err_" + std::to_string(::getpid()));
     const std::string cmd = std::string(RDIC_BINARY) + " " + args + " 2>" + err_file.string();
@@ -61,7 +64,7 @@ protected:
 };
 
 TEST_F(Cli, Version) {
-    const CliRun r = rdic("--version");
+    const CliRun r = run_rdic("--version");
     EXPECT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("rdic 0."), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("llama.cpp"), std::string::npos) << r.out;
@@ -69,7 +72,7 @@ TEST_F(Cli, Version) {
 }
 
 TEST_F(Cli, InfoOnDefaultModel) {
-    const CliRun r = rdic("info");
+    const CliRun r = run_rdic("info");
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("gemma3"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("sliding window 512"), std::string::npos) << r.out;
@@ -78,7 +81,7 @@ TEST_F(Cli, InfoOnDefaultModel) {
 }
 
 TEST_F(Cli, InfoJson) {
-    const CliRun r = rdic("info --json --model " +
+    const CliRun r = run_rdic("info --json --model " +
                           (rdic::model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf").string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("\"architecture\": \"llama\""), std::string::npos) << r.out;
@@ -86,7 +89,7 @@ TEST_F(Cli, InfoJson) {
 }
 
 TEST_F(Cli, MissingModelIsOneLineExit3) {
-    const CliRun r = rdic("info --model " + (dir_ / "missing.gguf").string());
+    const CliRun r = run_rdic("info --model " + (dir_ / "missing.gguf").string());
     EXPECT_EQ(r.status, 3);
     EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("missing.gguf"), std::string::npos) << r.err;
@@ -96,7 +99,7 @@ TEST_F(Cli, TruncatedModelIsOneLineExit4) {
     const fs::path cut = dir_ / "cut.gguf";
     const fs::path src = rdic::model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf";
     rdic::test::copy_prefix(src, cut, fs::file_size(src) - 1000);
-    const CliRun r = rdic("generate --prompt hi --model " + cut.string());
+    const CliRun r = run_rdic("generate --prompt hi --model " + cut.string());
     EXPECT_EQ(r.status, 4);
     EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
@@ -105,24 +108,24 @@ TEST_F(Cli, TruncatedModelIsOneLineExit4) {
 TEST_F(Cli, UnsupportedArchitectureIsOneLineExit5) {
     const fs::path p = dir_ / "alien.gguf";
     rdic::test::unknown_architecture_gguf().save(p);
-    const CliRun r = rdic("info --model " + p.string());
+    const CliRun r = run_rdic("info --model " + p.string());
     EXPECT_EQ(r.status, 5);
     EXPECT_EQ(count_lines(r.err), 1u) << r.err;
     EXPECT_NE(r.err.find("rdic-unknown-arch"), std::string::npos) << r.err;
 }
 
 TEST_F(Cli, BadArgumentsExit2) {
-    EXPECT_EQ(rdic("generate").status, 2);  // --prompt is required
-    EXPECT_EQ(rdic("generate --prompt x --top-p 0").status, 2);
-    EXPECT_EQ(rdic("no-such-command").status, 2);
+    EXPECT_EQ(run_rdic("generate").status, 2);  // --prompt is required
+    EXPECT_EQ(run_rdic("generate --prompt x --top-p 0").status, 2);
+    EXPECT_EQ(run_rdic("no-such-command").status, 2);
 }
 
 TEST_F(Cli, GenerateIsReproducibleWithSeed) {
     const std::string args =
         "generate --raw --prompt 'The three primary colours are' --max-tokens 12 "
         "--temperature 0.8 --seed 7";
-    const CliRun a = rdic(args);
-    const CliRun b = rdic(args);
+    const CliRun a = run_rdic(args);
+    const CliRun b = run_rdic(args);
     ASSERT_EQ(a.status, 0) << a.err;
     EXPECT_FALSE(a.out.empty());
     EXPECT_EQ(a.out, b.out);
@@ -130,3 +133,109 @@ TEST_F(Cli, GenerateIsReproducibleWithSeed) {
 }
 
 }  // namespace
+
+// ---- rdic validate / rdic run -------------------------------------------------------------------
+
+namespace {
+
+const std::string kTwoExamples =
+    std::string(RDIC_DATA_DIR) + "/dev/edu-02.json " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
+
+std::vector<std::string> read_lines(const fs::path& p) {
+    std::ifstream in(p);
+    std::vector<std::string> out;
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty()) out.push_back(line);
+    }
+    return out;
+}
+
+// (example, condition) of every line with "status":"ok".
+std::multiset<std::string> ok_pairs(const fs::path& results) {
+    std::multiset<std::string> out;
+    for (const std::string& l : read_lines(results)) {
+        if (l.find("\"status\":\"ok\"") == std::string::npos) continue;
+        const auto field = [&](const std::string& key) {
+            const auto at = l.find("\"" + key + "\":\"");
+            if (at == std::string::npos) return std::string();
+            const auto b = at + key.size() + 4;
+            return l.substr(b, l.find('"', b) - b);
+        };
+        out.insert(field("example_id") + "/" + field("condition"));
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_F(Cli, ValidateShippedDataAndReportBadFile) {
+    const CliRun ok = run_rdic("validate " + std::string(RDIC_DATA_DIR));
+    EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+    EXPECT_NE(ok.err.find("0 problems"), std::string::npos) << ok.err;
+
+    const fs::path bad = dir_ / "bad.json";
+    std::ofstream(bad) << R"({"format": "rdic.dataset/v1", "id": "x", "clusters": 3, "turns": []})";
+    const CliRun r = run_rdic("validate " + bad.string());
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find(bad.string() + ": /clusters: must be an array, not an integer"),
+              std::string::npos)
+        << r.out;
+}
+
+TEST_F(Cli, RunTwoExamplesFiveConditions) {
+    const fs::path out = dir_ / "run";
+    const CliRun r = run_rdic("run --max-tokens 4 --out " + out.string() + " --data " + kTwoExamples);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto lines = read_lines(out / "results.jsonl");
+    EXPECT_EQ(lines.size(), 10u);
+    EXPECT_EQ(ok_pairs(out / "results.jsonl").size(), 10u);
+    for (const std::string& l : lines) {
+        for (const char* key : {"\"outputs\"", "\"kv\"", "\"peak_bytes\"", "\"timing\"",
+                                "\"ttft_ms\"", "\"sha256_prefix\":\"a5fd3b62230aa5ec\"",
+                                "\"architecture\":\"gemma3\"", "\"llama_cpp_pinned\"",
+                                "\"max_tokens\":4"}) {
+            EXPECT_NE(l.find(key), std::string::npos) << key << " missing in " << l.substr(0, 200);
+        }
+    }
+    EXPECT_TRUE(fs::exists(out / "config.json"));
+    EXPECT_NE(r.out.find("separate_contexts"), std::string::npos) << "summary table: " << r.out;
+    EXPECT_NE(r.out.find("KV tokens"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, ResumeAfterKillLosesOnlyThePairInFlight) {
+    const fs::path out = dir_ / "killed";
+    const fs::path results = out / "results.jsonl";
+    const std::string args = "run --max-tokens 24 --out " + out.string() + " --data " + kTwoExamples;
+    // Start a run and kill it hard once two pairs are recorded.
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        ::freopen("/dev/null", "w", stdout);
+        ::freopen("/dev/null", "w", stderr);
+        ::execl("/bin/sh", "sh", "-c", ("exec " + std::string(RDIC_BINARY) + " " + args).c_str(), nullptr);
+        ::_exit(127);
+    }
+    for (int i = 0; i < 1200 && read_lines(results).size() < 2; ++i) ::usleep(50 * 1000);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    const auto before = ok_pairs(results);
+    ASSERT_GE(before.size(), 2u);
+    ASSERT_LT(before.size(), 10u) << "the run finished before it could be killed";
+    // Simulate a kill in the middle of writing a record, too.
+    std::ofstream(results, std::ios::app) << R"({"example_id":"edu-02","condi)";
+
+    const CliRun r = run_rdic(args + " --resume");
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_NE(r.err.find(std::to_string(before.size()) + " pairs already done"), std::string::npos)
+        << r.err;
+    const auto after = ok_pairs(results);
+    EXPECT_EQ(after.size(), 10u);
+    for (const std::string& p : after) EXPECT_EQ(after.count(p), 1u) << p << " recorded twice";
+}
+
+TEST_F(Cli, RunRejectsUnknownCondition) {
+    const CliRun r = run_rdic("run --conditions sequential,isolated --data " + kTwoExamples);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("unknown condition 'isolated'"), std::string::npos) << r.err;
+}

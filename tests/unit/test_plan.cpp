@@ -1,1 +1,135 @@
+// Plans: for each condition, exactly which turns each output's sequence holds, in which order,
+// and which outputs a synthesis receives as messages.
 #include <gtest/gtest.h>
+
+#include "rdic/error.h"
+#include "rdic/isolation/plan.h"
+
+namespace rdic {
+namespace {
+
+// Two topics interleaved (a: turns 1,3,5; b: 2,4) and a synthesis (turn 6).
+Example interleaved_example() {
+    Example ex;
+    ex.id = "t-1";
+    ex.source_format = "rdic.dataset/v1";
+    auto cluster = [](std::string id, ClusterKind kind, std::string name, std::string task) {
+        Cluster c;
+        c.id = std::move(id);
+        c.kind = kind;
+        c.name = std::move(name);
+        c.task = std::move(task);
+        return c;
+    };
+    Cluster a = cluster("a", ClusterKind::topic, "Database", "Plan it.");
+    a.terminology = {"index"};
+    Cluster b = cluster("b", ClusterKind::topic, "Hiring", "Hire.");
+    b.terminology = {"candidate"};
+    Cluster s = cluster("s", ClusterKind::synthesis, "Memo", "Combine.");
+    s.depends_on = {"a", "b"};
+    ex.clusters = {a, b, s};
+    const char* owners[] = {"a", "b", "a", "b", "a", "s"};
+    for (int i = 0; i < 6; ++i) {
+        Turn t;
+        t.id = i + 1;
+        t.cluster = owners[i];
+        t.text = "turn " + std::to_string(i + 1);
+        ex.turns.push_back(t);
+    }
+    return ex;
+}
+
+const OutputPlan& output(const Plan& p, const std::string& cluster) {
+    for (const auto& o : p.outputs) {
+        if (o.cluster_id == cluster) return o;
+    }
+    throw std::runtime_error("no output for " + cluster);
+}
+
+TEST(Plan, SharedContextConditionsSeeEveryTurnInOrder) {
+    const Example ex = interleaved_example();
+    for (Condition c : {Condition::sequential, Condition::prompted, Condition::turn_based}) {
+        const Plan p = make_plan(ex, c);
+        ASSERT_EQ(p.outputs.size(), 3u) << to_string(c);
+        for (const auto& o : p.outputs) {
+            EXPECT_EQ(o.turn_ids, (std::vector<int32_t>{1, 2, 3, 4, 5, 6})) << to_string(c);
+            EXPECT_EQ(o.context_key, "all") << "one shared context, prefilled once";
+        }
+        EXPECT_TRUE(output(p, "a").message_inputs.empty());
+        EXPECT_EQ(output(p, "s").message_inputs, (std::vector<std::string>{"a", "b"}))
+            << "fair synthesis: topic outputs arrive as messages in every condition";
+    }
+}
+
+TEST(Plan, ContextTextPerCondition) {
+    const Example ex = interleaved_example();
+    EXPECT_EQ(output(make_plan(ex, Condition::sequential), "a").context,
+              "turn 1\n\nturn 2\n\nturn 3\n\nturn 4\n\nturn 5\n\nturn 6");
+    EXPECT_EQ(output(make_plan(ex, Condition::turn_based), "a").context,
+              "[Turn 1] turn 1\n\n[Turn 2] turn 2\n\n[Turn 3] turn 3\n\n[Turn 4] turn 4\n\n"
+              "[Turn 5] turn 5\n\n[Turn 6] turn 6");
+    const std::string prompted = output(make_plan(ex, Condition::prompted), "b").context;
+    EXPECT_EQ(prompted.find("This conversation covers separate topics (A: Database; B: Hiring). "
+                            "Keep the topics separate"),
+              0u)
+        << prompted;
+    EXPECT_TRUE(prompted.ends_with("turn 5\n\nturn 6"));
+}
+
+TEST(Plan, SemanticIsolatesEachClustersTurns) {
+    const Example ex = interleaved_example();
+    for (Condition c : {Condition::semantic, Condition::separate_contexts}) {
+        const Plan p = make_plan(ex, c);
+        EXPECT_EQ(output(p, "a").turn_ids, (std::vector<int32_t>{1, 3, 5})) << to_string(c);
+        EXPECT_EQ(output(p, "b").turn_ids, (std::vector<int32_t>{2, 4})) << to_string(c);
+        EXPECT_EQ(output(p, "s").turn_ids, (std::vector<int32_t>{6})) << to_string(c);
+        EXPECT_EQ(output(p, "a").context, "turn 1\n\nturn 3\n\nturn 5");
+        EXPECT_EQ(output(p, "a").context_key, "a");
+        EXPECT_EQ(output(p, "b").context_key, "b");
+        EXPECT_EQ(output(p, "s").message_inputs, (std::vector<std::string>{"a", "b"}));
+    }
+}
+
+TEST(Plan, TopicOutputsComeBeforeSynthesis) {
+    const Plan p = make_plan(interleaved_example(), Condition::semantic);
+    ASSERT_EQ(p.outputs.size(), 3u);
+    EXPECT_EQ(p.outputs[0].kind, ClusterKind::topic);
+    EXPECT_EQ(p.outputs[1].kind, ClusterKind::topic);
+    EXPECT_EQ(p.outputs[2].kind, ClusterKind::synthesis);
+}
+
+TEST(Plan, NeutralRequestsByDefaultTopicNamesAsOption) {
+    const Example ex = interleaved_example();
+    const Plan neutral = make_plan(ex, Condition::sequential);
+    EXPECT_EQ(output(neutral, "a").request, "Generate output A based on the provided context.");
+    EXPECT_EQ(output(neutral, "s").request,
+              "Generate output C based on the provided context and the outputs above.");
+    const Plan named = make_plan(ex, Condition::sequential, {.name_topics = true});
+    EXPECT_EQ(output(named, "b").request,
+              "Generate the Hiring output (Hire.) based on the provided context.");
+    // Identical across conditions: only the context differs.
+    EXPECT_EQ(output(make_plan(ex, Condition::semantic), "a").request,
+              output(neutral, "a").request);
+}
+
+TEST(Plan, SeedCompatDropsMessagesFromBaselineSynthesisOnly) {
+    const Example ex = interleaved_example();
+    const PromptOptions compat{.seed_compat = true};
+    EXPECT_TRUE(output(make_plan(ex, Condition::sequential, compat), "s").message_inputs.empty());
+    EXPECT_EQ(output(make_plan(ex, Condition::semantic, compat), "s").message_inputs,
+              (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Plan, RenderMessagesInDependencyOrder) {
+    const Example ex = interleaved_example();
+    EXPECT_EQ(render_messages(ex, {"a", "b"}, {{"b", "hire two"}, {"a", "add an index"}}),
+              "Output A:\nadd an index\n\nOutput B:\nhire two\n\n");
+}
+
+TEST(Plan, ConditionNames) {
+    for (Condition c : kAllConditions) EXPECT_EQ(parse_condition(to_string(c)), c);
+    EXPECT_THROW(parse_condition("isolated"), Error);
+}
+
+}  // namespace
+}  // namespace rdic
