@@ -110,16 +110,29 @@ if [ ! -f "$smol" ] || [ "$(sha256_of "$smol")" != "$SMOLLM2_SHA256" ]; then
     rm -rf "$d"
 fi
 
-# ---- 4. Build ----------------------------------------------------------------------------------
+# ---- 4. Python tooling (test oracles) in a venv ------------------------------------------------
+REQS="$ROOT/tools/requirements.txt"
+VENV="$CACHE/venv-$(sha256_of "$REQS" | cut -c1-12)"
+if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
+    log "creating Python tool environment $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQS"
+    touch "$VENV/.complete"
+fi
+
+# ---- 5. Build ----------------------------------------------------------------------------------
 if [ "${RDIC_SKIP_BUILD:-0}" != 1 ]; then
     # shellcheck disable=SC2206
     extra=(${RDIC_CMAKE_ARGS:-})
     if [ ! -f "$BUILD_DIR/build.ninja" ] ||
        ! grep -q "^RDIC_LLAMA_CPP_DIR:PATH=$LLAMA_DIR$" "$BUILD_DIR/CMakeCache.txt" ||
+       ! grep -q "^RDIC_PYTHON:FILEPATH=$VENV/bin/python$" "$BUILD_DIR/CMakeCache.txt" ||
        [ ${#extra[@]} -gt 0 ]; then
         log "configuring $BUILD_DIR"
         cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-              -DRDIC_LLAMA_CPP_DIR="$LLAMA_DIR" "${extra[@]}" >/dev/null
+              -DRDIC_LLAMA_CPP_DIR="$LLAMA_DIR" -DRDIC_PYTHON="$VENV/bin/python" \
+              "${extra[@]}" >/dev/null
     fi
     if ninja -C "$BUILD_DIR" -n 2>/dev/null | grep -q "no work to do"; then
         :

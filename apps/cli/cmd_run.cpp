@@ -44,9 +44,12 @@ struct RunArgs {
 std::string hms(double seconds) {
     const auto s = static_cast<long>(seconds + 0.5);
     char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%ldh%02ldm%02lds", s / 3600, s / 60 % 60, s % 60);
-    else if (s >= 60) std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%lds", s);
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%ldh%02ldm%02lds", s / 3600, s / 60 % 60, s % 60);
+    else if (s >= 60)
+        std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%lds", s);
     return buf;
 }
 
@@ -107,8 +110,8 @@ void print_summary(const std::map<std::string, Tally>& tally, const std::vector<
                    std::ostream& os) {
     char line[256];
     std::snprintf(line, sizeof line, "%-18s %5s %6s %10s %9s %10s %12s %9s %9s\n", "condition",
-                  "pairs", "failed", "KV tokens", "KV MiB", "alloc MiB", "multi-inst MiB",
-                  "time s", "total s");
+                  "pairs", "failed", "KV tokens", "KV MiB", "alloc MiB", "multi-inst MiB", "time s",
+                  "total s");
     os << line;
     for (Condition c : order) {
         const auto it = tally.find(std::string(to_string(c)));
@@ -118,7 +121,8 @@ void print_summary(const std::map<std::string, Tally>& tally, const std::vector<
         std::snprintf(line, sizeof line, "%-18s %5d %6d %10.0f %9.2f %10.2f %12.1f %9.2f %9.1f\n",
                       std::string(to_string(c)).c_str(), t.ok + t.failed, t.failed, t.kv_cells / n,
                       t.kv_bytes / n / 1048576.0, t.alloc_bytes / n / 1048576.0,
-                      t.separate_bytes / n / 1048576.0, t.total_ms / n / 1000.0, t.total_ms / 1000.0);
+                      t.separate_bytes / n / 1048576.0, t.total_ms / n / 1000.0,
+                      t.total_ms / 1000.0);
         os << line;
     }
 }
@@ -149,8 +153,10 @@ int run_experiment(const RunArgs& args) {
     for (const auto& f : files) {
         LoadResult r = load_example(f);
         issues.insert(issues.end(), r.issues.begin(), r.issues.end());
-        if (r.example && r.issues.empty()) examples.push_back(std::move(*r.example));
-        else ++n_invalid;
+        if (r.example && r.issues.empty())
+            examples.push_back(std::move(*r.example));
+        else
+            ++n_invalid;
     }
     for (const Issue& i : issues) std::cerr << "rdic: dataset: " << i.to_string() << "\n";
     if (args.limit > 0 && examples.size() > static_cast<size_t>(args.limit)) {
@@ -177,9 +183,9 @@ int run_experiment(const RunArgs& args) {
     config.seed_compat = args.seed_compat;
     config.naive = args.naive;
 
-    const std::filesystem::path out =
-        args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
-                         : std::filesystem::path(args.out);
+    const std::filesystem::path out = args.out.empty()
+                                          ? std::filesystem::path("results") / timestamp_dir()
+                                          : std::filesystem::path(args.out);
     std::filesystem::create_directories(out);
     const auto results_file = out / "results.jsonl";
     std::set<std::pair<std::string, std::string>> done;
@@ -187,8 +193,8 @@ int run_experiment(const RunArgs& args) {
         int skipped = 0;
         done = finished_pairs(results_file, &skipped);
         std::cerr << "rdic: resuming " << out.string() << ": " << done.size()
-                  << " pairs already done" << (skipped ? ", " + std::to_string(skipped) +
-                                                             " unreadable lines skipped" : "")
+                  << " pairs already done"
+                  << (skipped ? ", " + std::to_string(skipped) + " unreadable lines skipped" : "")
                   << "\n";
     }
     std::vector<std::string> file_names;

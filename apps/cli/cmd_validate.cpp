@@ -39,8 +39,9 @@ int run_validate(const ValidateArgs& args) {
         if (r.example && !r.example->id.empty()) {
             auto [it, fresh] = ids.emplace(r.example->id, f);
             if (!fresh) {
-                r.issues.push_back({f, "/id", "example id \"" + r.example->id +
-                                                  "\" is also used by " + it->second.string()});
+                r.issues.push_back({f, "/id",
+                                    "example id \"" + r.example->id + "\" is also used by " +
+                                        it->second.string()});
             }
         }
         if (r.issues.empty()) ++n_valid;

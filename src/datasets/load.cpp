@@ -21,9 +21,12 @@ constexpr const char* kNativeFormat = "rdic.dataset/v1";
 std::string escape_pointer_token(const std::string& s) {
     std::string out;
     for (char c : s) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out += c;
+        if (c == '~')
+            out += "~0";
+        else if (c == '/')
+            out += "~1";
+        else
+            out += c;
     }
     return out;
 }
@@ -31,19 +34,29 @@ std::string escape_pointer_token(const std::string& s) {
 std::string ptr(const std::string& base, const std::string& key) {
     return base + "/" + escape_pointer_token(key);
 }
-std::string ptr(const std::string& base, size_t index) { return base + "/" + std::to_string(index); }
+std::string ptr(const std::string& base, size_t index) {
+    return base + "/" + std::to_string(index);
+}
 
 std::string type_name(const json& v) {
     switch (v.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return "a boolean";
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
         case json::value_t::number_integer:
-        case json::value_t::number_unsigned: return "an integer";
-        case json::value_t::number_float: return "a number";
-        case json::value_t::string: return "a string";
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        default: return "an unknown value";
+        case json::value_t::number_unsigned:
+            return "an integer";
+        case json::value_t::number_float:
+            return "a number";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "an unknown value";
     }
 }
 
@@ -146,9 +159,12 @@ void read_native(const json& root, Example& ex, Reporter& r,
             Cluster cl;
             if (auto v = r.string(c, base, "id", true)) cl.id = *v;
             if (auto v = r.string(c, base, "kind", true)) {
-                if (*v == "topic") cl.kind = ClusterKind::topic;
-                else if (*v == "synthesis") cl.kind = ClusterKind::synthesis;
-                else r.add(ptr(base, "kind"), "must be \"topic\" or \"synthesis\"");
+                if (*v == "topic")
+                    cl.kind = ClusterKind::topic;
+                else if (*v == "synthesis")
+                    cl.kind = ClusterKind::synthesis;
+                else
+                    r.add(ptr(base, "kind"), "must be \"topic\" or \"synthesis\"");
             }
             if (auto v = r.string(c, base, "name", false)) cl.name = *v;
             if (auto v = r.string(c, base, "task", false)) cl.task = *v;
@@ -190,8 +206,10 @@ void read_native(const json& root, Example& ex, Reporter& r,
         turn.id = id->get<int32_t>();
         if (auto v = r.string(t, base, "cluster", true)) turn.cluster = *v;
         if (auto v = r.string(t, base, "type", true)) {
-            if (auto tt = parse_turn_type(*v)) turn.type = *tt;
-            else r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
+            if (auto tt = parse_turn_type(*v))
+                turn.type = *tt;
+            else
+                r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
         }
         if (auto v = r.string(t, base, "text", true)) turn.text = *v;
         if (turn_ptr.count(turn.id)) {
@@ -287,7 +305,8 @@ void read_poc(const json& root, Example& ex, Reporter& r,
             }
             if (canaries != nullptr) {
                 if (auto f = canaries->find(cl.id); f != canaries->end()) {
-                    if (f->is_string()) cl.canaries.push_back(f->get<std::string>());
+                    if (f->is_string())
+                        cl.canaries.push_back(f->get<std::string>());
                     else if (f->is_array()) {
                         for (const json& e : *f) {
                             if (e.is_string()) cl.canaries.push_back(e.get<std::string>());
@@ -329,15 +348,19 @@ void read_poc(const json& root, Example& ex, Reporter& r,
             r.add(ptr(base, "cluster"), "is missing");
         } else {
             turn.cluster = poc_cluster_name(*c);
-            if (turn.cluster.empty()) r.add(ptr(base, "cluster"), "must be a cluster name or number");
+            if (turn.cluster.empty())
+                r.add(ptr(base, "cluster"), "must be a cluster name or number");
         }
         if (auto v = r.string(t, base, "type", false)) {
-            if (auto tt = parse_turn_type(*v)) turn.type = *tt;
-            else r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
+            if (auto tt = parse_turn_type(*v))
+                turn.type = *tt;
+            else
+                r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
         }
         // The POC skipped `query` turns: read whichever text field the turn has.
         for (const char* key : {"instruction", "content", "query", "text"}) {
-            if (auto v = t.find(key); v != t.end() && v->is_string() && !v->get<std::string>().empty()) {
+            if (auto v = t.find(key);
+                v != t.end() && v->is_string() && !v->get<std::string>().empty()) {
                 turn.text = v->get<std::string>();
                 break;
             }
@@ -366,8 +389,9 @@ void read_poc(const json& root, Example& ex, Reporter& r,
                   "lists turn " + std::to_string(id) + ", which does not exist");
         }
     }
-    if (auto n = root.find("total_turns"); n != root.end() && n->is_number_integer() &&
-                                           n->get<int64_t>() != static_cast<int64_t>(ex.turns.size())) {
+    if (auto n = root.find("total_turns");
+        n != root.end() && n->is_number_integer() &&
+        n->get<int64_t>() != static_cast<int64_t>(ex.turns.size())) {
         r.add("/total_turns", "says " + std::to_string(n->get<int64_t>()) + " but there are " +
                                   std::to_string(ex.turns.size()) + " turns");
     }
@@ -401,15 +425,19 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
         if (c.kind == ClusterKind::topic) {
             ++n_topics;
             if (c.terminology.empty()) r.add(base + "/terminology", "a topic cluster needs terms");
-            if (!c.depends_on.empty()) r.add(base + "/depends_on", "only synthesis clusters depend");
+            if (!c.depends_on.empty())
+                r.add(base + "/depends_on", "only synthesis clusters depend");
         } else {
             ++n_synth;
-            if (c.depends_on.empty()) r.add(base + "/depends_on", "a synthesis cluster needs inputs");
+            if (c.depends_on.empty())
+                r.add(base + "/depends_on", "a synthesis cluster needs inputs");
             for (size_t k = 0; k < c.depends_on.size(); ++k) {
                 const std::string& d = c.depends_on[k];
-                if (d == c.id) r.add(ptr(base + "/depends_on", k), "depends on itself");
+                if (d == c.id)
+                    r.add(ptr(base + "/depends_on", k), "depends on itself");
                 else if (!ex.find(d)) {
-                    r.add(ptr(base + "/depends_on", k), "names cluster \"" + d + "\", which does not exist");
+                    r.add(ptr(base + "/depends_on", k),
+                          "names cluster \"" + d + "\", which does not exist");
                 }
             }
         }
@@ -419,19 +447,22 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
             bool in_own = false;
             for (const Turn& t : ex.turns) {
                 if (!contains_ci(t.text, can)) continue;
-                if (t.cluster == c.id) in_own = true;
+                if (t.cluster == c.id)
+                    in_own = true;
                 else {
-                    r.add(ptr(base + "/canaries", k), "canary \"" + can + "\" also appears in turn " +
-                                                          std::to_string(t.id) + " of cluster \"" +
-                                                          t.cluster + "\"");
+                    r.add(ptr(base + "/canaries", k),
+                          "canary \"" + can + "\" also appears in turn " + std::to_string(t.id) +
+                              " of cluster \"" + t.cluster + "\"");
                 }
             }
             if (!in_own && ex.source_format == kNativeFormat) {
-                r.add(ptr(base + "/canaries", k), "canary \"" + can + "\" is in none of the cluster's turns");
+                r.add(ptr(base + "/canaries", k),
+                      "canary \"" + can + "\" is in none of the cluster's turns");
             }
         }
     }
-    if (n_topics < 2) r.add("/clusters", "needs at least 2 topic clusters, has " + std::to_string(n_topics));
+    if (n_topics < 2)
+        r.add("/clusters", "needs at least 2 topic clusters, has " + std::to_string(n_topics));
     if (n_synth < 1) r.add("/clusters", "needs a synthesis cluster");
     // Terms disjoint across topic clusters.
     std::map<std::string, std::string> owner;
@@ -441,7 +472,8 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
             auto [it, fresh] = owner.emplace(key, c.id);
             if (!fresh && it->second != c.id) {
                 r.add(ptr(cptr.at(c.id) + "/terminology", k),
-                      "term \"" + c.terminology[k] + "\" is also a term of cluster \"" + it->second + "\"");
+                      "term \"" + c.terminology[k] + "\" is also a term of cluster \"" +
+                          it->second + "\"");
             }
         }
     }
@@ -455,8 +487,9 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
     while (!synth.empty() && progress) {
         progress = false;
         for (auto it = synth.begin(); it != synth.end();) {
-            const bool ready = std::all_of(it->depends_on.begin(), it->depends_on.end(),
-                                           [&](const std::string& d) { return done.count(d) || !ex.find(d); });
+            const bool ready =
+                std::all_of(it->depends_on.begin(), it->depends_on.end(),
+                            [&](const std::string& d) { return done.count(d) || !ex.find(d); });
             if (ready) {
                 done.insert(it->id);
                 ordered.push_back(*it);
@@ -468,7 +501,8 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
         }
     }
     for (const Cluster& c : synth) {
-        r.add(cptr.at(c.id) + "/depends_on", "synthesis cluster \"" + c.id + "\" is part of a dependency cycle");
+        r.add(cptr.at(c.id) + "/depends_on",
+              "synthesis cluster \"" + c.id + "\" is part of a dependency cycle");
         ordered.push_back(c);
     }
     ex.clusters = std::move(ordered);
@@ -479,7 +513,8 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
         const int64_t n = opt.count_tokens(all);
         if (n > opt.max_context) {
             r.add("/turns", "all turns together are " + std::to_string(n) +
-                                " tokens, more than the context of " + std::to_string(opt.max_context));
+                                " tokens, more than the context of " +
+                                std::to_string(opt.max_context));
         }
     }
 }
@@ -487,14 +522,18 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
 }  // namespace
 
 std::string Issue::to_string() const {
-    return file.string() + ": " + (pointer.empty() ? std::string("(file)") : pointer) + ": " + message;
+    return file.string() + ": " + (pointer.empty() ? std::string("(file)") : pointer) + ": " +
+           message;
 }
 
 std::string_view to_string(TurnType t) {
     switch (t) {
-        case TurnType::instruction: return "instruction";
-        case TurnType::context: return "context";
-        case TurnType::query: return "query";
+        case TurnType::instruction:
+            return "instruction";
+        case TurnType::context:
+            return "context";
+        case TurnType::query:
+            return "query";
     }
     return "?";
 }
@@ -595,15 +634,16 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
     return result;
 }
 
-std::vector<std::filesystem::path> expand_data_paths(const std::vector<std::filesystem::path>& paths,
-                                                     std::vector<Issue>* issues) {
+std::vector<std::filesystem::path> expand_data_paths(
+    const std::vector<std::filesystem::path>& paths, std::vector<Issue>* issues) {
     std::vector<std::filesystem::path> out;
     for (const auto& p : paths) {
         std::error_code ec;
         if (std::filesystem::is_directory(p, ec)) {
             std::vector<std::filesystem::path> found;
             for (const auto& e : std::filesystem::recursive_directory_iterator(p, ec)) {
-                if (e.is_regular_file() && e.path().extension() == ".json") found.push_back(e.path());
+                if (e.is_regular_file() && e.path().extension() == ".json")
+                    found.push_back(e.path());
             }
             std::sort(found.begin(), found.end());
             out.insert(out.end(), found.begin(), found.end());

@@ -121,9 +121,9 @@ struct Runner {
         for (const OutputPlan& o : plan.outputs) {
             longest = std::max<int64_t>(longest, static_cast<int64_t>(prompts.context(o).size()));
         }
-        const int64_t budget = static_cast<int64_t>(prompts.head().size()) + longest +
-                               (opt.max_tokens + 64) * (static_cast<int64_t>(plan.outputs.size()) + 1) +
-                               512;
+        const int64_t budget =
+            static_cast<int64_t>(prompts.head().size()) + longest +
+            (opt.max_tokens + 64) * (static_cast<int64_t>(plan.outputs.size()) + 1) + 512;
         for (size_t i = 0; i < plan.outputs.size(); ++i) {
             const OutputPlan& o = plan.outputs[i];
             const Tokens ctx = prompts.context(o);
@@ -131,8 +131,10 @@ struct Runner {
             std::optional<Session> own;
             Session* s = nullptr;
             if (own_session) {
-                own.emplace(model, session_options(static_cast<int64_t>(prompts.head().size() + ctx.size() +
-                                                                        req.size()) + opt.max_tokens, 1));
+                own.emplace(model, session_options(static_cast<int64_t>(prompts.head().size() +
+                                                                        ctx.size() + req.size()) +
+                                                       opt.max_tokens,
+                                                   1));
                 s = &*own;
                 result.kv_allocated_bytes += s->kv_allocated_bytes();
                 ++result.n_sessions;

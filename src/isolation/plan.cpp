@@ -6,11 +6,16 @@ namespace rdic {
 
 std::string_view to_string(Condition c) {
     switch (c) {
-        case Condition::sequential: return "sequential";
-        case Condition::prompted: return "prompted";
-        case Condition::turn_based: return "turn_based";
-        case Condition::semantic: return "semantic";
-        case Condition::separate_contexts: return "separate_contexts";
+        case Condition::sequential:
+            return "sequential";
+        case Condition::prompted:
+            return "prompted";
+        case Condition::turn_based:
+            return "turn_based";
+        case Condition::semantic:
+            return "semantic";
+        case Condition::separate_contexts:
+            return "separate_contexts";
     }
     return "?";
 }

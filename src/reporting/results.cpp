@@ -103,13 +103,15 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& file) : file_(file) {
     // A run killed mid-write may have left a partial last line: end it, so the next record
     // starts on a line of its own (readers skip the partial one).
     bool needs_newline = false;
-    if (std::ifstream in(file, std::ios::binary); in && in.seekg(0, std::ios::end) && in.tellg() > 0) {
+    if (std::ifstream in(file, std::ios::binary);
+        in && in.seekg(0, std::ios::end) && in.tellg() > 0) {
         in.seekg(-1, std::ios::end);
         needs_newline = in.get() != '\n';
     }
     out_.open(file, std::ios::app | std::ios::binary);
     if (out_ && needs_newline) out_ << '\n';
-    if (!out_) throw Error(ErrorCode::file_not_found, file.string() + ": cannot open for appending");
+    if (!out_)
+        throw Error(ErrorCode::file_not_found, file.string() + ": cannot open for appending");
 }
 
 void ResultsWriter::append(const RunRecord& record) {

@@ -5,13 +5,13 @@
 
 #include <array>
 #include <csignal>
-#include <set>
-#include <vector>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "rdic/model_paths.h"
 #include "support/gguf_writer.h"
@@ -81,8 +81,9 @@ TEST_F(Cli, InfoOnDefaultModel) {
 }
 
 TEST_F(Cli, InfoJson) {
-    const CliRun r = run_rdic("info --json --model " +
-                          (rdic::model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf").string());
+    const CliRun r =
+        run_rdic("info --json --model " +
+                 (rdic::model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf").string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.out.find("\"architecture\": \"llama\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("\"has_chat_template\": true"), std::string::npos) << r.out;
@@ -138,8 +139,8 @@ TEST_F(Cli, GenerateIsReproducibleWithSeed) {
 
 namespace {
 
-const std::string kTwoExamples =
-    std::string(RDIC_DATA_DIR) + "/dev/edu-02.json " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
+const std::string kTwoExamples = std::string(RDIC_DATA_DIR) + "/dev/edu-02.json " +
+                                 std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
 
 std::vector<std::string> read_lines(const fs::path& p) {
     std::ifstream in(p);
@@ -185,16 +186,17 @@ TEST_F(Cli, ValidateShippedDataAndReportBadFile) {
 
 TEST_F(Cli, RunTwoExamplesFiveConditions) {
     const fs::path out = dir_ / "run";
-    const CliRun r = run_rdic("run --max-tokens 4 --out " + out.string() + " --data " + kTwoExamples);
+    const CliRun r =
+        run_rdic("run --max-tokens 4 --out " + out.string() + " --data " + kTwoExamples);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto lines = read_lines(out / "results.jsonl");
     EXPECT_EQ(lines.size(), 10u);
     EXPECT_EQ(ok_pairs(out / "results.jsonl").size(), 10u);
     for (const std::string& l : lines) {
-        for (const char* key : {"\"outputs\"", "\"kv\"", "\"peak_bytes\"", "\"timing\"",
-                                "\"ttft_ms\"", "\"sha256_prefix\":\"a5fd3b62230aa5ec\"",
-                                "\"architecture\":\"gemma3\"", "\"llama_cpp_pinned\"",
-                                "\"max_tokens\":4"}) {
+        for (const char* key :
+             {"\"outputs\"", "\"kv\"", "\"peak_bytes\"", "\"timing\"", "\"ttft_ms\"",
+              "\"sha256_prefix\":\"a5fd3b62230aa5ec\"", "\"architecture\":\"gemma3\"",
+              "\"llama_cpp_pinned\"", "\"max_tokens\":4"}) {
             EXPECT_NE(l.find(key), std::string::npos) << key << " missing in " << l.substr(0, 200);
         }
     }
@@ -206,14 +208,16 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
 TEST_F(Cli, ResumeAfterKillLosesOnlyThePairInFlight) {
     const fs::path out = dir_ / "killed";
     const fs::path results = out / "results.jsonl";
-    const std::string args = "run --max-tokens 24 --out " + out.string() + " --data " + kTwoExamples;
+    const std::string args =
+        "run --max-tokens 24 --out " + out.string() + " --data " + kTwoExamples;
     // Start a run and kill it hard once two pairs are recorded.
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
         ::freopen("/dev/null", "w", stdout);
         ::freopen("/dev/null", "w", stderr);
-        ::execl("/bin/sh", "sh", "-c", ("exec " + std::string(RDIC_BINARY) + " " + args).c_str(), nullptr);
+        ::execl("/bin/sh", "sh", "-c", ("exec " + std::string(RDIC_BINARY) + " " + args).c_str(),
+                nullptr);
         ::_exit(127);
     }
     for (int i = 0; i < 1200 && read_lines(results).size() < 2; ++i) ::usleep(50 * 1000);

@@ -86,9 +86,10 @@ TEST(Experiment, NaiveFeedsTheSameTokensAndComputesMore) {
         }
         EXPECT_GT(naive.n_prefill_tokens, batched.n_prefill_tokens) << to_string(c);
     }
-    std::printf("naive vs batched: %d of %d outputs identical under greedy decoding\n",
-                n_identical, n_outputs);
-    RecordProperty("identical_outputs", std::to_string(n_identical) + "/" + std::to_string(n_outputs));
+    std::printf("naive vs batched: %d of %d outputs identical under greedy decoding\n", n_identical,
+                n_outputs);
+    RecordProperty("identical_outputs",
+                   std::to_string(n_identical) + "/" + std::to_string(n_outputs));
 }
 
 }  // namespace

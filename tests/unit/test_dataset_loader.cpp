@@ -64,8 +64,8 @@ public:
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         std::string name = std::string(info->test_suite_name()) + "." + info->name();
         std::replace(name.begin(), name.end(), '/', '_');
-        path_ = fs::temp_directory_path() /
-                ("rdic-unit-" + std::to_string(::getpid()) + "-" + name);
+        path_ =
+            fs::temp_directory_path() / ("rdic-unit-" + std::to_string(::getpid()) + "-" + name);
         fs::remove_all(path_);
         fs::create_directories(path_);
     }
@@ -124,6 +124,20 @@ std::vector<int32_t> ids_of(const std::vector<const Turn*>& turns) {
 }
 
 using Strings = std::vector<std::string>;
+using Edits = std::vector<std::pair<std::string, std::string>>;
+
+// `text` with each edit's `from`, which must occur exactly once, replaced by its `to`, in order.
+std::string edited(std::string text, const Edits& edits) {
+    for (const auto& [from, to] : edits) {
+        const size_t at = text.find(from);
+        if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
+            ADD_FAILURE() << "edit target does not occur exactly once: " << from;
+            continue;
+        }
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
 
 // ---- minimal valid documents that the malformed cases edit --------------------------------------
 
@@ -133,13 +147,11 @@ const std::string kClusterB = R"({"id": "b", "kind": "topic", "terminology": ["b
 const std::string kClusterS = R"({"id": "s", "kind": "synthesis", "depends_on": ["a", "b"]})";
 const std::string kTurn1 =
     R"({"id": 1, "cluster": "a", "type": "context", "text": "Alpha notes, code CAN-A."})";
-const std::string kTurn2 =
-    R"({"id": 2, "cluster": "b", "type": "context", "text": "Beta notes."})";
+const std::string kTurn2 = R"({"id": 2, "cluster": "b", "type": "context", "text": "Beta notes."})";
 const std::string kTurn3 = R"({"id": 3, "cluster": "s", "type": "query", "text": "Combine."})";
-const std::string kNativeClusters = "[\n  " + kClusterA + ",\n  " + kClusterB + ",\n  " +
-                                    kClusterS + "\n ]";
-const std::string kNativeTurns =
-    "[\n  " + kTurn1 + ",\n  " + kTurn2 + ",\n  " + kTurn3 + "\n ]";
+const std::string kNativeClusters =
+    "[\n  " + kClusterA + ",\n  " + kClusterB + ",\n  " + kClusterS + "\n ]";
+const std::string kNativeTurns = "[\n  " + kTurn1 + ",\n  " + kTurn2 + ",\n  " + kTurn3 + "\n ]";
 const std::string kNativeHead =
     R"({"format": "rdic.dataset/v1", "id": "mini-01", "domain": "testing", "split": "dev", )"
     R"("order": "block",)";
@@ -159,9 +171,9 @@ const std::string kPocTurn3 =
     R"({"turn_id": 3, "cluster": 3, "type": "query", "query": "Combine both."})";
 const std::string kPoc =
     R"({"id": "poc-01", "domain": "testing", "total_turns": 3,)"
-    "\n \"semantic_clusters\": {\n  " + kPocCluster1 + ",\n  " + kPocCluster2 + ",\n  " +
-    kPocCluster3 + "\n },\n \"turns\": [\n  " + kPocTurn1 + ",\n  " + kPocTurn2 + ",\n  " +
-    kPocTurn3 + "\n ],\n" +
+    "\n \"semantic_clusters\": {\n  " +
+    kPocCluster1 + ",\n  " + kPocCluster2 + ",\n  " + kPocCluster3 + "\n },\n \"turns\": [\n  " +
+    kPocTurn1 + ",\n  " + kPocTurn2 + ",\n  " + kPocTurn3 + "\n ],\n" +
     R"( "methodology_notes": {"canary_facts": {"cluster_1": "ALPHA-7"}})" + "\n}\n";
 
 TEST(DatasetLoaderBase, MinimalDocumentsThatTheCasesEditAreValid) {
@@ -202,8 +214,9 @@ TEST(DatasetLoaderNative, ReadsEveryField) {
     EXPECT_EQ(db.terminology, (Strings{"replication lag", "cutover window", "read replica"}));
     EXPECT_EQ(db.canaries, (Strings{"ticket DBM-4471"}));
     EXPECT_TRUE(db.depends_on.empty());
-    EXPECT_EQ(db.reference_output, "Cut over in the Sunday window once replication lag stays "
-                                   "under one second (ticket DBM-4471).");
+    EXPECT_EQ(db.reference_output,
+              "Cut over in the Sunday window once replication lag stays "
+              "under one second (ticket DBM-4471).");
 
     const Cluster& oncall = ex.clusters[1];
     EXPECT_EQ(oncall.id, "oncall");
@@ -214,8 +227,9 @@ TEST(DatasetLoaderNative, ReadsEveryField) {
               (Strings{"pager rotation", "escalation policy", "follow-the-sun"}));
     EXPECT_EQ(oncall.canaries, (Strings{"Marta Quell", "rota v7"}));
     EXPECT_TRUE(oncall.depends_on.empty());
-    EXPECT_EQ(oncall.reference_output, "Rota v7: weekly pager rotation led by Marta Quell, "
-                                       "follow-the-sun with the Sydney office.");
+    EXPECT_EQ(oncall.reference_output,
+              "Rota v7: weekly pager rotation led by Marta Quell, "
+              "follow-the-sun with the Sydney office.");
 
     const Cluster& hiring = ex.clusters[2];
     EXPECT_EQ(hiring.id, "hiring");
@@ -225,8 +239,9 @@ TEST(DatasetLoaderNative, ReadsEveryField) {
     EXPECT_EQ(hiring.terminology, (Strings{"phone screen", "take-home exercise", "hiring panel"}));
     EXPECT_EQ(hiring.canaries, (Strings{"req HR-2291"}));
     EXPECT_TRUE(hiring.depends_on.empty());
-    EXPECT_EQ(hiring.reference_output, "For req HR-2291: phone screen, a two-hour take-home "
-                                       "exercise, then a hiring panel of three.");
+    EXPECT_EQ(hiring.reference_output,
+              "For req HR-2291: phone screen, a two-hour take-home "
+              "exercise, then a hiring panel of three.");
 
     const Cluster& plan = ex.clusters[3];
     EXPECT_EQ(plan.id, "plan");
@@ -236,7 +251,8 @@ TEST(DatasetLoaderNative, ReadsEveryField) {
     EXPECT_TRUE(plan.terminology.empty());
     EXPECT_TRUE(plan.canaries.empty());
     EXPECT_EQ(plan.depends_on, (Strings{"db", "oncall", "hiring"}));
-    EXPECT_EQ(plan.reference_output, "July: migration. August: new rota.\nSeptember: hiring panel.");
+    EXPECT_EQ(plan.reference_output,
+              "July: migration. August: new rota.\nSeptember: hiring panel.");
 
     struct ExpectedTurn {
         int32_t id;
@@ -290,12 +306,11 @@ TEST(DatasetLoaderNative, ReadsEveryField) {
 TEST(DatasetLoaderNative, SynthesesComeInDependencyOrder) {
     // "final" is listed first but needs "mid", which needs the topics.
     TempDir dir;
-    std::string text = kNative;
-    const std::string synth =
-        R"({"id": "final", "kind": "synthesis", "depends_on": ["s", "b"]}, )";
-    text.replace(text.find(kClusterA), 0, synth);
-    const std::string turn = R"(, {"id": 4, "cluster": "final", "type": "query", "text": "All."})";
-    text.replace(text.find(kTurn3) + kTurn3.size(), 0, turn);
+    const std::string text = edited(
+        kNative,
+        {{kClusterA,
+          R"({"id": "final", "kind": "synthesis", "depends_on": ["s", "b"]}, )" + kClusterA},
+         {kTurn3, kTurn3 + R"(, {"id": 4, "cluster": "final", "type": "query", "text": "All."})"}});
     const fs::path file = dir.write("order.json", text);
     const LoadResult r = rdic::load_example(file);
     ASSERT_TRUE(r.example.has_value());
@@ -308,10 +323,8 @@ TEST(DatasetLoaderNative, SynthesesComeInDependencyOrder) {
 
 TEST(DatasetLoaderNative, OptionalFieldsMayBeAbsent) {
     // description, split, order, name, task, canaries, reference_output are optional.
-    const LoadResult r = [] {
-        TempDir dir;
-        return rdic::load_example(dir.write("x.json", kNative));
-    }();
+    TempDir dir;
+    const LoadResult r = rdic::load_example(dir.write("x.json", kNative));
     ASSERT_TRUE(r.example.has_value());
     EXPECT_EQ(r.example->description, "");
     EXPECT_EQ(r.example->clusters[1].name, "");
@@ -335,8 +348,7 @@ TEST(DatasetLoaderNative, TokenBudgetIsCheckedWhenGiven) {
     const LoadResult r = rdic::load_example(file, opt);
     expect_issues(r.issues, file,
                   {{"/turns", "all turns together are " + std::to_string(all) +
-                                  " tokens, more than the context of " +
-                                  std::to_string(all - 1)}},
+                                  " tokens, more than the context of " + std::to_string(all - 1)}},
                   true);
 }
 
@@ -372,7 +384,7 @@ TEST(DatasetLoaderPoc, ReadsEveryField) {
     const Cluster& c1 = ex.clusters[0];
     EXPECT_EQ(c1.id, "cluster_1");
     EXPECT_EQ(c1.kind, ClusterKind::topic);
-    EXPECT_EQ(c1.name, "Night staffing");  // focus_area
+    EXPECT_EQ(c1.name, "Night staffing");                            // focus_area
     EXPECT_EQ(c1.task, "A staffing analysis for the night shift.");  // expected_output
     EXPECT_EQ(c1.terminology, (Strings{"skill mix", "agency nurses", "acuity score"}));
     EXPECT_EQ(c1.canaries, (Strings{"Ward 7B"}));
@@ -459,9 +471,7 @@ TEST(DatasetLoaderPoc, ReadsEveryField) {
 
 TEST(DatasetLoaderPoc, NameFallsBackToTaskTypeAndSynthesisIsCaseInsensitive) {
     TempDir dir;
-    std::string text = kPoc;
-    text.replace(text.find(R"("synthesis")"), 11, R"("Synthesis")");
-    const fs::path file = dir.write("x.json", text);
+    const fs::path file = dir.write("x.json", edited(kPoc, {{R"("synthesis")", R"("Synthesis")"}}));
     const LoadResult r = rdic::load_example(file);
     ASSERT_TRUE(r.example.has_value());
     EXPECT_TRUE(r.issues.empty()) << describe(r.issues);
@@ -475,40 +485,45 @@ TEST(DatasetLoaderPoc, NameFallsBackToTaskTypeAndSynthesisIsCaseInsensitive) {
 
 struct MalformedCase {
     std::string name = {};
-    std::string base = {};                                        // document before the edits
-    std::vector<std::pair<std::string, std::string>> edits = {};  // each `from` occurs once
+    std::string base = {};  // document before the edits
+    Edits edits = {};       // applied to base
     std::vector<Expected> expected = {};
     bool exact = true;    // the expected issues are all the issues
     bool example = true;  // an Example still comes back
 };
 
-void PrintTo(const MalformedCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const MalformedCase& c, std::ostream* os) {
+    *os << c.name;
+}
 
 std::string case_name(const ::testing::TestParamInfo<MalformedCase>& param) {
     return param.param.name;
 }
 
-const std::string kNativeTypes = R"(must be "instruction", "context" or "query")";
+const std::string kTurnTypeMessage = R"(must be "instruction", "context" or "query")";
 
 std::vector<MalformedCase> malformed_cases() {
     std::vector<MalformedCase> cases = {
         // -- whole file --
         {.name = "EmptyFile",
          .base = "",
-         .expected = {{"", "malformed JSON: parse error at line 1, column 1: attempting to parse "
-                           "an empty input; check that your input string or stream contains the "
-                           "expected JSON"}},
+         .expected = {{"",
+                       "malformed JSON: parse error at line 1, column 1: syntax error while "
+                       "parsing value - unexpected end of input; expected '[', '{', or a "
+                       "literal"}},
          .example = false},
         {.name = "TruncatedJson",
          .base = R"({"format": "rdic.dataset/v1", "id": "x", "clusters": [)",
-         .expected = {{"", "malformed JSON: parse error at line 1, column 54: syntax error while "
-                           "parsing value - unexpected end of input; expected '[', '{', or a "
-                           "literal"}},
+         .expected = {{"",
+                       "malformed JSON: parse error at line 1, column 55: syntax error while "
+                       "parsing value - unexpected end of input; expected '[', '{', or a "
+                       "literal"}},
          .example = false},
         {.name = "TrailingGarbage",
          .base = "{\"id\": \"x\"}\n}",
-         .expected = {{"", "malformed JSON: parse error at line 2, column 1: syntax error while "
-                           "parsing value - unexpected '}'; expected end of input"}},
+         .expected = {{"",
+                       "malformed JSON: parse error at line 2, column 1: syntax error while "
+                       "parsing value - unexpected '}'; expected end of input"}},
          .example = false},
         {.name = "TopLevelArray",
          .base = R"([{"format": "rdic.dataset/v1"}])",
@@ -668,9 +683,9 @@ std::vector<MalformedCase> malformed_cases() {
                        R"(synthesis cluster "s" is part of a dependency cycle)"}}},
         {.name = "DependencyCycle",
          .base = kNative,
-         .edits = {{R"(["a", "b"])", R"(["a", "t"])"},
-                   {kClusterS, kClusterS + R"(, {"id": "t", "kind": "synthesis", )"
+         .edits = {{kClusterS, kClusterS + R"(, {"id": "t", "kind": "synthesis", )"
                                            R"("depends_on": ["b", "s"]})"},
+                   {R"(["a", "b"])", R"(["a", "t"])"},
                    {kTurn3, kTurn3 + R"(, {"id": 4, "cluster": "t", "type": "query", )"
                                      R"("text": "And again."})"}},
          .expected = {{"/clusters/2/depends_on",
@@ -681,7 +696,8 @@ std::vector<MalformedCase> malformed_cases() {
         {.name = "TermSharedByTwoClusters",
          .base = kNative,
          .edits = {{R"(["beta"])", R"(["beta", "ALPHA"])"}},
-         .expected = {{"/clusters/1/terminology/1", R"(term "ALPHA" is also a term of cluster "a")"}}},
+         .expected = {{"/clusters/1/terminology/1",
+                       R"(term "ALPHA" is also a term of cluster "a")"}}},
         // Canaries are matched case-insensitively.
         {.name = "CanaryInAnotherClustersTurn",
          .base = kNative,
@@ -699,7 +715,9 @@ std::vector<MalformedCase> malformed_cases() {
          .expected = {{"/clusters/0/canaries/1", "must be a string, not an integer"}}},
         {.name = "OnlyOneTopicCluster",
          .base = kNative,
-         .edits = {{",\n  " + kClusterB, ""}, {",\n  " + kTurn2, ""}, {R"(["a", "b"])", R"(["a"])"}},
+         .edits = {{",\n  " + kClusterB, ""},
+                   {",\n  " + kTurn2, ""},
+                   {R"(["a", "b"])", R"(["a"])"}},
          .expected = {{"/clusters", "needs at least 2 topic clusters, has 1"}}},
         {.name = "NoSynthesisCluster",
          .base = kNative,
@@ -750,8 +768,9 @@ std::vector<MalformedCase> malformed_cases() {
                       {"/clusters/1", R"(cluster "b" has no turns)"}}},
         {.name = "BadTurnType",
          .base = kNative,
-         .edits = {{R"("type": "context", "text": "Beta)", R"("type": "statement", "text": "Beta)"}},
-         .expected = {{"/turns/1/type", kNativeTypes}}},
+         .edits = {{R"("type": "context", "text": "Beta)",
+                    R"("type": "statement", "text": "Beta)"}},
+         .expected = {{"/turns/1/type", kTurnTypeMessage}}},
         {.name = "MissingTurnType",
          .base = kNative,
          .edits = {{R"("type": "context", "text": "Beta)", R"("text": "Beta)"}},
@@ -803,7 +822,8 @@ std::vector<MalformedCase> malformed_cases() {
         {.name = "PocListsMissingTurn",
          .base = kPoc,
          .edits = {{R"("turns": [2])", R"("turns": [2, 9])"}},
-         .expected = {{"/semantic_clusters/cluster_2/turns", "lists turn 9, which does not exist"}}},
+         .expected = {{"/semantic_clusters/cluster_2/turns",
+                       "lists turn 9, which does not exist"}}},
         {.name = "PocTotalTurnsMismatch",
          .base = kPoc,
          .edits = {{R"("total_turns": 3)", R"("total_turns": 4)"}},
@@ -868,7 +888,7 @@ std::vector<MalformedCase> malformed_cases() {
         {.name = "PocBadTurnType",
          .base = kPoc,
          .edits = {{R"("type": "instruction")", R"("type": "command")"}},
-         .expected = {{"/turns/1/type", kNativeTypes}}},
+         .expected = {{"/turns/1/type", kTurnTypeMessage}}},
         {.name = "PocEmptyText",
          .base = kPoc,
          .edits = {{R"("Plan beta.")", R"("")"}},
@@ -878,12 +898,6 @@ std::vector<MalformedCase> malformed_cases() {
          .edits = {{R"(["beta"])", R"(["Alpha"])"}},
          .expected = {{"/semantic_clusters/cluster_2/terminology/0",
                        R"(term "Alpha" is also a term of cluster "cluster_1")"}}},
-        // cluster_3 then counts as a topic without terms: target only the missing synthesis.
-        {.name = "PocNoSynthesisCluster",
-         .base = kPoc,
-         .edits = {{R"("task_type": "synthesis")", R"("task_type": "summary")"}},
-         .expected = {{"/clusters", "needs a synthesis cluster"}},
-         .exact = false},
     };
     return cases;
 }
@@ -892,15 +906,8 @@ class DatasetLoaderMalformed : public ::testing::TestWithParam<MalformedCase> {}
 
 TEST_P(DatasetLoaderMalformed, ReportsTheExactIssue) {
     const MalformedCase& c = GetParam();
-    std::string text = c.base;
-    for (const auto& [from, to] : c.edits) {
-        const size_t at = text.find(from);
-        ASSERT_NE(at, std::string::npos) << "edit target not found: " << from;
-        ASSERT_EQ(text.find(from, at + 1), std::string::npos) << "edit target not unique: " << from;
-        text.replace(at, from.size(), to);
-    }
     TempDir dir;
-    const fs::path file = dir.write(c.name + ".json", text);
+    const fs::path file = dir.write(c.name + ".json", edited(c.base, c.edits));
     const LoadResult r = rdic::load_example(file);
     EXPECT_EQ(r.example.has_value(), c.example) << describe(r.issues);
     expect_issues(r.issues, file, c.expected, c.exact);
@@ -909,7 +916,7 @@ TEST_P(DatasetLoaderMalformed, ReportsTheExactIssue) {
 INSTANTIATE_TEST_SUITE_P(Cases, DatasetLoaderMalformed, ::testing::ValuesIn(malformed_cases()),
                          case_name);
 
-// Inputs that are not JSON text at all.
+// File-level failures: the size limit, a missing path, a directory.
 
 TEST(DatasetLoaderFile, FileLargerThan64MiBIsRefused) {
     TempDir dir;
@@ -921,14 +928,14 @@ TEST(DatasetLoaderFile, FileLargerThan64MiBIsRefused) {
                   true);
 }
 
-TEST(DatasetLoaderFile, FileOfExactly64MiBIsRead) {
+TEST(DatasetLoaderFile, FileOfExactly64MiBIsNotRefusedForItsSize) {
     TempDir dir;
-    std::string text = kNative;
-    text.resize(kMaxFileBytes, ' ');  // trailing whitespace keeps the JSON valid
-    const fs::path file = dir.write("big.json", text);
+    const fs::path file = dir.write("big.json", kNative);
+    fs::resize_file(file, kMaxFileBytes);  // zero bytes after the document
     const LoadResult r = rdic::load_example(file);
-    EXPECT_TRUE(r.example.has_value());
-    EXPECT_TRUE(r.issues.empty()) << describe(r.issues);
+    for (const Issue& i : r.issues) {
+        EXPECT_EQ(i.message.find("64 MiB"), std::string::npos) << describe(r.issues);
+    }
 }
 
 TEST(DatasetLoaderFile, MissingPathIsReported) {
@@ -936,8 +943,7 @@ TEST(DatasetLoaderFile, MissingPathIsReported) {
     const fs::path file = dir.path() / "does-not-exist.json";
     const LoadResult r = rdic::load_example(file);
     EXPECT_FALSE(r.example.has_value());
-    expect_issues(r.issues, file, {{"", "cannot read the file (No such file or directory)"}},
-                  true);
+    expect_issues(r.issues, file, {{"", "cannot read the file (No such file or directory)"}}, true);
 }
 
 TEST(DatasetLoaderFile, DirectoryIsReported) {
@@ -958,10 +964,9 @@ TEST(DatasetLoaderFile, ExpandDataPathsListsJsonFilesSortedAndReportsMissingPath
     std::vector<Issue> issues;
     const auto files = rdic::expand_data_paths(
         {dir.path() / "d", dir.path() / "single.txt", dir.path() / "nope"}, &issues);
-    EXPECT_EQ(files, (std::vector<fs::path>{dir.path() / "d" / "a.json",
-                                            dir.path() / "d" / "b.json",
-                                            dir.path() / "d" / "sub" / "c.json",
-                                            dir.path() / "single.txt"}));
+    EXPECT_EQ(files, (std::vector<fs::path>{
+                         dir.path() / "d" / "a.json", dir.path() / "d" / "b.json",
+                         dir.path() / "d" / "sub" / "c.json", dir.path() / "single.txt"}));
     expect_issues(issues, dir.path() / "nope", {{"", "no such file or directory"}}, true);
 }
 
@@ -990,11 +995,21 @@ std::string mutate(const std::string& original, Lcg& rng) {
     for (size_t e = 0; e < n_edits && !s.empty(); ++e) {
         const size_t at = rng.below(s.size());
         switch (rng.below(5)) {
-            case 0: s[at] = static_cast<char>(rng.below(256)); break;
-            case 1: s[at] = kPunct[rng.below(kPunct.size())]; break;
-            case 2: s.resize(at); break;
-            case 3: s.erase(at, 1 + rng.below(16)); break;
-            default: s.insert(at, s.substr(at, 1 + rng.below(16))); break;
+            case 0:
+                s[at] = static_cast<char>(rng.below(256));
+                break;
+            case 1:
+                s[at] = kPunct[rng.below(kPunct.size())];
+                break;
+            case 2:
+                s.resize(at);
+                break;
+            case 3:
+                s.erase(at, 1 + rng.below(16));
+                break;
+            default:
+                s.insert(at, s.substr(at, 1 + rng.below(16)));
+                break;
         }
     }
     return s;
@@ -1041,6 +1056,137 @@ TEST(DatasetLoaderShipped, ShippedExampleIdsAreUnique) {
         EXPECT_TRUE(fresh) << "id \"" << r.example->id << "\" in both " << it->second << " and "
                            << file;
     }
+}
+
+// ---- known bugs in load.cpp: each test states the behaviour we expect ---------------------------
+// Enable a test once load.cpp is fixed.
+
+bool has_pointer(const std::vector<Issue>& issues, const std::string& pointer) {
+    return std::any_of(issues.begin(), issues.end(),
+                       [&](const Issue& i) { return i.pointer == pointer; });
+}
+
+// json::parse throws out_of_range (not parse_error) for a number beyond double's range, and
+// load_example only catches parse_error: the exception escapes although the header promises
+// that nothing throws on bad input.
+TEST(DatasetLoaderKnownBugs, DISABLED_NumberOverflowIsReportedNotThrown) {
+    TempDir dir;
+    const fs::path file =
+        dir.write("x.json", edited(kNative, {{R"({"id": 2, )", R"({"id": 2, "weight": 1e999, )"}}));
+    LoadResult r;
+    ASSERT_NO_THROW(r = rdic::load_example(file));
+    EXPECT_FALSE(r.example.has_value());
+    ASSERT_EQ(r.issues.size(), 1u) << describe(r.issues);
+    EXPECT_EQ(r.issues[0].pointer, "");
+    EXPECT_EQ(r.issues[0].message.rfind("malformed JSON: ", 0), 0u) << r.issues[0].message;
+}
+
+// flatten() recurses once per nesting level: a 400 KB ground truth nested 200,000 deep overflows
+// the stack (SIGSEGV). nlohmann itself parses and frees it without recursion.
+TEST(DatasetLoaderKnownBugs, DISABLED_DeeplyNestedGroundTruthDoesNotCrash) {
+    constexpr size_t kDepth = 200'000;
+    const std::string nested = std::string(kDepth, '[') + R"("x")" + std::string(kDepth, ']');
+    TempDir dir;
+    const fs::path file = dir.write(
+        "x.json", edited(kPoc, {{R"("id": "poc-01", )",
+                                 R"("id": "poc-01", "ground_truth": {"output_cluster_1": )" +
+                                     nested + "}, "}}));
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_TRUE(r.example.has_value() || !r.issues.empty());
+}
+
+// "id": "" is accepted without an issue (the docs require [a-z0-9-]+), and the empty id also
+// makes check_semantics return early, so here the missing synthesis cluster goes unreported.
+TEST(DatasetLoaderKnownBugs, DISABLED_EmptyIdIsReportedAndTheExampleStillChecked) {
+    TempDir dir;
+    const fs::path file = dir.write("x.json", edited(kNative, {{R"("mini-01")", R"("")"},
+                                                               {",\n  " + kClusterS, ""},
+                                                               {",\n  " + kTurn3, ""}}));
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_TRUE(has_pointer(r.issues, "/id")) << describe(r.issues);
+    EXPECT_TRUE(has_issue(r.issues, file, {"/clusters", "needs a synthesis cluster"}))
+        << describe(r.issues);
+}
+
+// A cluster whose id is "" is dropped without an issue.
+TEST(DatasetLoaderKnownBugs, DISABLED_EmptyClusterIdIsReported) {
+    TempDir dir;
+    const std::string empty_id = R"({"id": "", "kind": "topic", "terminology": ["g"]})";
+    const fs::path file =
+        dir.write("x.json", edited(kNative, {{kClusterS, kClusterS + ", " + empty_id}}));
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_TRUE(has_pointer(r.issues, "/clusters/3/id")) << describe(r.issues);
+}
+
+// A native turn whose cluster is "" belongs to no cluster, yet no issue is reported.
+TEST(DatasetLoaderKnownBugs, DISABLED_EmptyTurnClusterIsReported) {
+    TempDir dir;
+    const fs::path file = dir.write(
+        "x.json", edited(kNative, {{kTurn3, kTurn3 + R"(, {"id": 4, "cluster": "", )"
+                                                     R"("type": "context", "text": "Orphan."})"}}));
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_TRUE(has_pointer(r.issues, "/turns/3/cluster")) << describe(r.issues);
+}
+
+// Turn ids are read with get<int32_t>(), which wraps: 4294967297 becomes 1 and is reported as a
+// duplicate of turn 1 instead of as out of range.
+TEST(DatasetLoaderKnownBugs, DISABLED_TurnIdBeyondInt32IsReportedNotWrapped) {
+    TempDir dir;
+    const fs::path file =
+        dir.write("x.json", edited(kNative, {{R"({"id": 2, )", R"({"id": 4294967297, )"}}));
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_TRUE(has_pointer(r.issues, "/turns/1/id")) << describe(r.issues);
+    EXPECT_FALSE(has_issue(r.issues, file, {"/turns/1/id", "duplicate turn id 1"}));
+}
+
+// flatten() writes "key: " for a null value but no newline, so the next key joins its line:
+// {"a": null, "b": "x"} becomes "a: b: x\n".
+TEST(DatasetLoaderKnownBugs, DISABLED_FlattenKeepsEachKeyOnItsOwnLine) {
+    TempDir dir;
+    const fs::path file = dir.write(
+        "x.json", edited(kPoc, {{R"("id": "poc-01", )",
+                                 R"("id": "poc-01", "ground_truth": {"output_cluster_1": )"
+                                 R"({"a": null, "b": "x"}}, )"}}));
+    const LoadResult r = rdic::load_example(file);
+    ASSERT_TRUE(r.example.has_value()) << describe(r.issues);
+    const std::string& text = r.example->clusters[0].reference_output;
+    EXPECT_EQ(text.find("a: b"), std::string::npos) << text;
+    EXPECT_TRUE(text.starts_with("b: x\n") || text.find("\nb: x\n") != std::string::npos) << text;
+}
+
+// POC issues about canaries point at /semantic_clusters/cluster_N/canaries/K, which does not
+// exist in a POC file: the canaries are in /methodology_notes/canary_facts/cluster_N.
+TEST(DatasetLoaderKnownBugs, DISABLED_PocCanaryIssuePointsIntoCanaryFacts) {
+    TempDir dir;
+    const fs::path file =
+        dir.write("x.json", edited(kPoc, {{"Plan beta.", "Plan beta with alpha-7."}}));
+    const LoadResult r = rdic::load_example(file);
+    expect_issues(r.issues, file,
+                  {{"/methodology_notes/canary_facts/cluster_1",
+                    R"(canary "ALPHA-7" also appears in turn 2 of cluster "cluster_2")"}},
+                  true);
+}
+
+// Likewise the cluster-count issues point at /clusters, which a POC file does not have.
+TEST(DatasetLoaderKnownBugs, DISABLED_PocClusterCountIssuePointsAtSemanticClusters) {
+    TempDir dir;
+    const fs::path file = dir.write(
+        "x.json", edited(kPoc, {{R"("task_type": "synthesis")", R"("task_type": "summary")"}}));
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_TRUE(has_issue(r.issues, file, {"/semantic_clusters", "needs a synthesis cluster"}))
+        << describe(r.issues);
+}
+
+// nlohmann's lexer takes a NUL byte for the end of the input, so whatever follows one is never
+// read: a valid document followed by "\0" and garbage loads without an issue.
+TEST(DatasetLoaderKnownBugs, DISABLED_BytesAfterANulAreNotIgnored) {
+    TempDir dir;
+    const fs::path file = dir.write("x.json", kNative + std::string(1, '\0') + "}} not json");
+    const LoadResult r = rdic::load_example(file);
+    EXPECT_FALSE(r.example.has_value());
+    ASSERT_EQ(r.issues.size(), 1u) << describe(r.issues);
+    EXPECT_EQ(r.issues[0].pointer, "");
+    EXPECT_TRUE(r.issues[0].message.starts_with("malformed JSON: ")) << r.issues[0].message;
 }
 
 }  // namespace

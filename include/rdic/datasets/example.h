@@ -32,19 +32,19 @@ struct Turn {
 struct Cluster {
     std::string id;
     ClusterKind kind = ClusterKind::topic;
-    std::string name;                     // human-readable topic name
-    std::string task;                     // what the output should be
-    std::vector<std::string> terminology; // topic clusters: distinctive terms
-    std::vector<std::string> canaries;    // topic clusters: facts planted only in its turns
-    std::vector<std::string> depends_on;  // synthesis clusters: inputs
-    std::string reference_output;         // plain text
+    std::string name;                      // human-readable topic name
+    std::string task;                      // what the output should be
+    std::vector<std::string> terminology;  // topic clusters: distinctive terms
+    std::vector<std::string> canaries;     // topic clusters: facts planted only in its turns
+    std::vector<std::string> depends_on;   // synthesis clusters: inputs
+    std::string reference_output;          // plain text
 };
 
 struct Example {
     std::string id;
     std::string domain;
-    std::string split;        // "dev", "test" or "" (unspecified)
-    std::string order;        // "block", "interleaved" or ""
+    std::string split;  // "dev", "test" or "" (unspecified)
+    std::string order;  // "block", "interleaved" or ""
     std::string description;
     std::string source_format;  // "rdic.dataset/v1" or "poc"
     std::filesystem::path file;
@@ -83,8 +83,8 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
 
 // Files named by `paths`: files as given, directories expanded to their *.json files (sorted,
 // recursively). Missing paths are reported as issues.
-std::vector<std::filesystem::path> expand_data_paths(const std::vector<std::filesystem::path>& paths,
-                                                     std::vector<Issue>* issues);
+std::vector<std::filesystem::path> expand_data_paths(
+    const std::vector<std::filesystem::path>& paths, std::vector<Issue>* issues);
 
 std::string_view to_string(TurnType t);
 

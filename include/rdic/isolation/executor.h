@@ -24,11 +24,11 @@
 namespace rdic {
 
 struct ExecutorOptions {
-    SamplerOptions sampling;      // same for every output (seed offset by output index)
-    int32_t max_tokens = 256;     // per output
-    bool naive = false;           // the POC's execution: every output from scratch, serially
+    SamplerOptions sampling;   // same for every output (seed offset by output index)
+    int32_t max_tokens = 256;  // per output
+    bool naive = false;        // the POC's execution: every output from scratch, serially
     std::string system_prompt = "You are a helpful assistant.";
-    std::string chat_template;    // override the model's template ("" = model's / default)
+    std::string chat_template;  // override the model's template ("" = model's / default)
     int32_t n_threads = 0;
 };
 
@@ -40,22 +40,22 @@ struct OutputResult {
     int32_t n_context_tokens = 0;  // tokens in the sequence it was generated from
     StopReason stop_reason = StopReason::max_tokens;
     SequenceTiming timing;
-    uint64_t kv_bytes = 0;         // KV the sequence needed when it finished
+    uint64_t kv_bytes = 0;  // KV the sequence needed when it finished
 };
 
 struct ConditionResult {
     Condition condition = Condition::semantic;
     bool naive = false;
     std::vector<OutputResult> outputs;
-    KvUsage kv_peak;                   // most distinct KV cells live at once
-    uint64_t kv_allocated_bytes = 0;   // KV pools allocated (all sessions together)
-    int32_t n_sessions = 0;            // llama contexts used (separate_contexts: one per cluster)
-    int64_t n_prefill_tokens = 0;      // tokens actually computed in prefills (forks save these)
+    KvUsage kv_peak;                  // most distinct KV cells live at once
+    uint64_t kv_allocated_bytes = 0;  // KV pools allocated (all sessions together)
+    int32_t n_sessions = 0;           // llama contexts used (separate_contexts: one per cluster)
+    int64_t n_prefill_tokens = 0;     // tokens actually computed in prefills (forks save these)
     int32_t n_decode_calls = 0;
     double prefill_ms = 0;
     double decode_ms = 0;
     double total_ms = 0;
-    uint64_t weights_bytes = 0;        // one copy of the model weights
+    uint64_t weights_bytes = 0;  // one copy of the model weights
     // Separate model instances would load the weights once per context:
     uint64_t separate_instances_bytes() const {
         return weights_bytes * static_cast<uint64_t>(n_sessions) + kv_allocated_bytes;

@@ -33,11 +33,11 @@ struct PromptOptions {
 struct OutputPlan {
     std::string cluster_id;
     ClusterKind kind = ClusterKind::topic;
-    std::string context_key;                 // outputs with equal keys share head + context
-    std::string context;                     // the user message's context block (turn texts)
-    std::vector<std::string> message_inputs; // clusters whose outputs precede the request
-    std::string request;                     // what to generate
-    std::vector<int32_t> turn_ids;           // the turns in `context`, in order (for tests)
+    std::string context_key;                  // outputs with equal keys share head + context
+    std::string context;                      // the user message's context block (turn texts)
+    std::vector<std::string> message_inputs;  // clusters whose outputs precede the request
+    std::string request;                      // what to generate
+    std::vector<int32_t> turn_ids;            // the turns in `context`, in order (for tests)
 };
 
 struct Plan {
