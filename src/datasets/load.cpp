@@ -1,5 +1,6 @@
 // JSON -> Example for both dataset formats, with every problem reported as file + JSON pointer.
 #include <algorithm>
+#include <climits>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,7 +14,8 @@ namespace rdic {
 
 namespace {
 
-using json = nlohmann::json;
+// ordered_json keeps objects in file order (POC clusters are read in the order written).
+using json = nlohmann::ordered_json;
 
 constexpr uint64_t kMaxFileBytes = uint64_t{64} << 20;
 constexpr const char* kNativeFormat = "rdic.dataset/v1";
@@ -124,13 +126,74 @@ std::string lower(std::string s) {
     return s;
 }
 
+// Deepest nesting of arrays/objects in JSON text (strings skipped), stopping past `limit`.
+// Deep nesting is refused before parsing: copying a deeply nested value recurses.
+size_t nesting_depth(const std::string& text, size_t limit) {
+    size_t depth = 0, deepest = 0;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > limit) break;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+constexpr size_t kMaxNesting = 256;
+
+// Where each element came from in the file, for issue pointers.
+struct Pointers {
+    std::string clusters_root = "/clusters";
+    std::map<std::string, std::string> cluster;
+    std::map<int32_t, std::string> turn;
+    std::map<std::string, std::vector<std::string>> canary;  // per cluster, per canary
+};
+
+std::optional<int32_t> read_turn_id(const json& t, const std::string& base, const char* key,
+                                    Reporter& r) {
+    const auto id = t.find(key);
+    if (id == t.end()) {
+        r.add(ptr(base, key), "is missing");
+        return std::nullopt;
+    }
+    if (!id->is_number_integer()) {
+        r.add(ptr(base, key), "must be an integer");
+        return std::nullopt;
+    }
+    const auto v = id->get<int64_t>();
+    if (v < INT32_MIN || v > INT32_MAX ||
+        (id->is_number_unsigned() && id->get<uint64_t>() > INT32_MAX)) {
+        r.add(ptr(base, key), "is out of range");
+        return std::nullopt;
+    }
+    return static_cast<int32_t>(v);
+}
+
 // ---- native format ----------------------------------------------------------------------------
 
-void read_native(const json& root, Example& ex, Reporter& r,
-                 std::map<std::string, std::string>& cluster_ptr,
-                 std::map<int32_t, std::string>& turn_ptr) {
+void read_native(const json& root, Example& ex, Reporter& r, Pointers& where) {
+    auto& cluster_ptr = where.cluster;
+    auto& turn_ptr = where.turn;
     ex.source_format = kNativeFormat;
-    if (auto v = r.string(root, "", "id", true)) ex.id = *v;
+    if (auto v = r.string(root, "", "id", true)) {
+        ex.id = *v;
+        const bool ok = !v->empty() && std::all_of(v->begin(), v->end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+        });
+        if (!ok) r.add("/id", "must be lowercase letters, digits and '-', and not empty");
+    }
     if (auto v = r.string(root, "", "domain", true)) ex.domain = *v;
     if (auto v = r.string(root, "", "description", false)) ex.description = *v;
     if (auto v = r.string(root, "", "split", false)) {
@@ -172,6 +235,12 @@ void read_native(const json& root, Example& ex, Reporter& r,
             cl.terminology = r.strings(c, base, "terminology", false);
             cl.canaries = r.strings(c, base, "canaries", false);
             cl.depends_on = r.strings(c, base, "depends_on", false);
+            for (size_t k = 0; k < cl.canaries.size(); ++k) {
+                where.canary[cl.id].push_back(ptr(ptr(base, "canaries"), k));
+            }
+            if (c.contains("id") && c["id"].is_string() && cl.id.empty()) {
+                r.add(ptr(base, "id"), "must not be empty");
+            }
             if (cl.id.empty()) continue;
             if (cluster_ptr.count(cl.id)) {
                 r.add(ptr(base, "id"), "duplicate cluster id \"" + cl.id + "\"");
@@ -198,13 +267,13 @@ void read_native(const json& root, Example& ex, Reporter& r,
             continue;
         }
         Turn turn;
-        const auto id = t.find("id");
-        if (id == t.end() || !id->is_number_integer()) {
-            r.add(ptr(base, "id"), id == t.end() ? "is missing" : "must be an integer");
-            continue;
+        const auto id = read_turn_id(t, base, "id", r);
+        if (!id) continue;
+        turn.id = *id;
+        if (auto v = r.string(t, base, "cluster", true)) {
+            turn.cluster = *v;
+            if (v->empty()) r.add(ptr(base, "cluster"), "must not be empty");
         }
-        turn.id = id->get<int32_t>();
-        if (auto v = r.string(t, base, "cluster", true)) turn.cluster = *v;
         if (auto v = r.string(t, base, "type", true)) {
             if (auto tt = parse_turn_type(*v))
                 turn.type = *tt;
@@ -224,21 +293,27 @@ void read_native(const json& root, Example& ex, Reporter& r,
 // ---- the proof of concept's format -------------------------------------------------------------
 
 // Free-form nested JSON as plain text: strings as they are, objects as "key: value" lines.
-void flatten(const json& v, std::string& out, const std::string& prefix = "") {
+// Nesting deeper than this is cut (a reference text never needs it; recursion must stay bounded).
+constexpr int kMaxFlattenDepth = 32;
+
+void flatten(const json& v, std::string& out, const std::string& prefix = "", int depth = 0) {
+    if (depth > kMaxFlattenDepth) return;
     if (v.is_string()) {
         out += prefix + v.get<std::string>() + "\n";
     } else if (v.is_object()) {
         for (auto it = v.begin(); it != v.end(); ++it) {
-            if (it.value().is_primitive()) {
+            if (it.value().is_null()) {
+                out += prefix + it.key() + ":\n";
+            } else if (it.value().is_primitive()) {
                 out += prefix + it.key() + ": ";
-                flatten(it.value(), out);
+                flatten(it.value(), out, "", depth + 1);
             } else {
                 out += prefix + it.key() + ":\n";
-                flatten(it.value(), out, prefix + "  ");
+                flatten(it.value(), out, prefix + "  ", depth + 1);
             }
         }
     } else if (v.is_array()) {
-        for (const json& e : v) flatten(e, out, prefix);
+        for (const json& e : v) flatten(e, out, prefix, depth + 1);
     } else if (!v.is_null()) {
         out += prefix + v.dump() + "\n";
     }
@@ -248,15 +323,19 @@ std::string poc_cluster_name(const json& label) {
     if (label.is_number_integer()) return "cluster_" + std::to_string(label.get<int64_t>());
     if (label.is_string()) {
         const std::string s = label.get<std::string>();
-        if (!s.empty() && std::all_of(s.begin(), s.end(), ::isdigit)) return "cluster_" + s;
+        if (!s.empty() &&
+            std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+            return "cluster_" + s;
+        }
         return s;
     }
     return {};
 }
 
-void read_poc(const json& root, Example& ex, Reporter& r,
-              std::map<std::string, std::string>& cluster_ptr,
-              std::map<int32_t, std::string>& turn_ptr) {
+void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
+    auto& cluster_ptr = where.cluster;
+    auto& turn_ptr = where.turn;
+    where.clusters_root = "/semantic_clusters";
     ex.source_format = "poc";
     if (auto v = r.string(root, "", "id", true)) ex.id = *v;
     if (auto v = r.string(root, "", "domain", false)) ex.domain = *v;
@@ -304,12 +383,16 @@ void read_poc(const json& root, Example& ex, Reporter& r,
                 }
             }
             if (canaries != nullptr) {
+                const std::string cbase = ptr("/methodology_notes/canary_facts", cl.id);
                 if (auto f = canaries->find(cl.id); f != canaries->end()) {
-                    if (f->is_string())
+                    if (f->is_string()) {
                         cl.canaries.push_back(f->get<std::string>());
-                    else if (f->is_array()) {
-                        for (const json& e : *f) {
-                            if (e.is_string()) cl.canaries.push_back(e.get<std::string>());
+                        where.canary[cl.id].push_back(cbase);
+                    } else if (f->is_array()) {
+                        for (size_t k = 0; k < f->size(); ++k) {
+                            if (!(*f)[k].is_string()) continue;
+                            cl.canaries.push_back((*f)[k].get<std::string>());
+                            where.canary[cl.id].push_back(ptr(cbase, k));
                         }
                     }
                 }
@@ -338,12 +421,9 @@ void read_poc(const json& root, Example& ex, Reporter& r,
             continue;
         }
         Turn turn;
-        const auto id = t.find("turn_id");
-        if (id == t.end() || !id->is_number_integer()) {
-            r.add(ptr(base, "turn_id"), id == t.end() ? "is missing" : "must be an integer");
-            continue;
-        }
-        turn.id = id->get<int32_t>();
+        const auto id = read_turn_id(t, base, "turn_id", r);
+        if (!id) continue;
+        turn.id = *id;
         if (auto c = t.find("cluster"); c == t.end()) {
             r.add(ptr(base, "cluster"), "is missing");
         } else {
@@ -383,9 +463,9 @@ void read_poc(const json& root, Example& ex, Reporter& r,
         }
         ex.turns.push_back(std::move(turn));
     }
-    for (const auto& [id, where] : listed_in) {
+    for (const auto& [id, owners] : listed_in) {
         if (!turn_ptr.count(static_cast<int32_t>(id))) {
-            r.add(cluster_ptr[where[0]] + "/turns",
+            r.add(cluster_ptr[owners[0]] + "/turns",
                   "lists turn " + std::to_string(id) + ", which does not exist");
         }
     }
@@ -403,9 +483,10 @@ bool contains_ci(const std::string& haystack, const std::string& needle) {
     return lower(haystack).find(lower(needle)) != std::string::npos;
 }
 
-void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::string>& cptr,
-                     const std::map<int32_t, std::string>& tptr, const ValidationOptions& opt) {
-    if (ex.id.empty()) return;
+void check_semantics(Example& ex, Reporter& r, const Pointers& where,
+                     const ValidationOptions& opt) {
+    const auto& cptr = where.cluster;
+    const auto& tptr = where.turn;
     for (const Turn& t : ex.turns) {
         const std::string& base = tptr.at(t.id);
         if (t.text.find_first_not_of(" \t\r\n") == std::string::npos) {
@@ -442,28 +523,37 @@ void check_semantics(Example& ex, Reporter& r, const std::map<std::string, std::
             }
         }
         // Canaries must sit in their own cluster's turns and nowhere else.
+        const auto canary_ptrs = where.canary.find(c.id);
         for (size_t k = 0; k < c.canaries.size(); ++k) {
             const std::string& can = c.canaries[k];
+            const std::string cp =
+                canary_ptrs != where.canary.end() && k < canary_ptrs->second.size()
+                    ? canary_ptrs->second[k]
+                    : ptr(base + "/canaries", k);
+            if (can.empty()) {
+                r.add(cp, "canary must not be empty");
+                continue;
+            }
             bool in_own = false;
             for (const Turn& t : ex.turns) {
                 if (!contains_ci(t.text, can)) continue;
                 if (t.cluster == c.id)
                     in_own = true;
                 else {
-                    r.add(ptr(base + "/canaries", k),
-                          "canary \"" + can + "\" also appears in turn " + std::to_string(t.id) +
-                              " of cluster \"" + t.cluster + "\"");
+                    r.add(cp, "canary \"" + can + "\" also appears in turn " +
+                                  std::to_string(t.id) + " of cluster \"" + t.cluster + "\"");
                 }
             }
             if (!in_own && ex.source_format == kNativeFormat) {
-                r.add(ptr(base + "/canaries", k),
-                      "canary \"" + can + "\" is in none of the cluster's turns");
+                r.add(cp, "canary \"" + can + "\" is in none of the cluster's turns");
             }
         }
     }
-    if (n_topics < 2)
-        r.add("/clusters", "needs at least 2 topic clusters, has " + std::to_string(n_topics));
-    if (n_synth < 1) r.add("/clusters", "needs a synthesis cluster");
+    if (n_topics < 2) {
+        r.add(where.clusters_root,
+              "needs at least 2 topic clusters, has " + std::to_string(n_topics));
+    }
+    if (n_synth < 1) r.add(where.clusters_root, "needs a synthesis cluster");
     // Terms disjoint across topic clusters.
     std::map<std::string, std::string> owner;
     for (const Cluster& c : ex.clusters) {
@@ -588,19 +678,33 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
     std::stringstream ss;
     ss << in.rdbuf();
     const std::string text = ss.str();
+    if (const auto nul = text.find('\0'); nul != std::string::npos) {
+        r.add("", "file contains a NUL byte at offset " + std::to_string(nul));
+        result.issues = std::move(r.issues());
+        return result;
+    }
     if (!is_valid_utf8(text)) {
         r.add("", "file is not valid UTF-8");
+        result.issues = std::move(r.issues());
+        return result;
+    }
+    if (const size_t depth = nesting_depth(text, kMaxNesting); depth > kMaxNesting) {
+        r.add("", "JSON nests more than " + std::to_string(kMaxNesting) + " levels deep");
         result.issues = std::move(r.issues());
         return result;
     }
     json root;
     try {
         root = json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
         // e.what() reads "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+        // Drop nlohmann's "[json.exception.<kind>.<id>] " prefix.
         std::string what = e.what();
-        const auto at = what.find("parse error");
-        r.add("", "malformed JSON: " + (at == std::string::npos ? what : what.substr(at)));
+        if (const auto at = what.find("] ");
+            what.starts_with("[json.exception") && at != std::string::npos) {
+            what = what.substr(at + 2);
+        }
+        r.add("", "malformed JSON: " + what);
         result.issues = std::move(r.issues());
         return result;
     }
@@ -611,24 +715,23 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
     }
     Example ex;
     ex.file = file;
-    std::map<std::string, std::string> cluster_ptr;
-    std::map<int32_t, std::string> turn_ptr;
+    Pointers where;
     if (auto f = root.find("format"); f != root.end()) {
         if (!f->is_string() || f->get<std::string>() != kNativeFormat) {
             r.add("/format", std::string("must be \"") + kNativeFormat + "\"");
             result.issues = std::move(r.issues());
             return result;
         }
-        read_native(root, ex, r, cluster_ptr, turn_ptr);
+        read_native(root, ex, r, where);
     } else if (root.contains("semantic_clusters")) {
-        read_poc(root, ex, r, cluster_ptr, turn_ptr);
+        read_poc(root, ex, r, where);
     } else {
         r.add("", std::string("neither format: no \"format\": \"") + kNativeFormat +
                       "\" and no \"semantic_clusters\" (proof-of-concept format)");
         result.issues = std::move(r.issues());
         return result;
     }
-    check_semantics(ex, r, cluster_ptr, turn_ptr, options);
+    check_semantics(ex, r, where, options);
     result.example = std::move(ex);
     result.issues = std::move(r.issues());
     return result;
