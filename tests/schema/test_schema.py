@@ -13,7 +13,7 @@ import sys
 import jsonschema
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-schema = json.load(open(os.path.join(ROOT, "data/schema/rdic-dataset-v1.schema.json")))
+schema = json.load(open(os.path.join(ROOT, "docs/schema/rdic-dataset-v1.schema.json")))
 jsonschema.Draft202012Validator.check_schema(schema)
 validator = jsonschema.Draft202012Validator(schema)
 

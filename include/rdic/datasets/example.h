@@ -4,7 +4,7 @@
 //   if (!r.issues.empty()) for (auto& i : r.issues) std::cerr << i.to_string() << "\n";
 //   const rdic::Example& ex = *r.example;          // present unless the file is unusable
 //
-// Two formats: rdic's own `rdic.dataset/v1` (docs/dataset.md, JSON Schema in data/schema/) and the
+// Two formats: rdic's own `rdic.dataset/v1` (docs/dataset.md, JSON Schema in docs/schema/) and the
 // proof of concept's three-cluster format, read as it is. JSON stops at this module: everything
 // downstream sees Example. Nothing here throws on bad input; problems are returned as Issues,
 // each naming the file, a JSON pointer and what is wrong.
