@@ -4,7 +4,10 @@
 #include <memory>
 #include <string>
 
+#include <CLI/CLI.hpp>
+
 #include "rdic/engine/model.h"
+#include "rdic/engine/sampler.h"
 #include "rdic/error.h"
 #include "rdic/model_paths.h"
 
@@ -22,6 +25,15 @@ inline std::shared_ptr<const Model> load_model(const std::string& flag, int32_t 
         }
         throw;
     }
+}
+
+// --temperature, --top-k, --top-p, --min-p, --seed (shared by generate and run).
+inline void add_sampling_options(CLI::App& app, SamplerOptions& s) {
+    app.add_option("--temperature", s.temperature, "0 = greedy (default)");
+    app.add_option("--top-k", s.top_k, "0 = off");
+    app.add_option("--top-p", s.top_p, "1 = off");
+    app.add_option("--min-p", s.min_p, "0 = off");
+    app.add_option("--seed", s.seed, "Sampler seed");
 }
 
 }  // namespace rdic::cli

@@ -81,11 +81,7 @@ Action add_generate(CLI::App& app) {
                  "Do not stop at end-of-generation tokens (always generate --max-tokens)");
     app.add_option("--max-tokens,-n", args->max_tokens, "Most tokens to generate")
         ->check(CLI::Range(0, 1 << 20));
-    app.add_option("--temperature", args->sampling.temperature, "0 = greedy");
-    app.add_option("--top-k", args->sampling.top_k, "0 = off");
-    app.add_option("--top-p", args->sampling.top_p, "1 = off");
-    app.add_option("--min-p", args->sampling.min_p, "0 = off");
-    app.add_option("--seed", args->sampling.seed, "Seed of the sampler");
+    add_sampling_options(app, args->sampling);
     app.add_option("--ctx", args->n_ctx, "Context size in tokens")->check(CLI::Range(16, 1 << 20));
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");

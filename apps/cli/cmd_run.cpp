@@ -286,11 +286,7 @@ Action add_run(CLI::App& app) {
                    "Comma-separated: sequential,prompted,turn_based,semantic,separate_contexts");
     app.add_option("--max-tokens,-n", args->max_tokens, "Tokens per output")
         ->check(CLI::Range(1, 1 << 16));
-    app.add_option("--seed", args->sampling.seed, "Sampler seed (output i uses seed + i)");
-    app.add_option("--temperature", args->sampling.temperature, "0 = greedy (default)");
-    app.add_option("--top-k", args->sampling.top_k, "0 = off");
-    app.add_option("--top-p", args->sampling.top_p, "1 = off");
-    app.add_option("--min-p", args->sampling.min_p, "0 = off");
+    add_sampling_options(app, args->sampling);  // output i uses seed + i
     app.add_flag("--resume", args->resume, "Skip pairs already recorded in --out");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");

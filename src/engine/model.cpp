@@ -6,6 +6,7 @@
 
 #include "ggml-backend.h"
 #include "ggml.h"
+#include "ggml_types.h"
 #include "llama.h"
 #include "llama_log.h"
 #include "rdic/error.h"
@@ -14,28 +15,6 @@
 namespace rdic {
 
 namespace {
-
-ggml_type to_ggml(KvType t) {
-    switch (t) {
-        case KvType::f32:
-            return GGML_TYPE_F32;
-        case KvType::f16:
-            return GGML_TYPE_F16;
-        case KvType::bf16:
-            return GGML_TYPE_BF16;
-        case KvType::q8_0:
-            return GGML_TYPE_Q8_0;
-        case KvType::q5_1:
-            return GGML_TYPE_Q5_1;
-        case KvType::q5_0:
-            return GGML_TYPE_Q5_0;
-        case KvType::q4_1:
-            return GGML_TYPE_Q4_1;
-        case KvType::q4_0:
-            return GGML_TYPE_Q4_0;
-    }
-    return GGML_TYPE_F16;
-}
 
 std::string meta(const llama_model* m, const std::string& key) {
     char buf[512];
@@ -106,7 +85,8 @@ int32_t ModelInfo::n_swa_layers() const {
 uint64_t ModelInfo::kv_bytes_per_token_per_layer(KvType type_k, KvType type_v) const {
     const int64_t k_width = int64_t{n_head_kv} * head_dim_k;
     const int64_t v_width = int64_t{n_head_kv} * head_dim_v;
-    return ggml_row_size(to_ggml(type_k), k_width) + ggml_row_size(to_ggml(type_v), v_width);
+    return ggml_row_size(detail::to_ggml(type_k), k_width) +
+           ggml_row_size(detail::to_ggml(type_v), v_width);
 }
 
 uint64_t ModelInfo::kv_bytes_per_token_full(KvType type_k, KvType type_v) const {

@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "ggml_types.h"
 #include "llama.h"
 #include "llama_log.h"
 #include "rdic/error.h"
@@ -20,28 +21,6 @@ using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-ggml_type to_ggml_type(KvType t) {
-    switch (t) {
-        case KvType::f32:
-            return GGML_TYPE_F32;
-        case KvType::f16:
-            return GGML_TYPE_F16;
-        case KvType::bf16:
-            return GGML_TYPE_BF16;
-        case KvType::q8_0:
-            return GGML_TYPE_Q8_0;
-        case KvType::q5_1:
-            return GGML_TYPE_Q5_1;
-        case KvType::q5_0:
-            return GGML_TYPE_Q5_0;
-        case KvType::q4_1:
-            return GGML_TYPE_Q4_1;
-        case KvType::q4_0:
-            return GGML_TYPE_Q4_0;
-    }
-    return GGML_TYPE_F16;
 }
 
 }  // namespace
@@ -146,8 +125,8 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
                                 : static_cast<int32_t>(std::thread::hardware_concurrency());
     p.n_threads = std::max(threads, 1);
     p.n_threads_batch = p.n_threads;
-    p.type_k = to_ggml_type(options.type_k);
-    p.type_v = to_ggml_type(options.type_v);
+    p.type_k = detail::to_ggml(options.type_k);
+    p.type_v = detail::to_ggml(options.type_v);
     p.flash_attn_type = options.flash_attn == FlashAttn::on    ? LLAMA_FLASH_ATTN_TYPE_ENABLED
                         : options.flash_attn == FlashAttn::off ? LLAMA_FLASH_ATTN_TYPE_DISABLED
                                                                : LLAMA_FLASH_ATTN_TYPE_AUTO;
