@@ -69,6 +69,16 @@ struct Runner {
     Prompts prompts;
     ConditionResult result;
     std::vector<std::pair<std::string, std::string>> finished;  // cluster id -> output text
+    Clock::time_point t0 = Clock::now();                        // the condition's start
+    Clock::time_point generate_start;  // start of the generate() call being recorded
+
+    std::vector<GenerationResult> run(Session& s, std::vector<GenerationRequest>& reqs) {
+        generate_start = Clock::now();
+        GenerateStats st;
+        auto g = generate(s, reqs, {}, &st);
+        add_stats(st, reqs);
+        return g;
+    }
 
     GenerationRequest request_for(Sequence* seq, Tokens prompt, size_t i_output) const {
         GenerationRequest r;
@@ -90,6 +100,11 @@ struct Runner {
         out.n_context_tokens = seq.n_tokens() - out.n_tokens;
         out.stop_reason = g.stop_reason;
         out.timing = g.timing;
+        // Time to first token as the user sees it: from the start of the condition (a context
+        // prefilled before generate(), or topic outputs a synthesis waits for, count too).
+        out.timing.ttft_ms =
+            std::chrono::duration<double, std::milli>(generate_start - t0).count() +
+            g.timing.ttft_ms;
         out.kv_bytes = seq.kv_bytes();
         finished.emplace_back(o.cluster_id, g.text);
         result.outputs.push_back(std::move(out));
@@ -149,9 +164,7 @@ struct Runner {
             Sequence seq = s->open();
             std::vector<GenerationRequest> reqs;
             reqs.push_back(request_for(&seq, concat({&prompts.head(), &ctx, &req}), i));
-            GenerateStats st;
-            const auto g = generate(*s, reqs, {}, &st);
-            add_stats(st, reqs);
+            const auto g = run(*s, reqs);
             record(o, g[0], seq);
             if (own_session) {
                 // Separate contexts all exist at once in a multi-agent system: their peaks add up.
@@ -223,9 +236,7 @@ struct Runner {
                 const size_t i_output = static_cast<size_t>(outs[k] - plan.outputs.data());
                 reqs.push_back(request_for(&seqs[k], prompts_[k], i_output));
             }
-            GenerateStats st;
-            const auto g = generate(session, reqs, {}, &st);
-            add_stats(st, reqs);
+            const auto g = run(session, reqs);
             for (size_t k = 0; k < outs.size(); ++k) record(*outs[k], g[k], seqs[k]);
         }  // topic sequences freed here
 
@@ -237,9 +248,7 @@ struct Runner {
             const Tokens prompt = start(o, seqs, i);
             std::vector<GenerationRequest> reqs;
             reqs.push_back(request_for(&seqs[0], prompt, i));
-            GenerateStats st;
-            const auto g = generate(session, reqs, {}, &st);
-            add_stats(st, reqs);
+            const auto g = run(session, reqs);
             record(o, g[0], seqs[0]);
         }
         result.kv_peak = session.kv_peak();
@@ -251,7 +260,7 @@ struct Runner {
 ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
                               const Plan& plan, const ExecutorOptions& options) {
     const auto t0 = Clock::now();
-    Runner r{model, example, plan, options, Prompts(*model, options), {}, {}};
+    Runner r{model, example, plan, options, Prompts(*model, options), {}, {}, t0, t0};
     r.result.condition = plan.condition;
     r.result.naive = options.naive;
     r.result.weights_bytes = model->info().weight_bytes;
