@@ -7,9 +7,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
 BUILD_DIR="${RDIC_BUILD_DIR:-$ROOT/build}"
 
-echo "== format check =="
-"$ROOT/scripts/format.sh" --check
-
 echo "== unit + model tests =="
 # Model tests use every core themselves: run them one at a time.
 ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'unit|model'
@@ -22,3 +19,6 @@ if [ ! -f "$SAN_DIR/build.ninja" ]; then
 fi
 ninja -C "$SAN_DIR" rdic_unit_tests
 ctest --test-dir "$SAN_DIR" --output-on-failure -L unit
+
+echo "== format check (clang-format, pinned .clang-format) =="
+"$ROOT/scripts/format.sh" --check
