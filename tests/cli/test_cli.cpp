@@ -243,3 +243,15 @@ TEST_F(Cli, RunRejectsUnknownCondition) {
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("unknown condition 'isolated'"), std::string::npos) << r.err;
 }
+
+TEST_F(Cli, InvalidDataFileIsReportedAndTheRunGoesOn) {
+    const fs::path bad = dir_ / "broken.json";
+    std::ofstream(bad) << R"({"format": "rdic.dataset/v1", "id": "broken", "turns": [)";
+    const fs::path out = dir_ / "partial";
+    const CliRun r =
+        run_rdic("run --max-tokens 2 --conditions semantic,sequential --out " + out.string() +
+                 " --data " + bad.string() + " " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
+    EXPECT_EQ(r.status, 1) << "an invalid file makes the run fail, after the valid ones ran";
+    EXPECT_NE(r.err.find(bad.string() + ": (file): malformed JSON"), std::string::npos) << r.err;
+    EXPECT_EQ(ok_pairs(out / "results.jsonl").size(), 2u);
+}
