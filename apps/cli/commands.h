@@ -15,5 +15,6 @@ Action add_info(CLI::App& app);
 Action add_generate(CLI::App& app);
 Action add_validate(CLI::App& app);
 Action add_run(CLI::App& app);
+Action add_eval(CLI::App& app);
 
 }  // namespace rdic::cli

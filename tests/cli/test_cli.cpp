@@ -203,6 +203,30 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
     EXPECT_TRUE(fs::exists(out / "config.json"));
     EXPECT_NE(r.out.find("separate_contexts"), std::string::npos) << "summary table: " << r.out;
     EXPECT_NE(r.out.find("KV tokens"), std::string::npos) << r.out;
+
+    // rdic eval: one metrics record per output, no duplicates on a second run, and isolated
+    // topic outputs never carry another topic's canary.
+    const CliRun e = run_rdic("eval --results " + out.string());
+    ASSERT_EQ(e.status, 0) << e.err;
+    size_t n_outputs = 0;
+    for (const std::string& l : lines) {
+        for (size_t at = l.find("\"cluster\":"); at != std::string::npos;
+             at = l.find("\"cluster\":", at + 1)) {
+            ++n_outputs;
+        }
+    }
+    const auto metrics = read_lines(out / "metrics.jsonl");
+    EXPECT_EQ(metrics.size(), n_outputs);
+    for (const std::string& m : metrics) {
+        if (m.find("\"condition\":\"semantic\"") != std::string::npos &&
+            m.find("\"kind\":\"topic\"") != std::string::npos) {
+            EXPECT_NE(m.find("\"leaked_canaries\":[]"), std::string::npos) << m;
+        }
+    }
+    EXPECT_NE(e.out.find("canary leaks"), std::string::npos) << e.out;
+    ASSERT_EQ(run_rdic("eval --results " + out.string()).status, 0);
+    EXPECT_EQ(read_lines(out / "metrics.jsonl").size(), n_outputs);
+    EXPECT_EQ(run_rdic("eval --results " + (dir_ / "nowhere").string()).status, 3);
 }
 
 TEST_F(Cli, ResumeAfterKillLosesOnlyThePairInFlight) {
