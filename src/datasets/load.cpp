@@ -181,11 +181,46 @@ std::optional<int32_t> read_turn_id(const json& t, const std::string& base, cons
     return static_cast<int32_t>(v);
 }
 
+// Calls fn(element, pointer) for every element of `array` (at `base`) that is an object; reports
+// the others.
+template <class Fn>
+void each_object(const json& array, const std::string& base, Reporter& r, Fn&& fn) {
+    for (size_t i = 0; i < array.size(); ++i) {
+        const json& e = array[i];
+        const std::string at = ptr(base, i);
+        if (!e.is_object()) {
+            r.add(at, "must be an object, not " + type_name(e));
+            continue;
+        }
+        fn(e, at);
+    }
+}
+
+void read_turn_type(const json& t, const std::string& base, bool required, Reporter& r,
+                    Turn& turn) {
+    if (auto v = r.string(t, base, "type", required)) {
+        if (auto tt = parse_turn_type(*v))
+            turn.type = *tt;
+        else
+            r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
+    }
+}
+
+// Records where turn `id` came from; false (and an issue at base/id_key) for a duplicate id.
+bool register_turn(int32_t id, const std::string& base, const char* id_key, Pointers& where,
+                   Reporter& r) {
+    if (where.turn.count(id)) {
+        r.add(ptr(base, id_key), "duplicate turn id " + std::to_string(id));
+        return false;
+    }
+    where.turn[id] = base;
+    return true;
+}
+
 // ---- native format ----------------------------------------------------------------------------
 
 void read_native(const json& root, Example& ex, Reporter& r, Pointers& where) {
     auto& cluster_ptr = where.cluster;
-    auto& turn_ptr = where.turn;
     ex.source_format = kNativeFormat;
     if (auto v = r.string(root, "", "id", true)) {
         ex.id = *v;
@@ -259,35 +294,19 @@ void read_native(const json& root, Example& ex, Reporter& r, Pointers& where) {
         r.add("/turns", "must be an array, not " + type_name(*turns));
         return;
     }
-    for (size_t i = 0; i < turns->size(); ++i) {
-        const json& t = (*turns)[i];
-        const std::string base = ptr("/turns", i);
-        if (!t.is_object()) {
-            r.add(base, "must be an object, not " + type_name(t));
-            continue;
-        }
+    each_object(*turns, "/turns", r, [&](const json& t, const std::string& base) {
         Turn turn;
         const auto id = read_turn_id(t, base, "id", r);
-        if (!id) continue;
+        if (!id) return;
         turn.id = *id;
         if (auto v = r.string(t, base, "cluster", true)) {
             turn.cluster = *v;
             if (v->empty()) r.add(ptr(base, "cluster"), "must not be empty");
         }
-        if (auto v = r.string(t, base, "type", true)) {
-            if (auto tt = parse_turn_type(*v))
-                turn.type = *tt;
-            else
-                r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
-        }
+        read_turn_type(t, base, /*required=*/true, r, turn);
         if (auto v = r.string(t, base, "text", true)) turn.text = *v;
-        if (turn_ptr.count(turn.id)) {
-            r.add(ptr(base, "id"), "duplicate turn id " + std::to_string(turn.id));
-            continue;
-        }
-        turn_ptr[turn.id] = base;
-        ex.turns.push_back(std::move(turn));
-    }
+        if (register_turn(turn.id, base, "id", where, r)) ex.turns.push_back(std::move(turn));
+    });
 }
 
 // ---- the proof of concept's format -------------------------------------------------------------
@@ -413,16 +432,10 @@ void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
         r.add("/turns", turns == root.end() ? "is missing" : "must be an array");
         return;
     }
-    for (size_t i = 0; i < turns->size(); ++i) {
-        const json& t = (*turns)[i];
-        const std::string base = ptr("/turns", i);
-        if (!t.is_object()) {
-            r.add(base, "must be an object, not " + type_name(t));
-            continue;
-        }
+    each_object(*turns, "/turns", r, [&](const json& t, const std::string& base) {
         Turn turn;
         const auto id = read_turn_id(t, base, "turn_id", r);
-        if (!id) continue;
+        if (!id) return;
         turn.id = *id;
         if (auto c = t.find("cluster"); c == t.end()) {
             r.add(ptr(base, "cluster"), "is missing");
@@ -431,12 +444,7 @@ void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
             if (turn.cluster.empty())
                 r.add(ptr(base, "cluster"), "must be a cluster name or number");
         }
-        if (auto v = r.string(t, base, "type", false)) {
-            if (auto tt = parse_turn_type(*v))
-                turn.type = *tt;
-            else
-                r.add(ptr(base, "type"), "must be \"instruction\", \"context\" or \"query\"");
-        }
+        read_turn_type(t, base, /*required=*/false, r, turn);
         // The POC skipped `query` turns: read whichever text field the turn has.
         for (const char* key : {"instruction", "content", "query", "text"}) {
             if (auto v = t.find(key);
@@ -445,11 +453,7 @@ void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
                 break;
             }
         }
-        if (turn_ptr.count(turn.id)) {
-            r.add(ptr(base, "turn_id"), "duplicate turn id " + std::to_string(turn.id));
-            continue;
-        }
-        turn_ptr[turn.id] = base;
+        if (!register_turn(turn.id, base, "turn_id", where, r)) return;
         // Both places that say which cluster a turn belongs to must agree.
         const auto listed = listed_in.find(turn.id);
         if (listed == listed_in.end()) {
@@ -462,7 +466,7 @@ void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
                                             listed->second[0] + "\"");
         }
         ex.turns.push_back(std::move(turn));
-    }
+    });
     for (const auto& [id, owners] : listed_in) {
         if (!turn_ptr.count(static_cast<int32_t>(id))) {
             r.add(cluster_ptr[owners[0]] + "/turns",
