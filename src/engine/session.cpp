@@ -235,6 +235,7 @@ Sequence Session::fork(const Sequence& src, int32_t n_prefix) {
 void Session::release(SeqId id) {
     SeqState& s = state(id);
     if (!s.live) return;
+    if (!scratch_active_) update_peak();
     llama_memory_seq_rm(llama_get_memory(ctx_), id.value, -1, -1);
     s = SeqState{};
 }
@@ -248,6 +249,7 @@ void Session::truncate(SeqId id, int32_t n) {
             "truncate to " + std::to_string(n) + " tokens, sequence has " + std::to_string(n_have));
     }
     if (n == n_have) return;
+    update_peak();
     llama_memory_t mem = llama_get_memory(ctx_);
     if (has_swa_window_) {
         const llama_pos p_min = llama_memory_seq_pos_min(mem, id.value);
@@ -386,7 +388,6 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
                 s.logits_copied = true;
             }
         }
-        update_peak();
     }
     return stats;
 }
@@ -416,6 +417,12 @@ std::vector<float> Session::embed(std::span<const TokenId> tokens) {
             s.logits_copied = true;
         }
     }
+    update_peak();  // the scratch sequence below is not part of the peak
+    struct ScratchScope {
+        bool& flag;
+        explicit ScratchScope(bool& f) : flag(f) { flag = true; }
+        ~ScratchScope() { flag = false; }
+    } scope(scratch_active_);
     Sequence scratch = open();
     llama_set_embeddings(ctx_, true);
     batch_->clear();
@@ -442,7 +449,7 @@ std::vector<float> Session::embed(std::span<const TokenId> tokens) {
     if (norm > 0) {
         for (float& v : out) v = static_cast<float>(v / norm);
     }
-    return out;  // `scratch` frees its cells here
+    return out;  // `scratch` frees its cells here, before `scope` ends
 }
 
 KvUsage Session::weigh(int64_t cells_full, int64_t cells_swa, int64_t cells_swa_resident) const {
@@ -523,7 +530,12 @@ KvUsage Session::kv_in_use() const {
     return weigh(full, live, resident);
 }
 
-void Session::update_peak() {
+KvUsage Session::kv_peak() const {
+    update_peak();
+    return peak_;
+}
+
+void Session::update_peak() const {
     const KvUsage now = kv_in_use();
     if (now.bytes > peak_.bytes) peak_ = now;
 }

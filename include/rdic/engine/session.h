@@ -150,7 +150,7 @@ public:
     // Distinct cells held by all live sequences now (shared prefix cells counted once), and the
     // most ever held at the end of a decode call.
     KvUsage kv_in_use() const;
-    KvUsage kv_peak() const { return peak_; }
+    KvUsage kv_peak() const;
     // Bytes llama.cpp allocated for the KV pool when the session was created.
     uint64_t kv_allocated_bytes() const { return kv_allocated_bytes_; }
     int32_t n_live_sequences() const;
@@ -169,7 +169,9 @@ private:
     KvUsage usage_of(SeqId id) const;
     KvUsage weigh(int64_t cells_full, int64_t cells_swa, int64_t cells_swa_resident) const;
     void record_appended(SeqState& s, std::span<const TokenId> tokens);
-    void update_peak();
+    // Usage only grows while tokens are appended and only shrinks when cells are freed, so the
+    // peak is sampled just before a free or truncate and when asked for, never per decode.
+    void update_peak() const;
 
     std::shared_ptr<const Model> model_;
     SessionOptions options_;
@@ -181,7 +183,8 @@ private:
     uint64_t bytes_per_token_swa_ = 0;
     uint64_t kv_allocated_bytes_ = 0;
     std::vector<SeqState> seqs_;
-    KvUsage peak_;
+    mutable KvUsage peak_;
+    bool scratch_active_ = false;  // embed()'s scratch sequence is not counted in the peak
     struct BatchBuffer;
     std::unique_ptr<BatchBuffer> batch_;
 };
