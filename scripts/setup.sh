@@ -32,7 +32,8 @@ as_root() {
 
 # ---- 1. Debian packages ------------------------------------------------------------------------
 PACKAGES=(g++ cmake ninja-build ccache git python3 python3-pip python3-venv
-          nlohmann-json3-dev libcli11-dev libgtest-dev unzip clang-format)
+          nlohmann-json3-dev libcli11-dev libgtest-dev unzip clang-format
+          chromium)  # chromium: headless render test of the HTML report
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
