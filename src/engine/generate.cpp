@@ -56,7 +56,7 @@ std::vector<GenerationResult> generate(Session& session, std::span<GenerationReq
             throw Error(ErrorCode::invalid_argument,
                         "generate: request " + std::to_string(i) + " max_tokens < 0");
         }
-        active.push_back({Sampler(r.sampling), TextStream(r.stop), false, 0, {}, {}});
+        active.push_back({Sampler(r.sampling, &model), TextStream(r.stop), false, 0, {}, {}});
     }
 
     // 1. Prefill every prompt together. A request without a prompt re-feeds its last token when

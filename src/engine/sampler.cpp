@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "llama.h"
+#include "rdic/engine/model.h"
 #include "rdic/error.h"
 
 namespace rdic {
@@ -26,18 +27,40 @@ void validate(const SamplerOptions& o) {
     if (!(o.min_p >= 0 && o.min_p < 1)) bad("min_p", "must be in [0, 1)");
 }
 
-Sampler::Sampler(const SamplerOptions& o) {
+Sampler::Sampler(const SamplerOptions& o, const Model* model) {
     validate(o);
-    if (o.temperature <= 0) return;  // greedy: plain argmax, no chain needed
+    if (o.temperature <= 0 && o.grammar.empty()) return;  // greedy: plain argmax, no chain needed
     llama_sampler_chain_params cp = llama_sampler_chain_default_params();
     cp.no_perf = true;
     chain_ = llama_sampler_chain_init(cp);
     candidates_ = std::make_unique<Candidates>();
+    if (!o.grammar.empty()) add_grammar(o, model);
+    if (o.temperature <= 0) {
+        llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
+        return;
+    }
     if (o.top_k > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(o.top_k));
     if (o.top_p < 1) llama_sampler_chain_add(chain_, llama_sampler_init_top_p(o.top_p, 1));
     if (o.min_p > 0) llama_sampler_chain_add(chain_, llama_sampler_init_min_p(o.min_p, 1));
     llama_sampler_chain_add(chain_, llama_sampler_init_temp(o.temperature));
     llama_sampler_chain_add(chain_, llama_sampler_init_dist(o.seed));
+}
+
+void Sampler::add_grammar(const SamplerOptions& o, const Model* model) {
+    if (model == nullptr) {
+        llama_sampler_free(chain_);
+        chain_ = nullptr;
+        throw Error(ErrorCode::invalid_argument, "sampling.grammar: needs the model's vocabulary");
+    }
+    llama_sampler* g =
+        llama_sampler_init_grammar(llama_model_get_vocab(model->raw()), o.grammar.c_str(), "root");
+    if (g == nullptr) {
+        llama_sampler_free(chain_);
+        chain_ = nullptr;
+        throw Error(ErrorCode::invalid_argument,
+                    "sampling.grammar: not a valid GBNF grammar with a `root` rule");
+    }
+    llama_sampler_chain_add(chain_, g);
 }
 
 Sampler::~Sampler() {

@@ -99,5 +99,35 @@ TEST(Sampling, MaxTokensAndStopStrings) {
     EXPECT_NE(res[1].text.find('6'), std::string::npos) << res[1].text;
 }
 
+TEST(Sampling, GrammarConstrainsEveryOutputToParse) {
+    // A base model asked for a score would ramble; with the grammar every run is one JSON object
+    // with an integer 1-5 and nothing after it, greedy or sampled.
+    const auto model = test::gemma();
+    const std::string grammar = R"(root ::= "{\"score\": " [1-5] "}")";
+    for (const float temperature : {0.0f, 1.5f}) {
+        Session session(model, {.n_ctx = 1024, .n_seq_max = 1});
+        Sequence s = session.open();
+        GenerationRequest r;
+        r.seq = &s;
+        r.prompt = model->tokenize("Rate this essay about the sea from 1 to 5:", true);
+        r.sampling = {.temperature = temperature, .seed = 7, .grammar = grammar};
+        r.max_tokens = 32;
+        const auto res = generate(session, std::span(&r, 1));
+        SCOPED_TRACE(res[0].text);
+        EXPECT_EQ(res[0].stop_reason, StopReason::end_of_generation);
+        ASSERT_EQ(res[0].text.size(), std::string(R"({"score": 3})").size());
+        EXPECT_EQ(res[0].text.substr(0, 10), R"({"score": )");
+        EXPECT_GE(res[0].text[10], '1');
+        EXPECT_LE(res[0].text[10], '5');
+        EXPECT_EQ(res[0].text.back(), '}');
+    }
+}
+
+TEST(Sampling, InvalidGrammarIsRejected) {
+    const auto model = test::gemma();
+    EXPECT_THROW(Sampler({.grammar = "root ::= ("}, model.get()), Error);
+    EXPECT_THROW(Sampler({.grammar = R"(root ::= "x")"}), Error);  // no vocabulary given
+}
+
 }  // namespace
 }  // namespace rdic

@@ -4,17 +4,27 @@
 //   rdic::Sampler s({.temperature = 0.7f, .top_p = 0.9f, .seed = 42});
 //   rdic::TokenId t = s.sample(session.last_logits(seq), n_vocab);
 //
-// Order of the stochastic chain: top-k -> top-p -> min-p -> temperature -> draw (seeded).
-// The same options, seed and logits give the same tokens on every run and machine.
+// Order of the stochastic chain: grammar -> top-k -> top-p -> min-p -> temperature -> draw
+// (seeded). The same options, seed and logits give the same tokens on every run and machine.
+//
+// Grammar-constrained output (judges, clustering): a GBNF grammar (llama.cpp's format, root rule
+// `root`) masks every token that cannot continue a valid string; end-of-generation is allowed
+// only once the grammar is complete, so the output always parses.
+//   rdic::Sampler s({.grammar = R"(root ::= [1-5])"}, &model);
 // Thread-safety: one Sampler per sequence; not shared between threads.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "rdic/engine/types.h"
 
 struct llama_sampler;
+
+namespace rdic {
+class Model;
+}
 
 namespace rdic {
 
@@ -24,6 +34,7 @@ struct SamplerOptions {
     float top_p = 1.0f;        // nucleus: smallest set with cumulative probability >= p; 1 = off
     float min_p = 0.0f;        // drop tokens below min_p * p(max); 0 = off
     uint32_t seed = 0;         // seed of the draw
+    std::string grammar;       // GBNF; "" = unconstrained. Needs the model's vocabulary.
 };
 
 // Throws invalid_argument naming the field when a value is out of range.
@@ -31,7 +42,9 @@ void validate(const SamplerOptions& options);
 
 class Sampler {
 public:
-    explicit Sampler(const SamplerOptions& options);
+    // `model` is required when options.grammar is set (throws invalid_argument otherwise, and
+    // when the grammar does not parse).
+    explicit Sampler(const SamplerOptions& options, const Model* model = nullptr);
     ~Sampler();
     Sampler(Sampler&&) noexcept;
     Sampler& operator=(Sampler&&) noexcept;
@@ -40,6 +53,8 @@ public:
     bool greedy() const { return chain_ == nullptr; }
 
 private:
+    void add_grammar(const SamplerOptions& options, const Model* model);
+
     struct Candidates;  // candidate array storage, reused across calls
     llama_sampler* chain_ = nullptr;
     std::unique_ptr<Candidates> candidates_;
