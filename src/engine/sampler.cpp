@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -30,15 +31,13 @@ void validate(const SamplerOptions& o) {
 Sampler::Sampler(const SamplerOptions& o, const Model* model) {
     validate(o);
     if (o.temperature <= 0 && o.grammar.empty()) return;  // greedy: plain argmax, no chain needed
+    candidates_ = std::make_unique<Candidates>();
+    if (!o.grammar.empty()) grammar_ = make_grammar(o, model);
+    if (o.temperature <= 0) return;  // greedy under a grammar: see sample()
     llama_sampler_chain_params cp = llama_sampler_chain_default_params();
     cp.no_perf = true;
     chain_ = llama_sampler_chain_init(cp);
-    candidates_ = std::make_unique<Candidates>();
-    if (!o.grammar.empty()) add_grammar(o, model);
-    if (o.temperature <= 0) {
-        llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
-        return;
-    }
+    if (grammar_ != nullptr) llama_sampler_chain_add(chain_, std::exchange(grammar_, nullptr));
     if (o.top_k > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(o.top_k));
     if (o.top_p < 1) llama_sampler_chain_add(chain_, llama_sampler_init_top_p(o.top_p, 1));
     if (o.min_p > 0) llama_sampler_chain_add(chain_, llama_sampler_init_min_p(o.min_p, 1));
@@ -46,40 +45,42 @@ Sampler::Sampler(const SamplerOptions& o, const Model* model) {
     llama_sampler_chain_add(chain_, llama_sampler_init_dist(o.seed));
 }
 
-void Sampler::add_grammar(const SamplerOptions& o, const Model* model) {
+llama_sampler* Sampler::make_grammar(const SamplerOptions& o, const Model* model) {
     if (model == nullptr) {
-        llama_sampler_free(chain_);
-        chain_ = nullptr;
         throw Error(ErrorCode::invalid_argument, "sampling.grammar: needs the model's vocabulary");
     }
     llama_sampler* g =
         llama_sampler_init_grammar(llama_model_get_vocab(model->raw()), o.grammar.c_str(), "root");
     if (g == nullptr) {
-        llama_sampler_free(chain_);
-        chain_ = nullptr;
         throw Error(ErrorCode::invalid_argument,
                     "sampling.grammar: not a valid GBNF grammar with a `root` rule");
     }
-    llama_sampler_chain_add(chain_, g);
+    return g;
 }
 
 Sampler::~Sampler() {
     if (chain_ != nullptr) llama_sampler_free(chain_);
+    if (grammar_ != nullptr) llama_sampler_free(grammar_);
 }
 
 Sampler::Sampler(Sampler&& o) noexcept
-    : chain_(std::exchange(o.chain_, nullptr)), candidates_(std::move(o.candidates_)) {}
+    : chain_(std::exchange(o.chain_, nullptr)),
+      grammar_(std::exchange(o.grammar_, nullptr)),
+      candidates_(std::move(o.candidates_)) {}
 
 Sampler& Sampler::operator=(Sampler&& o) noexcept {
     if (this != &o) {
         if (chain_ != nullptr) llama_sampler_free(chain_);
+        if (grammar_ != nullptr) llama_sampler_free(grammar_);
         chain_ = std::exchange(o.chain_, nullptr);
+        grammar_ = std::exchange(o.grammar_, nullptr);
         candidates_ = std::move(o.candidates_);
     }
     return *this;
 }
 
 TokenId Sampler::sample(const float* logits, int32_t n_vocab) {
+    if (grammar_ != nullptr) return sample_greedy_grammar(logits, n_vocab);
     if (chain_ == nullptr) {
         // Ties resolve to the lowest token id, as in llama.cpp's greedy sampler.
         return TokenId(static_cast<int32_t>(std::max_element(logits, logits + n_vocab) - logits));
@@ -91,6 +92,42 @@ TokenId Sampler::sample(const float* logits, int32_t n_vocab) {
     llama_sampler_apply(chain_, &arr);
     const llama_token t = arr.data[arr.selected].id;
     llama_sampler_accept(chain_, t);
+    return TokenId(t);
+}
+
+TokenId Sampler::sample_greedy_grammar(const float* logits, int32_t n_vocab) {
+    // Checking a token against the grammar costs far more than a logit comparison (262k-token
+    // vocabularies), so the most likely tokens are checked first: the best of them that the
+    // grammar accepts is the argmax over all accepted tokens. When none of them fits, the
+    // next 8,192 are checked, and only when none of those fits, the whole vocabulary. Order: logit
+    // descending, then token id ascending.
+    constexpr int32_t kFirst = 64, kSecond = 8192;
+    std::vector<llama_token_data>& data = candidates_->data;
+    data.resize(static_cast<size_t>(n_vocab));
+    for (int32_t i = 0; i < n_vocab; ++i) data[i] = llama_token_data{i, logits[i], 0.0f};
+    const auto better = [](const llama_token_data& a, const llama_token_data& b) {
+        return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
+    };
+    const int32_t n_first = std::min(kFirst, n_vocab);
+    const int32_t n_second = std::min(kSecond, n_vocab);
+    std::nth_element(data.begin(), data.begin() + n_second - 1, data.end(), better);
+    std::partial_sort(data.begin(), data.begin() + n_first, data.begin() + n_second, better);
+    const llama_token_data* best = nullptr;
+    for (const size_t n : {static_cast<size_t>(n_first), static_cast<size_t>(n_second),
+                           data.size()}) {
+        llama_token_data_array arr{data.data(), n, -1, false};
+        llama_sampler_apply(grammar_, &arr);  // sets rejected tokens' logits to -inf
+        for (size_t i = 0; i < n; ++i) {
+            if (data[i].logit == -std::numeric_limits<float>::infinity()) continue;
+            if (best == nullptr || better(data[i], *best)) best = &data[i];
+        }
+        if (best != nullptr) break;
+    }
+    if (best == nullptr) {
+        throw Error(ErrorCode::backend_failure, "sampling.grammar: no token can continue");
+    }
+    const llama_token t = best->id;
+    llama_sampler_accept(grammar_, t);
     return TokenId(t);
 }
 

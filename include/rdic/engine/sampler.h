@@ -50,13 +50,15 @@ public:
     Sampler& operator=(Sampler&&) noexcept;
 
     TokenId sample(const float* logits, int32_t n_vocab);
-    bool greedy() const { return chain_ == nullptr; }
+    bool greedy() const { return chain_ == nullptr; }  // argmax (under a grammar, if any)
 
 private:
-    void add_grammar(const SamplerOptions& options, const Model* model);
+    static llama_sampler* make_grammar(const SamplerOptions& options, const Model* model);
+    TokenId sample_greedy_grammar(const float* logits, int32_t n_vocab);
 
     struct Candidates;  // candidate array storage, reused across calls
-    llama_sampler* chain_ = nullptr;
+    llama_sampler* chain_ = nullptr;    // stochastic chain (with the grammar first, if any)
+    llama_sampler* grammar_ = nullptr;  // greedy decoding under a grammar
     std::unique_ptr<Candidates> candidates_;
 };
 

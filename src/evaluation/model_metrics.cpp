@@ -1,0 +1,188 @@
+#include "rdic/evaluation/model_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "rdic/engine/chat.h"
+#include "rdic/engine/generate.h"
+#include "rdic/engine/session.h"
+#include "rdic/error.h"
+
+namespace rdic {
+
+namespace {
+
+constexpr const char* kJudgeSystem =
+    "You are an impartial grader of assistant responses. You grade exactly the criteria asked, "
+    "on a scale from 1 (very poor) to 5 (excellent), and reply with the JSON object only.";
+
+std::string join(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const std::string& p : parts) out += (out.empty() ? "" : "; ") + p;
+    return out;
+}
+
+// The output, cut to its first `max_tokens` tokens when longer.
+std::string cut(const Model& model, const std::string& text, int32_t max_tokens, bool* cut_flag) {
+    Tokens t = model.tokenize(text, /*add_bos=*/false, /*parse_special=*/false);
+    *cut_flag = static_cast<int32_t>(t.size()) > max_tokens;
+    if (!*cut_flag) return text;
+    t.resize(static_cast<size_t>(max_tokens));
+    return model.detokenize(t);
+}
+
+}  // namespace
+
+std::string Judge::prompt(const JudgeItem& item) {
+    std::string p = "Task the response was written for:\n" + item.task + "\n\n";
+    if (item.synthesis) {
+        p += "The response should combine these topics into one answer: " + join(item.inputs) +
+             "\n\n";
+    } else {
+        p += "Topic of the response: " + item.topic + "\n";
+        if (!item.other_topics.empty()) {
+            p += "Topics that belong to other conversations and must not appear in it: " +
+                 join(item.other_topics) + "\n";
+        }
+        p += "\n";
+    }
+    p += "Response to grade (between the markers):\n<<<\n" + item.output + "\n>>>\n\n";
+    p += "Criteria, each scored 1-5:\n- relevance: does the response do the task?\n";
+    if (item.synthesis) {
+        p += "- coherence: is it well organised, consistent and readable?\n"
+             "- integration: does it combine the topics into one consistent answer rather than "
+             "listing them side by side?\n";
+    } else {
+        p += "- focus: does it stay on its own topic, with nothing from the other topics?\n"
+             "- coherence: is it well organised, consistent and readable?\n";
+    }
+    p += "Reply with the JSON object of the scores.";
+    return p;
+}
+
+std::string Judge::grammar(bool synthesis) {
+    return synthesis
+               ? R"(root ::= "{\"relevance\": " s ", \"coherence\": " s ", \"integration\": " s "}"
+s ::= [1-5])"
+               : R"(root ::= "{\"relevance\": " s ", \"focus\": " s ", \"coherence\": " s "}"
+s ::= [1-5])";
+}
+
+Judge::Judge(std::shared_ptr<const Model> model, const JudgeOptions& options)
+    : model_(std::move(model)), options_(options) {
+    if (options_.batch < 1) throw Error(ErrorCode::invalid_argument, "judge: batch must be >= 1");
+    if (options_.max_output_tokens < 16) {
+        throw Error(ErrorCode::invalid_argument, "judge: max_output_tokens must be >= 16");
+    }
+}
+
+std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
+    std::vector<JudgeScores> scores(items.size());
+    if (items.empty()) return scores;
+    const ChatFormatter chat(*model_, options_.chat_template);
+    constexpr int32_t kReplyTokens = 40;  // the longest reply is 49 characters
+
+    // Prompts first, so the session can be sized for the largest batch.
+    std::vector<Tokens> prompts(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        JudgeItem shown = items[i];
+        shown.output = cut(*model_, items[i].output, options_.max_output_tokens,
+                           &scores[i].output_truncated);
+        prompts[i] = chat.tokenize(chat.format({{"system", kJudgeSystem}, {"user", prompt(shown)}}));
+        scores[i].n_prompt_tokens = static_cast<int32_t>(prompts[i].size());
+    }
+    const auto batch = static_cast<size_t>(options_.batch);
+    int64_t n_ctx = 0;
+    for (size_t b = 0; b < items.size(); b += batch) {
+        int64_t need = 0;
+        for (size_t i = b; i < std::min(items.size(), b + batch); ++i) {
+            need += static_cast<int64_t>(prompts[i].size()) + kReplyTokens;
+        }
+        n_ctx = std::max(n_ctx, need);
+    }
+    Session session(model_, {.n_ctx = static_cast<int32_t>((n_ctx + 255) / 256 * 256),
+                             .n_seq_max = options_.batch,
+                             .n_threads = options_.n_threads});
+    for (size_t b = 0; b < items.size(); b += batch) {
+        const size_t end = std::min(items.size(), b + batch);
+        std::vector<Sequence> seqs;
+        seqs.reserve(end - b);
+        std::vector<GenerationRequest> reqs;
+        for (size_t i = b; i < end; ++i) {
+            seqs.push_back(session.open());
+            GenerationRequest r;
+            r.seq = &seqs.back();
+            r.prompt = prompts[i];
+            r.sampling.grammar = grammar(items[i].synthesis);
+            r.max_tokens = kReplyTokens;
+            r.stop = chat.stop_strings();
+            reqs.push_back(std::move(r));
+        }
+        const auto res = generate(session, reqs);
+        for (size_t i = b; i < end; ++i) {
+            JudgeScores& s = scores[i];
+            s.raw = res[i - b].text;
+            const auto j = nlohmann::json::parse(s.raw, nullptr, false);
+            if (!j.is_object()) {
+                throw Error(ErrorCode::backend_failure,
+                            "judge: reply does not follow its grammar: " + s.raw);
+            }
+            s.relevance = j.value("relevance", 0);
+            s.focus = j.value("focus", 0);
+            s.coherence = j.value("coherence", 0);
+            s.integration = j.value("integration", 0);
+        }
+    }
+    return scores;
+}
+
+struct Embedder::Impl {
+    Impl(std::shared_ptr<const Model> m, const SessionOptions& o) : model(m), session(m, o) {}
+    std::shared_ptr<const Model> model;
+    Session session;
+};
+
+Embedder::Embedder(std::shared_ptr<const Model> model, const EmbedderOptions& options)
+    : options_(options) {
+    if (options.max_tokens < 1) {
+        throw Error(ErrorCode::invalid_argument, "embedder: max_tokens must be >= 1");
+    }
+    SessionOptions so{.n_ctx = options.max_tokens,
+                      .n_seq_max = 1,
+                      .n_batch = options.max_tokens,
+                      .n_ubatch = options.max_tokens,
+                      .n_threads = options.n_threads,
+                      .embeddings = true,
+                      .pooling = Pooling::mean};
+    impl_ = std::make_unique<Impl>(std::move(model), so);
+}
+
+Embedder::~Embedder() = default;
+
+std::vector<float> Embedder::embed(const std::string& text) {
+    const Model& m = *impl_->model;
+    Tokens t = m.tokenize(text.empty() ? " " : text, /*add_bos=*/true, /*parse_special=*/false);
+    if (static_cast<int32_t>(t.size()) > options_.max_tokens) {
+        t.resize(static_cast<size_t>(options_.max_tokens));
+        ++n_truncated_;
+    }
+    return impl_->session.embed(t);
+}
+
+double cosine(std::span<const float> a, std::span<const float> b) {
+    if (a.size() != b.size()) {
+        throw Error(ErrorCode::invalid_argument, "cosine: vectors of " + std::to_string(a.size()) +
+                                                     " and " + std::to_string(b.size()) +
+                                                     " dimensions");
+    }
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        dot += double{a[i]} * b[i];
+        na += double{a[i]} * a[i];
+        nb += double{b[i]} * b[i];
+    }
+    return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 0.0;
+}
+
+}  // namespace rdic
