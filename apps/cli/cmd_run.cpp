@@ -15,6 +15,8 @@
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
 #include "rdic/isolation/executor.h"
+#include "rdic/reporting/evaluate.h"
+#include "rdic/reporting/report.h"
 #include "rdic/reporting/results.h"
 #include "rdic/sha256.h"
 
@@ -39,6 +41,9 @@ struct RunArgs {
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
     int32_t limit = 0;
+    bool no_eval = false;
+    EvalOptions eval;
+    bool no_judge = false;
 };
 
 std::string hms(double seconds) {
@@ -169,6 +174,7 @@ int run_experiment(const RunArgs& args) {
     const auto model = load_model(args.model, args.n_gpu_layers);
     ModelIdentity identity;
     identity.file = model->info().path.filename().string();
+    identity.path = std::filesystem::absolute(model->info().path).string();
     identity.bytes = model->info().file_bytes;
     identity.sha256_prefix = sha256_file_hex(model->info().path).substr(0, 16);
     identity.architecture = model->info().architecture;
@@ -267,6 +273,26 @@ int run_experiment(const RunArgs& args) {
     std::cout << summary.str();
     write_text_file(out / "summary.txt", summary.str());
     std::cout << "results: " << results_file.string() << "\n";
+    if (!args.no_eval) {
+        // Evaluation failures must not lose the generated results: report and exit non-zero.
+        try {
+            EvalOptions eo = args.eval;
+            eo.judge = !args.no_judge;
+            eo.n_gpu_layers = args.n_gpu_layers;
+            eo.n_threads = args.n_threads;
+            evaluate_and_summarise(out.string(), eo);
+            const Report report = build_report({out}, {});
+            write_text_file(out / "report.md", render(report, "md"));
+            write_text_file(out / "report.html", render(report, "html"));
+            std::cout << "report: " << (out / "report.md").string() << ", "
+                      << (out / "report.html").string() << "\n";
+        } catch (const std::exception& e) {
+            std::cerr << "rdic: evaluation failed (results are kept in " << out.string()
+                      << "; retry with `rdic eval --results " << out.string() << "`): " << e.what()
+                      << "\n";
+            return 1;
+        }
+    }
     if (n_failed > 0 || n_invalid > 0) {
         std::cerr << "rdic: " << n_failed << " pairs failed, " << n_invalid
                   << " dataset files invalid\n";
@@ -298,6 +324,11 @@ Action add_run(CLI::App& app) {
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
     app.add_option("--limit", args->limit, "Use only the first N examples");
+    app.add_flag("--no-eval", args->no_eval,
+                 "Do not evaluate and report at the end (`rdic eval` and `rdic report` can later)");
+    app.add_flag("--no-judge", args->no_judge, "Evaluate without the LLM judge");
+    app.add_option("--judge", args->eval.judge_model, "Judge GGUF (default: the run's model)");
+    app.add_option("--embed", args->eval.embed_model, "Embedding GGUF (default: the run's model)");
     return [args] { return run_experiment(*args); };
 }
 

@@ -2,10 +2,15 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 namespace CLI {
 class App;
 }
+namespace rdic {
+struct EvalOptions;
+struct Report;
+}  // namespace rdic
 
 namespace rdic::cli {
 
@@ -16,5 +21,10 @@ Action add_generate(CLI::App& app);
 Action add_validate(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_eval(CLI::App& app);
+Action add_report(CLI::App& app);
+
+// Shared by eval/report and run (which evaluates and reports at the end).
+int evaluate_and_summarise(const std::string& dir, const EvalOptions& options);
+std::string render(const Report& report, const std::string& format);  // md|html|csv|json
 
 }  // namespace rdic::cli

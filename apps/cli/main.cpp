@@ -27,8 +27,10 @@ int main(int argc, char** argv) {
     commands.emplace_back(gen, rdic::cli::add_generate(*gen));
     auto* run = app.add_subcommand("run", "Run the isolation experiment (conditions x examples)");
     commands.emplace_back(run, rdic::cli::add_run(*run));
-    auto* ev = app.add_subcommand("eval", "Contamination metrics of a results directory");
+    auto* ev = app.add_subcommand("eval", "Metrics of every output of a results directory");
     commands.emplace_back(ev, rdic::cli::add_eval(*ev));
+    auto* rep = app.add_subcommand("report", "Statistics and reports (md, html, csv, json)");
+    commands.emplace_back(rep, rdic::cli::add_report(*rep));
     auto* val = app.add_subcommand("validate", "Check dataset files");
     commands.emplace_back(val, rdic::cli::add_validate(*val));
 

@@ -113,8 +113,8 @@ TokenId Sampler::sample_greedy_grammar(const float* logits, int32_t n_vocab) {
     std::nth_element(data.begin(), data.begin() + n_second - 1, data.end(), better);
     std::partial_sort(data.begin(), data.begin() + n_first, data.begin() + n_second, better);
     const llama_token_data* best = nullptr;
-    for (const size_t n : {static_cast<size_t>(n_first), static_cast<size_t>(n_second),
-                           data.size()}) {
+    for (const size_t n :
+         {static_cast<size_t>(n_first), static_cast<size_t>(n_second), data.size()}) {
         llama_token_data_array arr{data.data(), n, -1, false};
         llama_sampler_apply(grammar_, &arr);  // sets rejected tokens' logits to -inf
         for (size_t i = 0; i < n; ++i) {

@@ -1,6 +1,7 @@
 #include "rdic/evaluation/model_metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -77,6 +78,31 @@ Judge::Judge(std::shared_ptr<const Model> model, const JudgeOptions& options)
     }
 }
 
+namespace {
+
+std::vector<std::string> criteria(bool synthesis) {
+    if (synthesis) return {"relevance", "coherence", "integration"};
+    return {"relevance", "focus", "coherence"};
+}
+
+void set_score(JudgeScores& s, const std::string& criterion, int value, double expected) {
+    if (criterion == "relevance") {
+        s.relevance = value;
+        s.expected_relevance = expected;
+    } else if (criterion == "focus") {
+        s.focus = value;
+        s.expected_focus = expected;
+    } else if (criterion == "coherence") {
+        s.coherence = value;
+        s.expected_coherence = expected;
+    } else {
+        s.integration = value;
+        s.expected_integration = expected;
+    }
+}
+
+}  // namespace
+
 std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
     std::vector<JudgeScores> scores(items.size());
     if (items.empty()) return scores;
@@ -87,9 +113,10 @@ std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
     std::vector<Tokens> prompts(items.size());
     for (size_t i = 0; i < items.size(); ++i) {
         JudgeItem shown = items[i];
-        shown.output = cut(*model_, items[i].output, options_.max_output_tokens,
-                           &scores[i].output_truncated);
-        prompts[i] = chat.tokenize(chat.format({{"system", kJudgeSystem}, {"user", prompt(shown)}}));
+        shown.output =
+            cut(*model_, items[i].output, options_.max_output_tokens, &scores[i].output_truncated);
+        prompts[i] =
+            chat.tokenize(chat.format({{"system", kJudgeSystem}, {"user", prompt(shown)}}));
         scores[i].n_prompt_tokens = static_cast<int32_t>(prompts[i].size());
     }
     const auto batch = static_cast<size_t>(options_.batch);
@@ -105,36 +132,107 @@ std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
                              .n_seq_max = options_.batch,
                              .n_threads = options_.n_threads});
     for (size_t b = 0; b < items.size(); b += batch) {
-        const size_t end = std::min(items.size(), b + batch);
-        std::vector<Sequence> seqs;
-        seqs.reserve(end - b);
-        std::vector<GenerationRequest> reqs;
-        for (size_t i = b; i < end; ++i) {
-            seqs.push_back(session.open());
-            GenerationRequest r;
-            r.seq = &seqs.back();
-            r.prompt = prompts[i];
-            r.sampling.grammar = grammar(items[i].synthesis);
-            r.max_tokens = kReplyTokens;
-            r.stop = chat.stop_strings();
-            reqs.push_back(std::move(r));
-        }
-        const auto res = generate(session, reqs);
-        for (size_t i = b; i < end; ++i) {
-            JudgeScores& s = scores[i];
-            s.raw = res[i - b].text;
-            const auto j = nlohmann::json::parse(s.raw, nullptr, false);
-            if (!j.is_object()) {
-                throw Error(ErrorCode::backend_failure,
-                            "judge: reply does not follow its grammar: " + s.raw);
-            }
-            s.relevance = j.value("relevance", 0);
-            s.focus = j.value("focus", 0);
-            s.coherence = j.value("coherence", 0);
-            s.integration = j.value("integration", 0);
+        const size_t n = std::min(items.size(), b + batch) - b;
+        const auto it = items.subspan(b, n);
+        const auto pr = std::span<const Tokens>(prompts).subspan(b, n);
+        const auto sc = std::span<JudgeScores>(scores).subspan(b, n);
+        if (options_.decoder == JudgeDecoder::gbnf) {
+            score_gbnf(it, pr, sc, session);
+        } else {
+            score_template(it, pr, sc, session);
         }
     }
     return scores;
+}
+
+void Judge::score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
+                       std::span<JudgeScores> scores, Session& session) {
+    const ChatFormatter chat(*model_, options_.chat_template);
+    std::vector<Sequence> seqs;
+    seqs.reserve(items.size());
+    std::vector<GenerationRequest> reqs;
+    for (size_t i = 0; i < items.size(); ++i) {
+        seqs.push_back(session.open());
+        GenerationRequest r;
+        r.seq = &seqs.back();
+        r.prompt = prompts[i];
+        r.sampling.grammar = grammar(items[i].synthesis);
+        r.max_tokens = 40;
+        r.stop = chat.stop_strings();
+        reqs.push_back(std::move(r));
+    }
+    const auto res = generate(session, reqs);
+    for (size_t i = 0; i < items.size(); ++i) {
+        JudgeScores& s = scores[i];
+        s.raw = res[i].text;
+        const auto j = nlohmann::json::parse(s.raw, nullptr, false);
+        if (!j.is_object()) {
+            throw Error(ErrorCode::backend_failure,
+                        "judge: reply does not follow its grammar: " + s.raw);
+        }
+        for (const std::string& c : criteria(items[i].synthesis)) {
+            set_score(s, c, j.value(c, 0), 0.0);
+        }
+    }
+}
+
+void Judge::score_template(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
+                           std::span<JudgeScores> scores, Session& session) {
+    // The digit tokens "1".."5"; every vocabulary we know spells a digit as one token.
+    std::array<TokenId, 5> digit{};
+    for (int d = 0; d < 5; ++d) {
+        const Tokens t = model_->tokenize(std::to_string(d + 1), false, false);
+        if (t.size() != 1) {
+            throw Error(ErrorCode::unsupported_model,
+                        "judge: the digit " + std::to_string(d + 1) +
+                            " is not one token in this vocabulary; use the gbnf decoder");
+        }
+        digit[static_cast<size_t>(d)] = t[0];
+    }
+    auto literal = [&](const std::string& text) { return model_->tokenize(text, false, false); };
+
+    std::vector<Sequence> seqs;
+    seqs.reserve(items.size());
+    std::vector<Tokens> next(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+        seqs.push_back(session.open());
+        next[i] = prompts[i];
+        const Tokens head = literal("{\"" + criteria(items[i].synthesis)[0] + "\": ");
+        next[i].insert(next[i].end(), head.begin(), head.end());
+        scores[i].raw = "{\"" + criteria(items[i].synthesis)[0] + "\": ";
+    }
+    for (size_t k = 0; k < 3; ++k) {
+        std::vector<PrefillItem> batch;
+        for (size_t i = 0; i < items.size(); ++i) batch.push_back({&seqs[i], next[i]});
+        session.prefill(batch);
+        for (size_t i = 0; i < items.size(); ++i) {
+            const float* logits = session.last_logits(seqs[i]);
+            // The grammar allows exactly the five digits here: the choice is their argmax (ties
+            // to the lower score), and their softmax gives the expected score.
+            size_t best = 0;
+            double max_logit = -INFINITY;
+            for (size_t d = 0; d < 5; ++d) {
+                const float l = logits[digit[d].value];
+                if (l > logits[digit[best].value]) best = d;
+                max_logit = std::max(max_logit, double{l});
+            }
+            double z = 0, e = 0;
+            for (size_t d = 0; d < 5; ++d) {
+                const double p = std::exp(double{logits[digit[d].value]} - max_logit);
+                z += p;
+                e += p * static_cast<double>(d + 1);
+            }
+            const auto crit = criteria(items[i].synthesis);
+            set_score(scores[i], crit[k], static_cast<int>(best) + 1, e / z);
+            const std::string rest = k + 1 < 3 ? ", \"" + crit[k + 1] + "\": " : "}";
+            scores[i].raw += std::to_string(best + 1) + rest;
+            next[i] = Tokens{digit[best]};
+            if (k + 1 < 3) {
+                const Tokens t = literal(rest);
+                next[i].insert(next[i].end(), t.begin(), t.end());
+            }
+        }
+    }
 }
 
 struct Embedder::Impl {

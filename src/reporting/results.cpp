@@ -29,6 +29,7 @@ json config_to_json(const RunConfig& c) {
 
 json model_to_json(const ModelIdentity& m) {
     return {{"file", m.file},
+            {"path", m.path},
             {"bytes", m.bytes},
             {"sha256_prefix", m.sha256_prefix},
             {"architecture", m.architecture},

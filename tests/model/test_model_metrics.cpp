@@ -3,6 +3,9 @@
 // above an unrelated one.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <regex>
+
 #include "model_fixture.h"
 #include "rdic/error.h"
 #include "rdic/evaluation/model_metrics.h"
@@ -55,6 +58,24 @@ TEST(Judge, EveryReplyParsesWithScoresInRangeForItsCriteria) {
     }
 }
 
+TEST(Judge, BothDecodersReplyInTheGrammarAndTheExpectationMatchesTheChoice) {
+    const auto items = judge_items();
+    JudgeOptions gbnf;
+    gbnf.decoder = JudgeDecoder::gbnf;
+    const auto g = Judge(test::gemma(), gbnf).score(std::span(items).subspan(0, 1));
+    const auto t = Judge(test::gemma()).score(std::span(items).subspan(0, 1));
+    const std::regex reply(R"(\{"relevance": [1-5], "focus": [1-5], "coherence": [1-5]\})");
+    EXPECT_TRUE(std::regex_match(g[0].raw, reply)) << g[0].raw;
+    EXPECT_TRUE(std::regex_match(t[0].raw, reply)) << t[0].raw;
+    // The expectation over the five digits lies in [1, 5], within 2 of the chosen digit.
+    for (double e : {t[0].expected_relevance, t[0].expected_focus, t[0].expected_coherence}) {
+        EXPECT_GE(e, 1.0);
+        EXPECT_LE(e, 5.0);
+    }
+    EXPECT_LE(std::abs(t[0].expected_relevance - t[0].relevance), 2.0);
+    EXPECT_EQ(g[0].expected_relevance, 0.0);  // the gbnf decoder has no distribution
+}
+
 TEST(Judge, SameItemsSameBatchesSameScores) {
     const auto items = judge_items();
     Judge a(test::gemma(), {.batch = 2});
@@ -84,9 +105,12 @@ TEST(Judge, PromptIsBlindToTheConditionAndCutsLongOutputs) {
 
 TEST(Embedder, SameTopicIsCloserThanAnUnrelatedOne) {
     Embedder emb(test::gemma());
-    const auto a = emb.embed("The patient takes 5 mg of amlodipine every morning for blood pressure.");
-    const auto b = emb.embed("Her blood pressure medication is amlodipine, one tablet each morning.");
-    const auto c = emb.embed("The container ship left Rotterdam with 1,200 pallets of steel coils.");
+    const auto a =
+        emb.embed("The patient takes 5 mg of amlodipine every morning for blood pressure.");
+    const auto b =
+        emb.embed("Her blood pressure medication is amlodipine, one tablet each morning.");
+    const auto c =
+        emb.embed("The container ship left Rotterdam with 1,200 pallets of steel coils.");
     EXPECT_NEAR(cosine(a, a), 1.0, 1e-6);
     EXPECT_GT(cosine(a, b), cosine(a, c));
     EXPECT_GT(cosine(a, b), cosine(b, c));

@@ -56,7 +56,7 @@ private:
     static llama_sampler* make_grammar(const SamplerOptions& options, const Model* model);
     TokenId sample_greedy_grammar(const float* logits, int32_t n_vocab);
 
-    struct Candidates;  // candidate array storage, reused across calls
+    struct Candidates;                  // candidate array storage, reused across calls
     llama_sampler* chain_ = nullptr;    // stochastic chain (with the grammar first, if any)
     llama_sampler* grammar_ = nullptr;  // greedy decoding under a grammar
     std::unique_ptr<Candidates> candidates_;

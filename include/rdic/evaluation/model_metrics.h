@@ -8,11 +8,19 @@
 //   double sim = rdic::cosine(emb.embed(output), emb.embed(reference));
 //
 // The judge is blind: its prompt holds the task, the topic names and the output, never the
-// condition that produced it. Its reply is constrained by a GBNF grammar to one JSON object of
-// integers 1-5, so it always parses; greedy decoding, so a score depends only on the prompt (and
-// on the batch neighbours through floating-point batch shape effects, see docs/engine.md). The
-// caller shuffles items with a seed (the evaluation presents outputs in seeded random order) and
-// records kJudgePromptVersion and the judge model with every score.
+// condition that produced it. Its reply is constrained to one JSON object of integers 1-5
+// (Judge::grammar), so it always parses. Two decoders give replies in that grammar:
+//   template (default): the grammar is a fixed text with one digit slot per criterion, so its
+//     literal parts are appended as tokens and each digit is the most likely of the five digit
+//     tokens: a few batched decode calls per item, and the probabilities of the five scores
+//     (their expectation is recorded too);
+//   gbnf: greedy sampling under the GBNF grammar (llama.cpp's grammar sampler), token by token;
+//     the model may then spell the literal parts with other tokens. Far slower on large
+//     vocabularies; kept to cross-check the template decoder.
+// Greedy either way, so a score depends only on the prompt (and, through floating-point batch
+// shape effects, on the batch neighbours; see docs/engine.md). The caller shuffles items with a
+// seed (the evaluation presents outputs in seeded random order) and records kJudgePromptVersion
+// and the judge model with every score.
 #pragma once
 
 #include <cstdint>
@@ -39,13 +47,20 @@ struct JudgeItem {
 struct JudgeScores {
     // 1-5; 0 where the criterion does not apply (focus for a synthesis, integration for a topic).
     int relevance = 0, focus = 0, coherence = 0, integration = 0;
-    std::string raw;          // the judge's reply
+    // Template decoder: the expected score under the judge's probabilities of the five digits
+    // (0 where the criterion does not apply, or with the gbnf decoder).
+    double expected_relevance = 0, expected_focus = 0, expected_coherence = 0,
+           expected_integration = 0;
+    std::string raw;  // the judge's reply
     int32_t n_prompt_tokens = 0;
     bool output_truncated = false;  // the output was cut to fit the judge's context
 };
 
+enum class JudgeDecoder { template_digits, gbnf };
+
 struct JudgeOptions {
-    int32_t batch = 8;               // items judged together (one lockstep generate)
+    JudgeDecoder decoder = JudgeDecoder::template_digits;
+    int32_t batch = 8;                 // items judged together (one lockstep generate)
     int32_t max_output_tokens = 1024;  // longer outputs are cut (and flagged)
     int32_t n_threads = 0;
     std::string chat_template;  // "" = the model's (or its architecture default)
@@ -63,6 +78,10 @@ public:
     static std::string grammar(bool synthesis);
 
 private:
+    void score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
+                    std::span<JudgeScores> scores, class Session& session);
+    void score_template(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
+                        std::span<JudgeScores> scores, class Session& session);
     std::shared_ptr<const Model> model_;
     JudgeOptions options_;
 };

@@ -22,6 +22,7 @@ namespace rdic {
 
 struct ModelIdentity {
     std::string file;
+    std::string path;  // absolute path when the run started
     uint64_t bytes = 0;
     std::string sha256_prefix;  // first 16 hex digits
     std::string architecture;

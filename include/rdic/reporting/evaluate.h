@@ -1,0 +1,48 @@
+// `rdic eval`: metrics of every output of a results directory, without regenerating anything.
+//
+//   rdic::EvalOptions o;                 // judge and embeddings on, with the run's own model
+//   rdic::EvalSummary s = rdic::evaluate_results("results/2026-11-26-0300", o);
+//
+// Reads DIR/results.jsonl (and DIR/config.json for the generation model) and appends one JSON
+// record per (metric set, example, condition, output) to DIR/metrics.jsonl:
+//   contamination/v1  foreign terms, canary leaks, own-term and synthesis coverage, length
+//   similarity/v1     ROUGE-1/2/L F1, BLEU, chrF against the cluster's reference output
+//   embedding/v1      cosine similarity of output and reference embeddings (+ embedding model)
+//   judge/v1          LLM judge scores 1-5 (+ judge model, prompt version, presentation order)
+// Records already present are not computed again, so an interrupted eval resumes where it
+// stopped, and a later eval with a judge adds judge records to an earlier one's. Records are
+// flushed as they are produced.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+namespace rdic {
+
+struct EvalOptions {
+    bool judge = true;
+    bool embeddings = true;
+    std::string judge_model;  // GGUF path; "" = the generation model of the run
+    std::string embed_model;  // GGUF path; "" = the generation model of the run
+    uint64_t judge_seed = 1;  // presentation order of the outputs
+    int32_t judge_batch = 8;
+    int32_t n_gpu_layers = -1;
+    int32_t n_threads = 0;
+    bool progress = true;  // progress lines on stderr
+};
+
+struct EvalSummary {
+    std::map<std::string, int64_t> records_written;  // per metric set
+    std::map<std::string, int64_t> records_present;  // already there before this call
+    int64_t outputs = 0;                             // outputs found in results.jsonl
+    int64_t skipped_records = 0;                     // failed or unreadable results lines
+    std::filesystem::path metrics_file;
+};
+
+// Throws file_not_found when DIR/results.jsonl cannot be read; problems with single records are
+// reported on stderr and counted, never fatal.
+EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions& options);
+
+}  // namespace rdic

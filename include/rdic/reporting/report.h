@@ -1,0 +1,114 @@
+// `rdic report`: what isolation changed, with honest statistics, from one or more results
+// directories (several directories = the same experiment under several seeds).
+//
+//   rdic::Report r = rdic::build_report({"results/seed1", "results/seed2"}, {});
+//   std::cout << rdic::render_markdown(r);      // also render_html / render_csv / render_json
+//
+// Per output, the metrics of metrics.jsonl (written by `rdic eval`) and, per (example,
+// condition), resources from results.jsonl become tidy rows (run, example, condition, output,
+// metric, value). A metric's value for one example is the mean over that example's outputs of
+// the metric's kind (topic outputs or synthesis outputs); with several runs, the mean over runs,
+// and the spread (best minus worst) is reported too. The reference condition (semantic) is then
+// compared with every other condition, paired by example: mean difference with a seeded 95%
+// bootstrap CI, Wilcoxon signed-rank p, paired t p, Cohen's d_z, and Holm's adjustment over the
+// family of comparisons of that metric. Synthesis quality gets a non-inferiority test with a
+// stated margin. docs/evaluation.md explains every number.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "rdic/evaluation/statistics.h"
+
+namespace rdic {
+
+struct MetricSpec {
+    std::string id;     // "topic.foreign_per_100_words", "synthesis.chrf", "example.kv_peak_mib"
+    std::string label;  // for tables and charts
+    std::string group;  // contamination, similarity, judge, length, resources
+    bool lower_is_better = false;
+    int decimals = 2;
+};
+
+// Every metric a report can hold, in display order.
+const std::vector<MetricSpec>& report_metrics();
+
+struct TidyRow {
+    std::string run;                                   // results directory name
+    std::string example_id, condition, cluster, kind;  // cluster/kind "" for example metrics
+    std::string metric;
+    double value = 0;
+};
+
+struct ConditionSummary {
+    std::string metric, condition;
+    int64_t n = 0;  // examples
+    double mean = kUndefinedStat;
+    BootstrapInterval ci;                 // of the mean over examples
+    double mean_spread = kUndefinedStat;  // mean over examples of (max - min) over runs
+    double max_spread = kUndefinedStat;
+};
+
+struct Comparison {
+    std::string metric, condition, baseline;  // condition = the reference (semantic)
+    PairedComparison stats;
+    double holm_wilcoxon = kUndefinedStat;  // Holm-adjusted within the metric's family
+    double holm_t = kUndefinedStat;
+};
+
+struct NonInferiorityResult {
+    std::string metric, condition, baseline;
+    NonInferiority test;
+};
+
+struct RunInfo {
+    std::string dir, name, model, model_sha256_prefix, execution;
+    double temperature = 0;
+    uint64_t seed = 0;
+    int32_t max_tokens = 0;
+    int64_t pairs_ok = 0, pairs_failed = 0, metric_records = 0;
+};
+
+struct ReportOptions {
+    std::string reference = "semantic";  // the condition compared against every other
+    uint64_t seed = kDefaultBootstrapSeed;
+    int32_t n_resamples = kDefaultBootstrapResamples;
+    double alpha = 0.05;
+    // Non-inferiority margins for synthesis quality (absolute, in the metric's units).
+    std::map<std::string, double> ni_margins = {{"synthesis.chrf", 2.0},
+                                                {"synthesis.judge_integration", 0.5},
+                                                {"synthesis.embed_cosine", 0.02}};
+};
+
+struct Report {
+    ReportOptions options;
+    std::vector<RunInfo> runs;
+    std::vector<std::string> conditions;  // in the runs' order
+    std::vector<TidyRow> rows;
+    std::vector<ConditionSummary> summaries;
+    std::vector<Comparison> comparisons;
+    std::vector<NonInferiorityResult> non_inferiority;
+    std::map<std::string, std::vector<std::string>> provenance;  // judge models, signatures...
+    std::string generated_at;
+
+    const ConditionSummary* summary(const std::string& metric, const std::string& cond) const;
+    const Comparison* comparison(const std::string& metric, const std::string& baseline) const;
+};
+
+// Throws file_not_found when a directory has no results.jsonl, and invalid_argument when the
+// runs disagree on the conditions' names in a way that makes pairing impossible (never for
+// missing examples: pairs use the examples present in both conditions).
+Report build_report(const std::vector<std::filesystem::path>& dirs, const ReportOptions& options);
+
+std::string render_json(const Report& report);
+// The main table alone (conditions x key metrics, means with 95% CIs), as Markdown.
+std::string render_main_table(const Report& report);
+std::string render_csv(
+    const Report& report);  // tidy: one row per run/example/condition/output/metric
+std::string render_markdown(const Report& report);
+std::string render_html(const Report& report);  // self-contained: inline CSS and SVG, no scripts
+
+}  // namespace rdic

@@ -1,0 +1,333 @@
+#include "rdic/reporting/evaluate.h"
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <vector>
+
+#include "rdic/datasets/example.h"
+#include "rdic/engine/model.h"
+#include "rdic/error.h"
+#include "rdic/evaluation/contamination.h"
+#include "rdic/evaluation/model_metrics.h"
+#include "rdic/evaluation/similarity.h"
+#include "rdic/model_paths.h"
+#include "rdic/reporting/results.h"
+#include "rdic/sha256.h"
+
+namespace rdic {
+
+namespace {
+
+using json = nlohmann::json;
+
+struct OutputRef {
+    std::string example_id, file, condition, cluster, text, stop_reason;
+    bool naive = false;
+    int64_t n_tokens = 0;
+    const Example* example = nullptr;
+    const Cluster* spec = nullptr;
+};
+
+std::string key_of(const std::string& set, const OutputRef& o) {
+    return set + "|" + o.example_id + "|" + o.condition + "|" + (o.naive ? "naive|" : "") +
+           o.cluster;
+}
+
+json base_record(const char* set, const OutputRef& o) {
+    return {{"metric_set", set},
+            {"example_id", o.example_id},
+            {"condition", o.condition},
+            {"naive", o.naive},
+            {"cluster", o.cluster},
+            {"kind", o.spec->kind == ClusterKind::topic ? "topic" : "synthesis"}};
+}
+
+// splitmix64: a tiny, portable generator, so a seed gives the same order everywhere.
+struct SplitMix64 {
+    uint64_t s;
+    uint64_t next() {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+};
+
+class MetricsWriter {
+public:
+    explicit MetricsWriter(const std::filesystem::path& file) : file_(file) {
+        out_.open(file, std::ios::app | std::ios::binary);
+        if (!out_) throw Error(ErrorCode::file_not_found, file.string() + ": cannot open");
+    }
+    void write(const json& record, std::map<std::string, int64_t>& counts) {
+        out_ << record.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+        out_.flush();
+        if (!out_) throw Error(ErrorCode::backend_failure, file_.string() + ": write failed");
+        ++counts[record.value("metric_set", "")];
+    }
+
+private:
+    std::filesystem::path file_;
+    std::ofstream out_;
+};
+
+json contamination_record(const OutputRef& o) {
+    const OutputMetrics m = evaluate_output(*o.example, o.cluster, o.text);
+    json r = base_record("contamination/v1", o);
+    r.update({{"n_words", m.n_words},
+              {"n_tokens", o.n_tokens},
+              {"hit_token_limit", o.stop_reason == "max_tokens"},
+              {"own_hits", m.own_hits},
+              {"foreign_hits", m.foreign_hits},
+              {"foreign_per_100_words", m.foreign_per_100_words},
+              {"foreign_share", m.foreign_share},
+              {"own_term_coverage", m.own_term_coverage},
+              {"foreign_hits_by_cluster", m.foreign_hits_by_cluster},
+              {"leaked_canaries", m.leaked_canaries},
+              {"own_canaries", m.own_canaries},
+              {"topic_term_coverage", m.topic_term_coverage},
+              {"topic_canary_coverage", m.topic_canary_coverage}});
+    return r;
+}
+
+json similarity_record(const OutputRef& o) {
+    const std::string& ref = o.spec->reference_output;
+    const RougeScores r = rouge(o.text, ref);
+    json rec = base_record("similarity/v1", o);
+    rec.update({{"rouge1", r.rouge1.f1},
+                {"rouge2", r.rouge2.f1},
+                {"rougeL", r.rougeL.f1},
+                {"bleu", sentence_bleu(o.text, ref)},
+                {"chrf", sentence_chrf(o.text, ref)},
+                {"bleu_signature", bleu_signature(BleuLevel::sentence)},
+                {"chrf_signature", chrf_signature()}});
+    return rec;
+}
+
+json model_identity(const Model& m) {
+    return {{"file", m.info().path.filename().string()},
+            {"sha256_prefix", sha256_file_hex(m.info().path).substr(0, 16)},
+            {"name", m.info().name}};
+}
+
+// The run's generation model: config.json's path, else its file name in the model cache.
+std::filesystem::path run_model_path(const std::filesystem::path& dir) {
+    std::ifstream in(dir / "config.json");
+    const json c = json::parse(in, nullptr, false);
+    if (!c.is_object() || !c.contains("model")) {
+        throw Error(ErrorCode::file_not_found,
+                    (dir / "config.json").string() +
+                        ": /model: missing; pass --judge and --embed model paths");
+    }
+    const json& m = c["model"];
+    if (m.contains("path") && std::filesystem::exists(m.value("path", ""))) {
+        return m.value("path", "");
+    }
+    return model_cache_dir() / m.value("file", "");
+}
+
+std::shared_ptr<const Model> load(const std::string& flag, const std::filesystem::path& dir,
+                                  const EvalOptions& o) {
+    const std::filesystem::path p =
+        flag.empty() ? run_model_path(dir) : std::filesystem::path(flag);
+    return Model::load({.path = p, .n_gpu_layers = o.n_gpu_layers});
+}
+
+std::vector<std::string> names(const Example& ex, const std::vector<std::string>& ids) {
+    std::vector<std::string> out;
+    for (const std::string& id : ids) {
+        const Cluster* c = ex.find(id);
+        out.push_back(c != nullptr && !c->name.empty() ? c->name : id);
+    }
+    return out;
+}
+
+JudgeItem judge_item(const OutputRef& o) {
+    const Example& ex = *o.example;
+    JudgeItem item;
+    item.task = o.spec->task;
+    item.output = o.text;
+    item.synthesis = o.spec->kind == ClusterKind::synthesis;
+    if (item.synthesis) {
+        item.inputs = names(ex, o.spec->depends_on);
+    } else {
+        item.topic = o.spec->name.empty() ? o.spec->id : o.spec->name;
+        for (const Cluster* t : ex.topics()) {
+            if (t->id != o.spec->id) item.other_topics.push_back(t->name.empty() ? t->id : t->name);
+        }
+    }
+    return item;
+}
+
+}  // namespace
+
+EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions& options) {
+    EvalSummary summary;
+    const auto results = dir / "results.jsonl";
+    std::ifstream in(results);
+    if (!in) throw Error(ErrorCode::file_not_found, results.string() + ": cannot open");
+    summary.metrics_file = dir / "metrics.jsonl";
+
+    std::set<std::string> have;
+    if (std::ifstream old(summary.metrics_file); old) {
+        std::string line;
+        while (std::getline(old, line)) {
+            const json j = json::parse(line, nullptr, false);
+            if (!j.is_object()) continue;  // a partial last line of a killed eval
+            OutputRef o;
+            o.example_id = j.value("example_id", "");
+            o.condition = j.value("condition", "");
+            o.cluster = j.value("cluster", "");
+            o.naive = j.value("naive", false);
+            const std::string set = j.value("metric_set", "");
+            if (have.insert(key_of(set, o)).second) ++summary.records_present[set];
+        }
+    }
+
+    // Outputs of every successful (example, condition) record.
+    std::map<std::string, Example> examples;
+    std::vector<OutputRef> outputs;
+    std::string line;
+    int line_no = 0;
+    while (std::getline(in, line)) {
+        ++line_no;
+        const json r = json::parse(line, nullptr, false);
+        if (!r.is_object() || r.value("status", "") != "ok") {
+            ++summary.skipped_records;
+            continue;
+        }
+        const std::string file = r.value("file", "");
+        auto it = examples.find(file);
+        if (it == examples.end()) {
+            LoadResult lr = load_example(file);
+            if (!lr.example) {
+                std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
+                          << ": /file: example " << file << " cannot be read\n";
+                ++summary.skipped_records;
+                continue;
+            }
+            it = examples.emplace(file, std::move(*lr.example)).first;
+        }
+        for (const json& jo : r.value("outputs", json::array())) {
+            OutputRef o{.example_id = r.value("example_id", ""),
+                        .file = file,
+                        .condition = r.value("condition", ""),
+                        .cluster = jo.value("cluster", ""),
+                        .text = jo.value("text", ""),
+                        .stop_reason = jo.value("stop_reason", ""),
+                        .naive = r.value("naive", false),
+                        .n_tokens = jo.value("n_tokens", int64_t{0}),
+                        .example = &it->second,
+                        .spec = it->second.find(jo.value("cluster", ""))};
+            if (o.spec == nullptr) {
+                std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
+                          << ": /outputs: cluster '" << o.cluster << "' is not in " << file << "\n";
+                continue;
+            }
+            outputs.push_back(std::move(o));
+        }
+    }
+    summary.outputs = static_cast<int64_t>(outputs.size());
+    MetricsWriter writer(summary.metrics_file);
+    auto& written = summary.records_written;
+
+    // Text metrics: cheap, every output.
+    for (const OutputRef& o : outputs) {
+        if (!have.count(key_of("contamination/v1", o))) {
+            writer.write(contamination_record(o), written);
+        }
+        if (!o.spec->reference_output.empty() && !have.count(key_of("similarity/v1", o))) {
+            writer.write(similarity_record(o), written);
+        }
+    }
+
+    // Embedding similarity to the reference (outputs of clusters that have one).
+    if (options.embeddings) {
+        std::vector<const OutputRef*> todo;
+        for (const OutputRef& o : outputs) {
+            if (!o.spec->reference_output.empty() && !have.count(key_of("embedding/v1", o))) {
+                todo.push_back(&o);
+            }
+        }
+        if (!todo.empty()) {
+            const auto model = load(options.embed_model, dir, options);
+            const json identity = model_identity(*model);
+            Embedder embedder(model, {.n_threads = options.n_threads});
+            std::map<std::string, std::vector<float>> reference;  // file|cluster -> embedding
+            if (options.progress) {
+                std::cerr << "rdic: eval: embedding " << todo.size() << " outputs with "
+                          << identity.value("file", "") << "\n";
+            }
+            for (const OutputRef* o : todo) {
+                const std::string rk = o->file + "|" + o->cluster;
+                if (!reference.count(rk)) reference[rk] = embedder.embed(o->spec->reference_output);
+                json rec = base_record("embedding/v1", *o);
+                rec["cosine"] = cosine(embedder.embed(o->text), reference[rk]);
+                rec["embed_model"] = identity;
+                rec["pooling"] = "mean";
+                writer.write(rec, written);
+            }
+        }
+    }
+
+    // LLM judge: blind, outputs of all conditions in one seeded random order.
+    if (options.judge) {
+        std::vector<const OutputRef*> todo;
+        for (const OutputRef& o : outputs) {
+            if (!have.count(key_of("judge/v1", o))) todo.push_back(&o);
+        }
+        SplitMix64 rng{options.judge_seed};
+        for (size_t i = todo.size(); i > 1; --i) {
+            std::swap(todo[i - 1], todo[static_cast<size_t>(rng.next() % i)]);
+        }
+        if (!todo.empty()) {
+            const auto model = load(options.judge_model, dir, options);
+            const json identity = model_identity(*model);
+            JudgeOptions jo;
+            jo.batch = options.judge_batch;
+            jo.n_threads = options.n_threads;
+            Judge judge(model, jo);
+            const auto batch = static_cast<size_t>(options.judge_batch);
+            for (size_t b = 0; b < todo.size(); b += batch) {
+                if (options.progress) {
+                    std::cerr << "rdic: eval: judge " << b << "/" << todo.size() << " ("
+                              << identity.value("file", "") << ")\n";
+                }
+                std::vector<JudgeItem> items;
+                for (size_t i = b; i < std::min(todo.size(), b + batch); ++i) {
+                    items.push_back(judge_item(*todo[i]));
+                }
+                const auto scores = judge.score(items);
+                for (size_t i = 0; i < scores.size(); ++i) {
+                    const JudgeScores& s = scores[i];
+                    json rec = base_record("judge/v1", *todo[b + i]);
+                    rec["relevance"] = s.relevance;
+                    rec["coherence"] = s.coherence;
+                    rec["expected_relevance"] = s.expected_relevance;
+                    rec["expected_coherence"] = s.expected_coherence;
+                    if (s.focus > 0) {
+                        rec["focus"] = s.focus;
+                        rec["expected_focus"] = s.expected_focus;
+                    }
+                    if (s.integration > 0) {
+                        rec["integration"] = s.integration;
+                        rec["expected_integration"] = s.expected_integration;
+                    }
+                    rec["decoder"] = "template";
+                    rec["raw"] = s.raw;
+                    rec["output_truncated"] = s.output_truncated;
+                    rec["presentation_index"] = b + i;
+                    rec["presentation_seed"] = options.judge_seed;
+                    rec["judge_model"] = identity;
+                    rec["prompt_version"] = kJudgePromptVersion;
+                    writer.write(rec, written);
+                }
+            }
+        }
+    }
+    return summary;
+}
+
+}  // namespace rdic

@@ -1,0 +1,332 @@
+#include "rdic/reporting/report.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "rdic/build_info.h"
+#include "rdic/error.h"
+#include "rdic/evaluation/similarity.h"
+
+namespace rdic {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+const std::vector<MetricSpec> kMetrics = {
+    {"topic.foreign_per_100_words", "Foreign terms / 100 words", "contamination", true, 2},
+    {"topic.foreign_share", "Foreign share of term hits", "contamination", true, 3},
+    {"topic.leaked_canaries", "Canary leaks / topic output", "contamination", true, 2},
+    {"topic.leaking_output", "Topic outputs leaking a canary", "contamination", true, 3},
+    {"topic.own_term_coverage", "Own-term coverage", "contamination", false, 3},
+    {"topic.rouge1", "ROUGE-1 F1 (topic)", "similarity", false, 3},
+    {"topic.rouge2", "ROUGE-2 F1 (topic)", "similarity", false, 3},
+    {"topic.rougeL", "ROUGE-L F1 (topic)", "similarity", false, 3},
+    {"topic.bleu", "BLEU (topic)", "similarity", false, 2},
+    {"topic.chrf", "chrF (topic)", "similarity", false, 2},
+    {"topic.embed_cosine", "Embedding cosine (topic)", "similarity", false, 3},
+    {"topic.judge_relevance", "Judge relevance (topic)", "judge", false, 2},
+    {"topic.judge_focus", "Judge focus (topic)", "judge", false, 2},
+    {"topic.judge_coherence", "Judge coherence (topic)", "judge", false, 2},
+    {"topic.judge_expected_relevance", "Judge E[relevance] (topic)", "judge", false, 2},
+    {"topic.judge_expected_focus", "Judge E[focus] (topic)", "judge", false, 2},
+    {"topic.judge_expected_coherence", "Judge E[coherence] (topic)", "judge", false, 2},
+    {"topic.n_words", "Words (topic)", "length", false, 1},
+    {"topic.hit_token_limit", "Topic outputs at the token limit", "length", false, 3},
+    {"synthesis.term_coverage", "Synthesis term coverage", "contamination", false, 3},
+    {"synthesis.canary_coverage", "Synthesis canary coverage", "contamination", false, 3},
+    {"synthesis.rouge1", "ROUGE-1 F1 (synthesis)", "similarity", false, 3},
+    {"synthesis.rouge2", "ROUGE-2 F1 (synthesis)", "similarity", false, 3},
+    {"synthesis.rougeL", "ROUGE-L F1 (synthesis)", "similarity", false, 3},
+    {"synthesis.bleu", "BLEU (synthesis)", "similarity", false, 2},
+    {"synthesis.chrf", "chrF (synthesis)", "similarity", false, 2},
+    {"synthesis.embed_cosine", "Embedding cosine (synthesis)", "similarity", false, 3},
+    {"synthesis.judge_relevance", "Judge relevance (synthesis)", "judge", false, 2},
+    {"synthesis.judge_coherence", "Judge coherence (synthesis)", "judge", false, 2},
+    {"synthesis.judge_integration", "Judge integration (synthesis)", "judge", false, 2},
+    {"synthesis.judge_expected_relevance", "Judge E[relevance] (synthesis)", "judge", false, 2},
+    {"synthesis.judge_expected_coherence", "Judge E[coherence] (synthesis)", "judge", false, 2},
+    {"synthesis.judge_expected_integration", "Judge E[integration] (synthesis)", "judge", false, 2},
+    {"synthesis.n_words", "Words (synthesis)", "length", false, 1},
+    {"synthesis.hit_token_limit", "Synthesis outputs at the token limit", "length", false, 3},
+    {"example.kv_peak_mib", "Peak KV MiB", "resources", true, 3},
+    {"example.kv_peak_tokens", "Peak KV tokens (full layers)", "resources", true, 0},
+    {"example.total_s", "Wall time per example, s", "resources", true, 2},
+    {"example.ttft_s", "Mean TTFT, s", "resources", true, 3},
+    {"example.prefill_tokens", "Tokens prefilled", "resources", true, 0},
+};
+
+double mean_of(const std::map<std::string, double>& m) {
+    if (m.empty()) return kUndefinedStat;
+    double s = 0;
+    for (const auto& [k, v] : m) s += v;
+    return s / static_cast<double>(m.size());
+}
+
+json read_json_file(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    if (!in) return json();
+    return json::parse(in, nullptr, false);
+}
+
+// Rows from one results directory.
+void load_run(const std::filesystem::path& dir, Report& report, std::set<std::string>& conds) {
+    RunInfo info;
+    info.dir = dir.string();
+    info.name =
+        dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
+    const json config = read_json_file(dir / "config.json");
+    if (config.is_object()) {
+        const json& c = config.value("config", json::object());
+        info.temperature = c.value("temperature", 0.0);
+        info.seed = c.value("seed", uint64_t{0});
+        info.max_tokens = c.value("max_tokens", 0);
+        info.execution = c.value("naive", false) ? "naive" : "batched";
+        const json& m = config.value("model", json::object());
+        info.model = m.value("file", "");
+        info.model_sha256_prefix = m.value("sha256_prefix", "");
+    }
+    const auto results = dir / "results.jsonl";
+    std::ifstream in(results);
+    if (!in) throw Error(ErrorCode::file_not_found, results.string() + ": cannot open");
+    std::string line;
+    auto add = [&](const std::string& ex, const std::string& cond, const std::string& cluster,
+                   const std::string& kind, const std::string& metric, double v) {
+        if (!std::isfinite(v)) return;
+        report.rows.push_back({info.name, ex, cond, cluster, kind, metric, v});
+    };
+    while (std::getline(in, line)) {
+        const json r = json::parse(line, nullptr, false);
+        if (!r.is_object()) continue;
+        const std::string ex = r.value("example_id", ""), cond = r.value("condition", "");
+        if (r.value("status", "") != "ok") {
+            ++info.pairs_failed;
+            continue;
+        }
+        ++info.pairs_ok;
+        if (conds.insert(cond).second) report.conditions.push_back(cond);
+        const json& kv = r.value("kv", json::object());
+        const json& t = r.value("timing", json::object());
+        add(ex, cond, "", "", "example.kv_peak_mib",
+            kv.value("peak_bytes", 0.0) / (1024.0 * 1024.0));
+        add(ex, cond, "", "", "example.kv_peak_tokens", kv.value("peak_cells_full", 0.0));
+        add(ex, cond, "", "", "example.total_s", t.value("total_ms", 0.0) / 1000.0);
+        add(ex, cond, "", "", "example.prefill_tokens", t.value("prefill_tokens", 0.0));
+        double ttft = 0;
+        int n = 0;
+        for (const json& o : r.value("outputs", json::array())) {
+            ttft += o.value("ttft_ms", 0.0);
+            ++n;
+        }
+        if (n > 0) add(ex, cond, "", "", "example.ttft_s", ttft / n / 1000.0);
+    }
+
+    std::ifstream min(dir / "metrics.jsonl");
+    while (std::getline(min, line)) {
+        const json m = json::parse(line, nullptr, false);
+        if (!m.is_object()) continue;
+        if (m.value("naive", false) != (info.execution == "naive")) continue;
+        ++info.metric_records;
+        const std::string set = m.value("metric_set", ""), ex = m.value("example_id", ""),
+                          cond = m.value("condition", ""), cluster = m.value("cluster", ""),
+                          kind = m.value("kind", "topic");
+        auto put = [&](const std::string& name, double v) {
+            add(ex, cond, cluster, kind, kind + "." + name, v);
+        };
+        if (set == "contamination/v1") {
+            put("n_words", m.value("n_words", 0.0));
+            put("hit_token_limit", m.value("hit_token_limit", false) ? 1.0 : 0.0);
+            if (kind == "topic") {
+                const auto leaked = m.value("leaked_canaries", json::array()).size();
+                put("foreign_per_100_words", m.value("foreign_per_100_words", 0.0));
+                put("foreign_share", m.value("foreign_share", 0.0));
+                put("leaked_canaries", static_cast<double>(leaked));
+                put("leaking_output", leaked > 0 ? 1.0 : 0.0);
+                put("own_term_coverage", m.value("own_term_coverage", 0.0));
+            } else {
+                put("term_coverage",
+                    mean_of(m.value("topic_term_coverage", std::map<std::string, double>{})));
+                put("canary_coverage",
+                    mean_of(m.value("topic_canary_coverage", std::map<std::string, double>{})));
+            }
+        } else if (set == "similarity/v1") {
+            for (const char* k : {"rouge1", "rouge2", "rougeL", "bleu", "chrf"}) {
+                put(k, m.value(k, kUndefinedStat));
+            }
+        } else if (set == "embedding/v1") {
+            put("embed_cosine", m.value("cosine", kUndefinedStat));
+            if (m.contains("embed_model")) {
+                report.provenance["embedding model"].push_back(
+                    m["embed_model"].value("file", "") + " (sha256 " +
+                    m["embed_model"].value("sha256_prefix", "") + "...)");
+            }
+        } else if (set == "judge/v1") {
+            for (const char* k : {"relevance", "focus", "coherence", "integration"}) {
+                if (m.contains(k)) put(std::string("judge_") + k, m.value(k, 0.0));
+                const std::string e = std::string("expected_") + k;
+                if (m.contains(e)) put("judge_" + e, m.value(e, 0.0));
+            }
+            if (m.contains("judge_model")) {
+                report.provenance["judge model"].push_back(
+                    m["judge_model"].value("file", "") + " (sha256 " +
+                    m["judge_model"].value("sha256_prefix", "") + "...), prompt " +
+                    m.value("prompt_version", "?") + ", presentation seed " +
+                    std::to_string(m.value("presentation_seed", 0)));
+            }
+        }
+    }
+    report.runs.push_back(info);
+}
+
+void dedupe(std::vector<std::string>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+std::string iso_now() {
+    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+const std::vector<MetricSpec>& report_metrics() {
+    return kMetrics;
+}
+
+const ConditionSummary* Report::summary(const std::string& metric, const std::string& cond) const {
+    for (const ConditionSummary& s : summaries) {
+        if (s.metric == metric && s.condition == cond) return &s;
+    }
+    return nullptr;
+}
+
+const Comparison* Report::comparison(const std::string& metric, const std::string& baseline) const {
+    for (const Comparison& c : comparisons) {
+        if (c.metric == metric && c.baseline == baseline) return &c;
+    }
+    return nullptr;
+}
+
+Report build_report(const std::vector<std::filesystem::path>& dirs, const ReportOptions& options) {
+    if (dirs.empty()) throw Error(ErrorCode::invalid_argument, "report: no results directory");
+    Report report;
+    report.options = options;
+    report.generated_at = iso_now();
+    std::set<std::string> conds;
+    for (const auto& d : dirs) load_run(d, report, conds);
+    for (auto& [k, v] : report.provenance) dedupe(v);
+    report.provenance["BLEU signature"] = {bleu_signature(BleuLevel::sentence)};
+    report.provenance["chrF signature"] = {chrf_signature()};
+
+    // metric -> condition -> example -> run -> (sum, count) over outputs.
+    std::map<
+        std::string,
+        std::map<std::string, std::map<std::string, std::map<std::string, std::pair<double, int>>>>>
+        acc;
+    for (const TidyRow& r : report.rows) {
+        auto& cell = acc[r.metric][r.condition][r.example_id][r.run];
+        cell.first += r.value;
+        cell.second += 1;
+    }
+    PairedOptions po;
+    po.seed = options.seed;
+    po.n_resamples = options.n_resamples;
+    // Per metric and condition: example -> mean over runs, and spread over runs.
+    std::map<std::string, std::map<std::string, std::map<std::string, double>>> per_example;
+    for (const MetricSpec& spec : kMetrics) {
+        const auto it = acc.find(spec.id);
+        if (it == acc.end()) continue;
+        for (const std::string& cond : report.conditions) {
+            const auto ct = it->second.find(cond);
+            if (ct == it->second.end()) continue;
+            ConditionSummary s;
+            s.metric = spec.id;
+            s.condition = cond;
+            std::vector<double> values, spreads;
+            for (const auto& [ex, runs] : ct->second) {
+                double lo = INFINITY, hi = -INFINITY, sum = 0;
+                for (const auto& [run, sc] : runs) {
+                    const double v = sc.first / sc.second;
+                    sum += v;
+                    lo = std::min(lo, v);
+                    hi = std::max(hi, v);
+                }
+                const double v = sum / static_cast<double>(runs.size());
+                per_example[spec.id][cond][ex] = v;
+                values.push_back(v);
+                if (report.runs.size() > 1 && runs.size() > 1) spreads.push_back(hi - lo);
+            }
+            s.n = static_cast<int64_t>(values.size());
+            if (!values.empty()) {
+                double sum = 0;
+                for (double v : values) sum += v;
+                s.mean = sum / static_cast<double>(values.size());
+                s.ci = bootstrap_mean_interval(values, po);
+            }
+            if (!spreads.empty()) {
+                double sum = 0;
+                for (double v : spreads) sum += v;
+                s.mean_spread = sum / static_cast<double>(spreads.size());
+                s.max_spread = *std::max_element(spreads.begin(), spreads.end());
+            }
+            report.summaries.push_back(s);
+        }
+    }
+
+    // The reference condition against every other, paired by example; Holm per metric.
+    if (conds.count(options.reference)) {
+        for (const MetricSpec& spec : kMetrics) {
+            auto& by_cond = per_example[spec.id];
+            const auto ref = by_cond.find(options.reference);
+            if (ref == by_cond.end()) continue;
+            const size_t first = report.comparisons.size();
+            for (const std::string& cond : report.conditions) {
+                if (cond == options.reference || !by_cond.count(cond)) continue;
+                std::vector<double> a, b;
+                for (const auto& [ex, v] : ref->second) {
+                    const auto o = by_cond[cond].find(ex);
+                    if (o == by_cond[cond].end()) continue;
+                    a.push_back(v);
+                    b.push_back(o->second);
+                }
+                if (a.empty()) continue;
+                Comparison c;
+                c.metric = spec.id;
+                c.condition = options.reference;
+                c.baseline = cond;
+                c.stats = compare_paired(a, b, po);
+                report.comparisons.push_back(c);
+                const auto m = options.ni_margins.find(spec.id);
+                if (m != options.ni_margins.end() && a.size() >= 2) {
+                    report.non_inferiority.push_back(
+                        {spec.id, options.reference, cond,
+                         non_inferiority(a, b, m->second, options.alpha, po)});
+                }
+            }
+            std::vector<double> pw, pt;
+            for (size_t i = first; i < report.comparisons.size(); ++i) {
+                pw.push_back(report.comparisons[i].stats.wilcoxon.p_value);
+                pt.push_back(report.comparisons[i].stats.t_test.p_value);
+            }
+            const auto hw = holm(pw), ht = holm(pt);
+            for (size_t i = first; i < report.comparisons.size(); ++i) {
+                report.comparisons[i].holm_wilcoxon = hw[i - first];
+                report.comparisons[i].holm_t = ht[i - first];
+            }
+        }
+    }
+    return report;
+}
+
+}  // namespace rdic
