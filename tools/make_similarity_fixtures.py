@@ -226,6 +226,16 @@ def perturb(rng, text, donor_text, n_ops):
     return join_words(rng, words), [op.__name__ for op in ops]
 
 
+# Pieces of random strings: every character class the tokenizers treat specially.
+RANDOM_PIECES = list("abcAB019.,-&;<>\"'()/:@[]{}~`|_^!?#$%*+= \n\t\r") + [
+    "&amp;", "&lt;", "&gt;", "&quot;", "<skipped>", "-\n", "\u00a0", "\x1c", "\x85", "\u2028",
+    "\u3000", "é", "東", "İ", "\u212A", "🙂", "\u0307", "ß", "Σ", "٣", "\u200b", "word", "the"]
+
+
+def random_string(rng):
+    return "".join(rng.choice(RANDOM_PIECES) for _ in range(rng.randint(0, 40)))
+
+
 def edge_cases():
     """Hand-written pairs: (id, hypothesis, reference)."""
     long_a = " ".join(f"word{i % 97} item{i % 13}." for i in range(1500))
@@ -329,7 +339,14 @@ def build_pairs():
         a, b = rng.sample(range(len(refs)), 2)
         pairs.append({"id": f"{refs[a][0]}~{refs[b][0]}", "kind": "other-reference",
                       "perturbations": [], "hypothesis": refs[a][1], "reference": refs[b][1]})
-    # 4. Hand-written edge cases.
+    # 4. Random strings of tokenizer-relevant pieces (half share a prefix).
+    for m in range(40):
+        hyp, ref = random_string(rng), random_string(rng)
+        if m % 2:
+            ref = hyp[: len(hyp) // 2] + ref
+        pairs.append({"id": f"random-{m}", "kind": "random-symbols", "perturbations": [],
+                      "hypothesis": hyp, "reference": ref})
+    # 5. Hand-written edge cases.
     for eid, hyp, ref in edge_cases():
         pairs.append({"id": eid, "kind": "edge", "perturbations": [], "hypothesis": hyp,
                       "reference": ref})

@@ -349,6 +349,7 @@ TEST_F(SimilarityFixtures, EveryPairAgreesWithRougeScoreAndSacrebleu) {
 
 TEST_F(SimilarityFixtures, CorpusScoresAndScoreLinesAgree) {
     const auto& pairs = fixture()["pairs"];
+    double max_bleu_diff = 0, max_chrf_diff = 0;
     for (const auto& [group, want] : fixture()["corpus"].items()) {
         std::vector<std::string> hyps, refs;
         for (size_t i = 0; i < pairs.size(); ++i) {
@@ -375,7 +376,13 @@ TEST_F(SimilarityFixtures, CorpusScoresAndScoreLinesAgree) {
         EXPECT_NEAR(corpus_chrf(hyps, refs), want["chrf"]["score"].get<double>(), kFixtureTolerance)
             << group;
         EXPECT_EQ(format_chrf(chrf), want["chrf"]["formatted"].get<std::string>()) << group;
+        max_bleu_diff =
+            std::max(max_bleu_diff, std::fabs(bleu.score - want["bleu"]["score"].get<double>()));
+        max_chrf_diff =
+            std::max(max_chrf_diff, std::fabs(chrf - want["chrf"]["score"].get<double>()));
     }
+    std::printf("max |rdic - reference| corpus_bleu %.3g, corpus_chrf %.3g over %zu corpora\n",
+                max_bleu_diff, max_chrf_diff, fixture()["corpus"].size());
 }
 
 }  // namespace

@@ -73,7 +73,7 @@ struct BleuStats {
 struct BleuScore {
     double score = 0;                                // 0-100
     std::array<double, kBleuMaxOrder> precisions{};  // 0-100, smoothed, n = 1..4
-    double brevity_penalty = 0;                      // 1 when hyp_len >= ref_len; 0 when no hyp
+    double brevity_penalty = 0;  // 1 when hyp_len >= ref_len; 0 for an empty hyp, non-empty ref
     BleuStats stats;
     BleuLevel level = BleuLevel::sentence;
 };
