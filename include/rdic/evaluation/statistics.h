@@ -155,8 +155,8 @@ struct NonInferiority {
     TTest t_test;  // one-sided paired t test of H0 (Alternative::greater)
     double bootstrap_lower = kUndefinedStat;  // one-sided (1 - alpha) lower bound: alpha-quantile
                                               // of the bootstrap means
-    bool t_test_rejects = false;     // t_test.p_value < alpha
-    bool bootstrap_rejects = false;  // bootstrap_lower > -margin
+    bool t_test_rejects = false;              // t_test.p_value < alpha
+    bool bootstrap_rejects = false;           // bootstrap_lower > -margin
     NonInferiorityVerdict verdict = NonInferiorityVerdict::undefined;
     std::string undefined_reason;
 };
