@@ -303,6 +303,26 @@ TEST(StatisticsFixtures, SplitMix64StreamAndIndexDraws) {
     for (const json& v : p.at("index_n7")) EXPECT_EQ(idx.uniform_index(7), v.get<uint64_t>());
 }
 
+TEST(SplitMix64Test, UniformIndexRejectsTheBiasedLowOutputs) {
+    // n = 2^63 + 1: 2^64 mod n = 2^63 - 1, so raw outputs below that (about half) are redrawn.
+    const uint64_t n = (uint64_t{1} << 63) + 1;
+    const uint64_t threshold = (uint64_t{1} << 63) - 1;
+    SplitMix64 draws(42), raw(42);
+    int redrawn = 0;
+    for (int i = 0; i < 50; ++i) {
+        uint64_t x = raw.next();
+        while (x < threshold) {
+            x = raw.next();
+            ++redrawn;
+        }
+        EXPECT_EQ(draws.uniform_index(n), x % n) << i;
+    }
+    EXPECT_GT(redrawn, 10);
+    SplitMix64 one(1);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(one.uniform_index(1), 0u);
+    EXPECT_THROW(one.uniform_index(0), Error);
+}
+
 // ---- bootstrap properties ----------------------------------------------------------------------
 
 std::vector<double> noisy(size_t n, uint64_t seed, double shift) {
@@ -552,6 +572,7 @@ TEST(NonInferiority, ConstructedData) {
     EXPECT_EQ(bad.verdict, NonInferiorityVerdict::not_shown);
     EXPECT_FALSE(bad.t_test_rejects);
     EXPECT_LT(bad.bootstrap_lower, -0.05);
+    EXPECT_FALSE(bad.bootstrap_rejects);
     EXPECT_GT(bad.t_test.p_value, 0.5);
     EXPECT_EQ(non_inferiority(worse, base, 0.2, 0.05).verdict, NonInferiorityVerdict::non_inferior);
     // Exactly at the margin with no variance: t = 0/0.
@@ -561,6 +582,19 @@ TEST(NonInferiority, ConstructedData) {
     EXPECT_FALSE(edge.undefined_reason.empty());
     EXPECT_THROW(non_inferiority(better, base, 0.0, 0.05), Error);
     EXPECT_THROW(non_inferiority(better, base, 0.05, 0.5), Error);
+}
+
+TEST(NonInferiority, VerdictNeedsTheBootstrapToo) {
+    // 29 pairs 0.02 better and one 1.5 worse: the t test (normal theory) rejects H0 at a margin
+    // of 0.12, but the bootstrap sees that 3 or more draws of the outlier happen in more than 5%
+    // of resamples (mean 0.02 - 3 * 1.52 / 30 = -0.132 < -0.12), so the verdict is not shown.
+    std::vector<double> b(30, 0.5), a(30, 0.52);
+    a[7] = 0.5 - 1.5;
+    const NonInferiority r = non_inferiority(a, b, 0.12, 0.05);
+    EXPECT_TRUE(r.t_test_rejects) << r.t_test.p_value;
+    EXPECT_FALSE(r.bootstrap_rejects) << r.bootstrap_lower;
+    EXPECT_NEAR(r.bootstrap_lower, 0.02 - 3 * 1.52 / 30, 1e-12);
+    EXPECT_EQ(r.verdict, NonInferiorityVerdict::not_shown);
 }
 
 TEST(AggregateSeeds, MeansAndSpreads) {

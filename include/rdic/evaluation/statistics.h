@@ -32,7 +32,8 @@ constexpr uint64_t kDefaultBootstrapSeed = 20250101;
 
 // SplitMix64 (Steele, Lea & Flood 2014): 64-bit state, one 64-bit output per step. Chosen because
 // its every output is defined by integer arithmetic alone, so a seed gives the same stream on
-// every platform and standard library (std::uniform_int_distribution does not).
+// every platform and standard library (std::uniform_int_distribution does not). An object is a
+// stream: use one per thread.
 class SplitMix64 {
 public:
     explicit SplitMix64(uint64_t seed) : state_(seed) {}
