@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -204,10 +205,8 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
     EXPECT_NE(r.out.find("separate_contexts"), std::string::npos) << "summary table: " << r.out;
     EXPECT_NE(r.out.find("KV tokens"), std::string::npos) << r.out;
 
-    // rdic eval: one metrics record per output, no duplicates on a second run, and isolated
-    // topic outputs never carry another topic's canary.
-    const CliRun e = run_rdic("eval --results " + out.string());
-    ASSERT_EQ(e.status, 0) << e.err;
+    // The run evaluated itself: per output a contamination record, reference similarity and
+    // embedding records where the cluster has a reference, and a judge record; then the reports.
     size_t n_outputs = 0;
     for (const std::string& l : lines) {
         for (size_t at = l.find("\"cluster\":"); at != std::string::npos;
@@ -216,24 +215,72 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
         }
     }
     const auto metrics = read_lines(out / "metrics.jsonl");
-    EXPECT_EQ(metrics.size(), n_outputs);
+    std::map<std::string, size_t> per_set;
     for (const std::string& m : metrics) {
+        const auto at = m.find("\"metric_set\":\"");
+        ASSERT_NE(at, std::string::npos) << m;
+        ++per_set[m.substr(at + 14, m.find('"', at + 14) - at - 14)];
         if (m.find("\"condition\":\"semantic\"") != std::string::npos &&
-            m.find("\"kind\":\"topic\"") != std::string::npos) {
+            m.find("\"kind\":\"topic\"") != std::string::npos &&
+            m.find("contamination/v1") != std::string::npos) {
             EXPECT_NE(m.find("\"leaked_canaries\":[]"), std::string::npos) << m;
         }
+        if (m.find("judge/v1") != std::string::npos) {
+            EXPECT_NE(m.find("\"prompt_version\":\"judge/v1\""), std::string::npos) << m;
+            EXPECT_NE(m.find("\"judge_model\":{"), std::string::npos) << m;
+            EXPECT_EQ(m.find("\"raw\":\"{\\\"relevance\\\": "), m.find("\"raw\":")) << m;
+        }
     }
-    EXPECT_NE(e.out.find("canary leaks"), std::string::npos) << e.out;
-    ASSERT_EQ(run_rdic("eval --results " + out.string()).status, 0);
-    EXPECT_EQ(read_lines(out / "metrics.jsonl").size(), n_outputs);
+    EXPECT_EQ(per_set["contamination/v1"], n_outputs);
+    EXPECT_EQ(per_set["judge/v1"], n_outputs);
+    EXPECT_EQ(per_set["similarity/v1"], per_set["embedding/v1"]);
+    EXPECT_GE(per_set["similarity/v1"], n_outputs * 2 / 3);  // every topic output has a reference
+    EXPECT_TRUE(fs::exists(out / "report.md"));
+    EXPECT_TRUE(fs::exists(out / "report.html"));
+    EXPECT_NE(r.out.find("Foreign terms / 100 words"), std::string::npos) << r.out;
+
+    // eval again: nothing recomputed, nothing duplicated.
+    const CliRun e = run_rdic("eval --results " + out.string());
+    ASSERT_EQ(e.status, 0) << e.err;
+    EXPECT_NE(e.out.find("nothing new"), std::string::npos) << e.out;
+    EXPECT_EQ(read_lines(out / "metrics.jsonl").size(), metrics.size());
     EXPECT_EQ(run_rdic("eval --results " + (dir_ / "nowhere").string()).status, 3);
+
+    // rdic report in every format.
+    const CliRun csv = run_rdic("report --format csv --results " + out.string());
+    ASSERT_EQ(csv.status, 0) << csv.err;
+    EXPECT_EQ(csv.out.substr(0, csv.out.find('\n')),
+              "run,example_id,condition,cluster,kind,metric,value");
+    EXPECT_GT(count_lines(csv.out), metrics.size());
+    const CliRun js = run_rdic("report --format json --results " + out.string());
+    ASSERT_EQ(js.status, 0) << js.err;
+    EXPECT_NE(js.out.find("\"schema\": \"rdic.report/v1\""), std::string::npos);
+    EXPECT_NE(js.out.find("\"baseline\": \"sequential\""), std::string::npos);
+    const CliRun bad = run_rdic("report --format pdf --results " + out.string());
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("pdf"), std::string::npos) << bad.err;
+}
+
+TEST_F(Cli, FailedEvaluationKeepsTheResults) {
+    const fs::path out = dir_ / "evalfail";
+    const CliRun r = run_rdic("run --max-tokens 2 --conditions semantic --out " + out.string() +
+                              " --judge " + (dir_ / "no-judge.gguf").string() + " --data " +
+                              std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.err.find("results are kept in " + out.string()), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no-judge.gguf"), std::string::npos) << r.err;
+    EXPECT_EQ(ok_pairs(out / "results.jsonl").size(), 1u);
+    // The metrics computed before the judge failed are kept, and a later eval completes them.
+    EXPECT_FALSE(read_lines(out / "metrics.jsonl").empty());
+    const CliRun e = run_rdic("eval --no-judge --results " + out.string());
+    EXPECT_EQ(e.status, 0) << e.err;
 }
 
 TEST_F(Cli, ResumeAfterKillLosesOnlyThePairInFlight) {
     const fs::path out = dir_ / "killed";
     const fs::path results = out / "results.jsonl";
     const std::string args =
-        "run --max-tokens 24 --out " + out.string() + " --data " + kTwoExamples;
+        "run --no-eval --max-tokens 24 --out " + out.string() + " --data " + kTwoExamples;
     // Start a run and kill it hard once two pairs are recorded.
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
@@ -272,9 +319,9 @@ TEST_F(Cli, InvalidDataFileIsReportedAndTheRunGoesOn) {
     const fs::path bad = dir_ / "broken.json";
     std::ofstream(bad) << R"({"format": "rdic.dataset/v1", "id": "broken", "turns": [)";
     const fs::path out = dir_ / "partial";
-    const CliRun r =
-        run_rdic("run --max-tokens 2 --conditions semantic,sequential --out " + out.string() +
-                 " --data " + bad.string() + " " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
+    const CliRun r = run_rdic(
+        "run --no-eval --max-tokens 2 --conditions semantic,sequential --out " + out.string() +
+        " --data " + bad.string() + " " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
     EXPECT_EQ(r.status, 1) << "an invalid file makes the run fail, after the valid ones ran";
     EXPECT_NE(r.err.find(bad.string() + ": (file): malformed JSON"), std::string::npos) << r.err;
     EXPECT_EQ(ok_pairs(out / "results.jsonl").size(), 2u);
