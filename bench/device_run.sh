@@ -43,6 +43,10 @@ for step in "$@"; do
         log "build $(( $(date +%s) - t0 )) s"
         $B/rdic --version | tee -a "$R/steps.log"
         ;;
+    rebuild)  # warm machine: this tree's changes over the existing build
+        tar xzf "$S/src.tgz" -C $D/src && ninja -C $D/build-cuda -j16 rdic_cli rdic_shape_gguf \
+            2>&1 | tail -3
+        ;;
     model)
         [ -s $M ] || timeout 300 $B/rdic_shape_gguf write --vocab "$S/vocab.gguf" --out $M \
             2>&1 | tee -a "$R/steps.log"
@@ -74,6 +78,23 @@ for step in "$@"; do
                 2>&1 | tee "$R/sweep-fa-$1-kv-$2.txt"
         done
         ;;
+    profile)  # one decode step's kernels at batch 1 (ncu; nsys cannot report on this image)
+        NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+        timeout 200 $NCU --csv --metrics gpu__time_duration.sum,dram__bytes_read.sum \
+            --launch-skip 6000 --launch-count 1500 $B/rdic bench --model $M --conditions "" \
+            --repeats 1 --warmup 0 --decode-batches 1 --decode-steps 12 --out /tmp/p.json \
+            >"$R/ncu.csv" 2>"$R/ncu.err"
+        python3 "$D/src/bench/ncu_summary.py" "$R/ncu.csv" | tee "$R/ncu-summary.txt"
+        gzip -f "$R/ncu.csv"
+        ;;
+    dataset)
+        for mode in "" --naive; do
+            timeout 150 $B/rdic bench --model $M $mode --data $D/src/data/test --limit 3 \
+                --conditions sequential,prompted,turn_based,semantic --repeats 1 \
+                --decode-batches "" --machine "lent device" \
+                --out "$R/rdic-dataset${mode:+-naive}.json" 2>&1 | tail -8
+        done
+        ;;
     hf)
         [ -f $D/src/bench/hf_poc.py ] || { mkdir -p $D/src && tar xzf "$S/src.tgz" -C $D/src; }
         J="$R/rdic-batched.json"; [ -s "$J" ] || J="$S/rdic-batched.json"
@@ -83,7 +104,7 @@ for step in "$@"; do
     hfcompile)
         [ -f $D/src/bench/hf_poc.py ] || { mkdir -p $D/src && tar xzf "$S/src.tgz" -C $D/src; }
         J="$R/rdic-batched.json"; [ -s "$J" ] || J="$S/rdic-batched.json"
-        PYTHONUNBUFFERED=1 timeout 420 python3 "$D/src/bench/hf_poc.py" --rdic-json "$J" \
+        PYTHONUNBUFFERED=1 timeout 300 python3 "$D/src/bench/hf_poc.py" --rdic-json "$J" \
             --compile --conditions semantic --out "$R/hf-compile.json" 2>&1 \
             | grep -v Warning | tee "$R/hf-compile.txt"
         ;;
