@@ -563,30 +563,42 @@ Action add_bench(CLI::App& app) {
                    "Dataset files or directories instead of the synthetic workload");
     app.add_option("--limit", a->limit, "Use only the first N examples of --data");
     app.add_option("--out", a->out, "JSON file to write (default: results/bench-<time>.json)");
-    app.add_option("--conditions", a->conditions, "Comma-separated conditions ('' = none)");
+    app.add_option("--conditions", a->conditions, "Comma-separated conditions ('' = none)")
+        ->capture_default_str();
     app.add_option("--max-tokens,-n", a->max_tokens, "Tokens per output")
-        ->check(CLI::Range(1, 1 << 16));
+        ->check(CLI::Range(1, 1 << 16))
+        ->capture_default_str();
     app.add_flag("--stop-at-eog", a->stop_at_eog,
                  "Stop outputs at end of generation (default: always --max-tokens)");
-    app.add_option("--repeats", a->repeats, "Timed runs of each measurement (median, min, max)");
-    app.add_option("--warmup", a->warmup, "Untimed warm-up runs (16 tokens per output)");
+    app.add_option("--repeats", a->repeats, "Timed runs of each measurement (median, min, max)")
+        ->capture_default_str();
+    app.add_option("--warmup", a->warmup, "Untimed warm-up runs (16 tokens per output)")
+        ->capture_default_str();
     app.add_flag("--naive", a->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
-    app.add_option("--kv-type", a->kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...");
-    app.add_option("--flash-attn", a->flash_attn, "auto, on or off");
-    app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)");
-    app.add_option("--threads", a->n_threads, "CPU threads (0 = all)");
+    app.add_option("--kv-type", a->kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...")
+        ->capture_default_str();
+    app.add_option("--flash-attn", a->flash_attn, "auto, on or off")
+        ->capture_default_str();
+    app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)")
+        ->capture_default_str();
+    app.add_option("--threads", a->n_threads, "CPU threads (0 = all)")
+        ->capture_default_str();
     app.add_option("--decode-batches", a->decode_batches,
-                   "Batch sizes for the decode/roofline measurement ('' = skip)");
+                   "Batch sizes for the decode/roofline measurement ('' = skip)")
+        ->capture_default_str();
     app.add_option("--decode-context", a->decode_context, "Context tokens per decoding sequence")
-        ->check(CLI::Range(1, 1 << 20));
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
     app.add_option("--decode-steps", a->decode_steps, "Decode steps timed per batch size")
-        ->check(CLI::Range(1, 1 << 16));
+        ->check(CLI::Range(1, 1 << 16))
+        ->capture_default_str();
     app.add_option("--bandwidth-gbs", a->bandwidth_gbs,
                    "Peak memory bandwidth for the roofline (default: known GPUs; none on CPU)");
     app.add_option("--machine", a->machine, "Name of the machine, recorded in the JSON");
     app.add_option("--dump-prompts", a->dump_prompts,
                    "Also write every output's prompt pieces as JSON (to drive another server)");
+    app.footer("JSON fields, the workloads and measured results: docs/performance.md");
     return [a] { return run_bench(*a); };
 }
 
