@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
     commands.emplace_back(rep, rdic::cli::add_report(*rep));
     auto* val = app.add_subcommand("validate", "Check dataset files");
     commands.emplace_back(val, rdic::cli::add_validate(*val));
+    auto* bench = app.add_subcommand("bench", "Time the experiment's workload (JSON + tables)");
+    commands.emplace_back(bench, rdic::cli::add_bench(*bench));
 
     try {
         app.parse(argc, argv);

@@ -360,6 +360,9 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
         const auto t0 = Clock::now();
         detail::LogCapture capture;
         const int32_t rc = llama_decode(ctx_, batch_->batch);
+        // llama_decode only queues the work on a GPU backend; wait for it so that wall_ms is
+        // the computation's time (the logits are read right after anyway, which would wait).
+        if (rc == 0) llama_synchronize(ctx_);
         stats.wall_ms += ms_since(t0);
         stats.n_calls += 1;
         stats.n_tokens += batch_->batch.n_tokens;

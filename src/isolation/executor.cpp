@@ -87,7 +87,8 @@ struct Runner {
         r.sampling = opt.sampling;
         r.sampling.seed = opt.sampling.seed + static_cast<uint32_t>(i_output);
         r.max_tokens = opt.max_tokens;
-        r.stop = prompts.stops();
+        if (!opt.ignore_eog) r.stop = prompts.stops();  // fixed length: no stop strings either
+        r.ignore_eog = opt.ignore_eog;
         return r;
     }
 
@@ -126,6 +127,9 @@ struct Runner {
         so.n_ctx = std::max(512, round_up(n_tokens + 64, 256));
         so.n_seq_max = n_seqs;
         so.n_threads = opt.n_threads;
+        so.type_k = opt.type_k;
+        so.type_v = opt.type_v;
+        so.flash_attn = opt.flash_attn;
         return so;
     }
 

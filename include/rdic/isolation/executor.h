@@ -30,6 +30,12 @@ struct ExecutorOptions {
     std::string system_prompt = "You are a helpful assistant.";
     std::string chat_template;  // override the model's template ("" = model's / default)
     int32_t n_threads = 0;
+    // Always generate max_tokens per output, end-of-generation tokens included (fixed-length
+    // benchmarks: every condition decodes the same number of tokens).
+    bool ignore_eog = false;
+    KvType type_k = KvType::f16;  // KV-cache element types of every session the condition opens
+    KvType type_v = KvType::f16;
+    FlashAttn flash_attn = FlashAttn::automatic;
 };
 
 struct OutputResult {
