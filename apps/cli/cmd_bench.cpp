@@ -578,12 +578,10 @@ Action add_bench(CLI::App& app) {
                  "The proof of concept's execution: every output prefilled from scratch, serially");
     app.add_option("--kv-type", a->kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...")
         ->capture_default_str();
-    app.add_option("--flash-attn", a->flash_attn, "auto, on or off")
-        ->capture_default_str();
+    app.add_option("--flash-attn", a->flash_attn, "auto, on or off")->capture_default_str();
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)")
         ->capture_default_str();
-    app.add_option("--threads", a->n_threads, "CPU threads (0 = all)")
-        ->capture_default_str();
+    app.add_option("--threads", a->n_threads, "CPU threads (0 = all)")->capture_default_str();
     app.add_option("--decode-batches", a->decode_batches,
                    "Batch sizes for the decode/roofline measurement ('' = skip)")
         ->capture_default_str();

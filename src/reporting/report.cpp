@@ -309,9 +309,17 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
                 report.comparisons.push_back(c);
                 const auto m = options.ni_margins.find(spec.id);
                 if (m != options.ni_margins.end() && a.size() >= 2) {
-                    report.non_inferiority.push_back(
-                        {spec.id, options.reference, cond,
-                         non_inferiority(a, b, m->second, options.alpha, po)});
+                    NonInferiority ni = non_inferiority(a, b, m->second, options.alpha, po);
+                    // A metric that is one value in every example of both conditions (a judge
+                    // that gives every output the same score) measured nothing: no verdict.
+                    const auto constant = [](const std::vector<double>& v) {
+                        return std::all_of(v.begin(), v.end(), [&](double x) { return x == v[0]; });
+                    };
+                    if (constant(a) && constant(b)) {
+                        ni.verdict = NonInferiorityVerdict::undefined;
+                        ni.undefined_reason = "the metric is constant in both conditions";
+                    }
+                    report.non_inferiority.push_back({spec.id, options.reference, cond, ni});
                 }
             }
             std::vector<double> pw, pt;

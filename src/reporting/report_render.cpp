@@ -226,9 +226,12 @@ Table ni_table(const Report& r) {
         const char* verdict = n.test.verdict == NonInferiorityVerdict::non_inferior ? "non-inferior"
                               : n.test.verdict == NonInferiorityVerdict::not_shown  ? "not shown"
                                                                                     : "undefined";
+        const std::string why = n.test.undefined_reason.empty()
+                                    ? std::string(verdict)
+                                    : std::string(verdict) + " (" + n.test.undefined_reason + ")";
         t.rows.push_back({s != nullptr ? s->label : n.metric, n.baseline, fmt(n.test.margin, d),
                           std::to_string(n.test.n), fmt(n.test.mean_difference, d),
-                          fmt_p(n.test.t_test.p_value), fmt(n.test.bootstrap_lower, d), verdict});
+                          fmt_p(n.test.t_test.p_value), fmt(n.test.bootstrap_lower, d), why});
     }
     return t;
 }

@@ -94,12 +94,14 @@ TEST(Report, SynthesisNonInferiorityWithTheStatedMargin) {
     }
     EXPECT_TRUE(found);
 
-    // Equal integration scores everywhere: a difference of exactly 0 is within a 0.5 margin.
+    // The judge gave every synthesis the same integration score: it measured nothing, so there
+    // is no verdict (a t test would call a constant difference of 0 infinitely significant).
     ReportOptions equal;
     equal.ni_margins = {{"synthesis.judge_integration", 0.5}};
     for (const NonInferiorityResult& n : build_report({kRun}, equal).non_inferiority) {
         EXPECT_EQ(n.metric, "synthesis.judge_integration");
-        EXPECT_EQ(n.test.verdict, NonInferiorityVerdict::non_inferior) << n.baseline;
+        EXPECT_EQ(n.test.verdict, NonInferiorityVerdict::undefined) << n.baseline;
+        EXPECT_EQ(n.test.undefined_reason, "the metric is constant in both conditions");
     }
     // Sequential as the reference is one chrF point worse than semantic: not within 0.5.
     ReportOptions worse;
