@@ -16,5 +16,6 @@ Action add_generate(CLI::App& app);
 Action add_validate(CLI::App& app);
 Action add_run(CLI::App& app);
 Action add_eval(CLI::App& app);
+Action add_cluster(CLI::App& app);
 
 }  // namespace rdic::cli

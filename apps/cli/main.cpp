@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
     commands.emplace_back(run, rdic::cli::add_run(*run));
     auto* ev = app.add_subcommand("eval", "Contamination metrics of a results directory");
     commands.emplace_back(ev, rdic::cli::add_eval(*ev));
+    auto* clu = app.add_subcommand("cluster", "Cluster the turns of examples; ARI/NMI vs labels");
+    commands.emplace_back(clu, rdic::cli::add_cluster(*clu));
     auto* val = app.add_subcommand("validate", "Check dataset files");
     commands.emplace_back(val, rdic::cli::add_validate(*val));
 
