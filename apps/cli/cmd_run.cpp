@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cluster_options.h"
 #include "commands.h"
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
@@ -39,6 +40,7 @@ struct RunArgs {
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
     int32_t limit = 0;
+    ClusterArgs clusters;
 };
 
 std::string hms(double seconds) {
@@ -182,6 +184,11 @@ int run_experiment(const RunArgs& args) {
     config.name_topics = args.name_topics;
     config.seed_compat = args.seed_compat;
     config.naive = args.naive;
+    // Re-cluster the examples (--clusters; the labels by default) before anything runs.
+    config.clusters = args.clusters.method;
+    config.cluster_parameters = cluster_parameters(args.clusters);
+    const auto clusterings =
+        apply_clustering(args.clusters, model, args.n_gpu_layers, args.n_threads, examples);
 
     const std::filesystem::path out = args.out.empty()
                                           ? std::filesystem::path("results") / timestamp_dir()
@@ -234,6 +241,7 @@ int run_experiment(const RunArgs& args) {
             rec.condition = c;
             rec.model = identity;
             rec.config = config;
+            rec.clustering = clusterings.at(ex.id);
             try {
                 rec.result = run_condition(model, ex, make_plan(ex, c, prompts), exec);
             } catch (const std::exception& e) {
@@ -298,6 +306,7 @@ Action add_run(CLI::App& app) {
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
     app.add_option("--limit", args->limit, "Use only the first N examples");
+    add_cluster_options(app, args->clusters, "--clusters");
     return [args] { return run_experiment(*args); };
 }
 
