@@ -215,7 +215,7 @@ void TurnClusterer::cluster_llm(const Example& ex, ClusteringResult& r) {
     // Names, continuing the same answer: one line per letter used, in order of first use.
     std::string names_grammar = "root ::=";
     for (char l : letters) names_grammar += std::string(" \"") + l + " = \" name \"\\n\"";
-    names_grammar += "\nname ::= [A-Za-z] [A-Za-z0-9 ,&'-]{0,39}\n";
+    names_grammar += "\nname ::= [A-Za-z] [A-Za-z0-9 ,&'-]{0,23}\n";
     GenerationRequest names;
     names.seq = &seq;
     names.prompt = model_->tokenize("Topic names:\n", false);
