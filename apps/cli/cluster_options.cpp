@@ -25,9 +25,10 @@ std::string fmt(double v) {
 }  // namespace
 
 void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& method_flag) {
-    app.add_option(method_flag, a.method,
-                   "Clustering: labels, embedding, online, llm, random, positional (default "
-                   "labels)");
+    app.add_option(
+        method_flag, a.method,
+        "Clustering: labels, embedding, lexical, online, llm, random, positional (default "
+        "labels)");
     app.add_option("--embed-model", a.embed_model,
                    "GGUF for turn embeddings (default: the generation model)");
     app.add_option("--k", a.k, "Topic clusters (0 = choose by silhouette / let the model decide)")
@@ -85,17 +86,18 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
             p["blocks"] = "labelled cluster count";
             break;
         case ClusterMethod::embedding:
+        case ClusterMethod::lexical:
         case ClusterMethod::online:
         case ClusterMethod::llm:
             p["k"] = a.k_from_labels ? "labels" : a.k == 0 ? "auto" : std::to_string(a.k);
             p["synthesis_detection"] = a.no_synthesis ? "off" : "rules";
-            if (o.method != ClusterMethod::llm) {
+            if (o.method == ClusterMethod::embedding || o.method == ClusterMethod::online) {
                 p["embed_model"] = a.embed_model.empty() ? "generation model" : a.embed_model;
                 p["pooling"] = a.pooling;
                 p["template"] = a.embed_template;
                 p["center"] = a.center ? "true" : "false";
             }
-            if (o.method == ClusterMethod::embedding) {
+            if (o.method == ClusterMethod::embedding || o.method == ClusterMethod::lexical) {
                 p["linkage"] = "average";
                 p["k_max"] = std::to_string(a.k_max);
             }
@@ -112,7 +114,7 @@ std::shared_ptr<const Model> clustering_model(const ClusterArgs& a,
                                               const std::string& model_flag, int32_t n_gpu_layers) {
     const ClusterMethod m = parse_cluster_method(a.method);
     if (m == ClusterMethod::labels || m == ClusterMethod::random ||
-        m == ClusterMethod::positional) {
+        m == ClusterMethod::positional || m == ClusterMethod::lexical) {
         return nullptr;
     }
     if (m != ClusterMethod::llm && !a.embed_model.empty()) {

@@ -3,6 +3,7 @@
 // overall, synthesis-turn detection counts and the time clustering takes per example.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -25,13 +26,22 @@ struct ClusterCmdArgs {
     std::vector<std::string> data;
     std::string model;
     bool json_out = false;
+    std::string dump_embeddings;
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
     ClusterArgs cluster;
 };
 
 int run_cluster(const ClusterCmdArgs& args) {
-    const ClusterOptions options = to_cluster_options(args.cluster, args.n_threads);
+    ClusterOptions options = to_cluster_options(args.cluster, args.n_threads);
+    options.keep_embeddings = !args.dump_embeddings.empty();
+    std::ofstream dump;
+    if (options.keep_embeddings) {
+        dump.open(args.dump_embeddings, std::ios::trunc);
+        if (!dump) {
+            throw Error(ErrorCode::file_not_found, args.dump_embeddings + ": cannot write");
+        }
+    }
     std::vector<std::filesystem::path> paths;
     if (args.data.empty()) paths.emplace_back(std::string(build_info::kDataDir) + "/test");
     for (const auto& d : args.data) paths.emplace_back(d);
@@ -66,6 +76,15 @@ int run_cluster(const ClusterCmdArgs& args) {
         const Example& ex = examples[e];
         const ClusteringResult r = clusterer.cluster(ex);
         const Reclustered rc = recluster(ex, r.assignment);
+        for (size_t i = 0; i < r.embeddings.size(); ++i) {
+            const Turn& t = ex.turns[r.embedded_turns[i]];
+            dump << json{{"example_id", ex.id},
+                         {"turn", t.id},
+                         {"label", t.cluster},
+                         {"embedding", r.embeddings[i]}}
+                        .dump()
+                 << "\n";
+        }
         int ex_tp = 0, ex_fp = 0, ex_fn = 0;
         json turns = json::array();
         std::string assignment_line = " ";
@@ -128,8 +147,8 @@ int run_cluster(const ClusterCmdArgs& args) {
                     {"mean_time_ms", sum_ms / n},
                     {"mean_model_ms", sum_model_ms / n}};
     if (options.detect_synthesis &&
-        (options.method == ClusterMethod::embedding || options.method == ClusterMethod::online ||
-         options.method == ClusterMethod::llm)) {
+        (options.method == ClusterMethod::embedding || options.method == ClusterMethod::lexical ||
+         options.method == ClusterMethod::online || options.method == ClusterMethod::llm)) {
         overall["synthesis_detection"] = {
             {"true_positives", tp},
             {"false_positives", fp},
@@ -181,6 +200,8 @@ Action add_cluster(CLI::App& app) {
     app.add_option("--model", args->model,
                    "GGUF for the embedding/llm methods (default: the cached default model)");
     app.add_flag("--json", args->json_out, "One JSON object on stdout instead of the table");
+    app.add_option("--dump-embeddings", args->dump_embeddings,
+                   "Write each embedded turn's vector to this JSON-lines file (analysis)");
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
     add_cluster_options(app, args->cluster, "--method");

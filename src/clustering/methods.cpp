@@ -7,6 +7,7 @@
 
 #include "rdic/clustering/agglomerative.h"
 #include "rdic/clustering/assignment.h"
+#include "rdic/clustering/lexical.h"
 #include "rdic/clustering/metrics.h"
 #include "rdic/engine/chat.h"
 #include "rdic/engine/generate.h"
@@ -22,11 +23,11 @@ double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-constexpr const char* kMethodNames[] = {"labels", "embedding", "online",
-                                        "llm",    "random",    "positional"};
-constexpr ClusterMethod kMethods[] = {ClusterMethod::labels, ClusterMethod::embedding,
-                                      ClusterMethod::online, ClusterMethod::llm,
-                                      ClusterMethod::random, ClusterMethod::positional};
+constexpr const char* kMethodNames[] = {"labels", "embedding",  "online", "llm",
+                                        "random", "positional", "lexical"};
+constexpr ClusterMethod kMethods[] = {
+    ClusterMethod::labels, ClusterMethod::embedding,  ClusterMethod::online, ClusterMethod::llm,
+    ClusterMethod::random, ClusterMethod::positional, ClusterMethod::lexical};
 constexpr size_t kMaxLlmTurnChars = 600;  // longer turns are shortened in the llm prompt
 constexpr int32_t kMaxLetters = 26;
 
@@ -58,7 +59,7 @@ ClusterMethod parse_cluster_method(std::string_view name) {
     }
     throw Error(ErrorCode::invalid_argument,
                 "unknown clustering method '" + std::string(name) +
-                    "' (valid: labels, embedding, online, llm, random, positional)");
+                    "' (valid: labels, embedding, lexical, online, llm, random, positional)");
 }
 
 TurnClusterer::TurnClusterer(std::shared_ptr<const Model> model, const ClusterOptions& options)
@@ -118,8 +119,13 @@ void TurnClusterer::cluster_embedding(const Example& ex, ClusteringResult& r) {
     }
     if (texts.empty()) return;
     const auto t0 = Clock::now();
-    std::vector<std::vector<float>> v = embed(texts);
+    std::vector<std::vector<float>> v =
+        options_.method == ClusterMethod::lexical ? tfidf_vectors(texts) : embed(texts);
     r.embed_ms = ms_since(t0);
+    if (options_.keep_embeddings) {
+        r.embeddings = v;
+        r.embedded_turns = index;
+    }
     const auto n = static_cast<int32_t>(v.size());
     if (options_.method == ClusterMethod::online) {
         OnlineRouter router(static_cast<int32_t>(v[0].size()), options_.router);
@@ -127,7 +133,7 @@ void TurnClusterer::cluster_embedding(const Example& ex, ClusteringResult& r) {
         r.k = router.n_clusters();
         return;
     }
-    if (options_.embedding.center && n > 1) {
+    if (options_.embedding.center && options_.method == ClusterMethod::embedding && n > 1) {
         std::vector<double> mean(v[0].size(), 0.0);
         for (const auto& x : v) {
             for (size_t j = 0; j < x.size(); ++j) mean[j] += x[j];
@@ -252,6 +258,7 @@ ClusteringResult TurnClusterer::cluster(const Example& ex) {
             break;
         case ClusterMethod::embedding:
         case ClusterMethod::online:
+        case ClusterMethod::lexical:
         case ClusterMethod::llm: {
             r.assignment.assign(ex.turns.size(), 0);
             if (options_.detect_synthesis) {

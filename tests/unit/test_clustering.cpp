@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
 #include "rdic/clustering/agglomerative.h"
 #include "rdic/clustering/assignment.h"
+#include "rdic/clustering/lexical.h"
 #include "rdic/clustering/metrics.h"
 #include "rdic/clustering/router.h"
 #include "rdic/clustering/synthesis_detector.h"
@@ -165,6 +167,28 @@ TEST(Agglomerative, SmallInputs) {
     EXPECT_THROW(cosine_distances({{1.0f}, {1.0f, 2.0f}}), Error);
     EXPECT_DOUBLE_EQ(cosine_distance(std::vector<float>{0, 0}, std::vector<float>{1, 0}), 1.0);
     EXPECT_NEAR(cosine_distance(std::vector<float>{1, 0}, std::vector<float>{-1, 0}), 2.0, 1e-12);
+}
+
+// ---- lexical vectors ----------------------------------------------------------------------------
+
+TEST(Lexical, WordsAndTfidfWeights) {
+    EXPECT_EQ(lexical_words("The B-tree's index, re-index; I'm OK x 42"),
+              (std::vector<std::string>{"b-tree's", "index", "re-index", "ok", "42"}));
+    const auto v = tfidf_vectors({"Index index rebuild", "rota rebuild", "the"});
+    ASSERT_EQ(v.size(), 3u);
+    ASSERT_EQ(v[0].size(), 3u);  // index, rebuild, rota
+    const double ln2 = std::log(2.0), ln43 = std::log(4.0 / 3.0);
+    EXPECT_NEAR(v[0][0], (1 + ln2) * ln2, 1e-6);  // twice in one of three texts
+    EXPECT_NEAR(v[0][1], ln43, 1e-6);             // once, in two texts
+    EXPECT_FLOAT_EQ(v[0][2], 0.0f);
+    EXPECT_NEAR(v[1][2], ln2, 1e-6);
+    EXPECT_EQ(v[2], std::vector<float>(3, 0.0f));  // only a stop word
+    // Shared vocabulary makes texts near; the clustering separates the two topics.
+    const auto t = tfidf_vectors({"replication lag on the primary database", "on-call rota pager",
+                                  "database replication failover", "pager alerts on-call",
+                                  "primary database failover lag", "rota swap pager"});
+    const Dendrogram tree = average_linkage(cosine_distances(t));
+    EXPECT_EQ(cut(tree, 2), (Labels{0, 1, 0, 1, 0, 1}));
 }
 
 // ---- online routing ----------------------------------------------------------------------------

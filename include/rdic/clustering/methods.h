@@ -12,13 +12,16 @@
 //               the model's pooled hidden state (Session::embed), cosine distances, average-
 //               linkage agglomerative clustering (agglomerative.h) cut at k (given, the labels'
 //               count, or chosen by silhouette in [2, k_max]).
+//   lexical     as embedding, but each turn is a TF-IDF word vector of the example's turns
+//               (lexical.h): no model, the baseline the model embeddings should beat.
 //   online      the same embeddings routed one turn at a time in conversation order with the
 //               OnlineRouter (router.h): what a server sees; no old turn is recomputed.
 //   llm         the model reads the numbered turns and answers one topic letter per turn, then a
 //               name per letter, each answer constrained by a GBNF grammar so it always parses.
 //   random      control: the labels shuffled over the turns (seeded, same cluster sizes).
 //   positional  control: contiguous blocks, as many as the example has labelled clusters.
-// Synthesis turns get kSynthesisCluster in embedding, online and llm (unless detection is off).
+// Synthesis turns get kSynthesisCluster in embedding, lexical, online and llm (unless detection is
+// off).
 //
 // Thread-safety: one TurnClusterer per thread (it owns llama contexts). Failure: engine errors
 // propagate as rdic::Error; an example with no turns gives an empty assignment.
@@ -38,7 +41,7 @@
 
 namespace rdic {
 
-enum class ClusterMethod { labels, embedding, online, llm, random, positional };
+enum class ClusterMethod { labels, embedding, online, llm, random, positional, lexical };
 std::string_view to_string(ClusterMethod m);
 // Throws invalid_argument naming the unknown method and the valid ones.
 ClusterMethod parse_cluster_method(std::string_view name);
@@ -64,6 +67,7 @@ struct ClusterOptions {
     uint64_t seed = 1;             // random control
     bool detect_synthesis = true;  // embedding, online, llm
     int32_t n_threads = 0;         // CPU threads for the model's contexts; 0 = all
+    bool keep_embeddings = false;  // return the turn vectors in the result (analysis)
 };
 
 struct ClusteringResult {
@@ -76,6 +80,10 @@ struct ClusteringResult {
     double ari = 1, nmi = 1;               // against the example's labels
     double embed_ms = 0;                   // model time (embedding / llm generation)
     double total_ms = 0;                   // everything, embedding included
+    // With options.keep_embeddings: the vector of each embedded turn (before centering) and
+    // that turn's index in example.turns.
+    std::vector<std::vector<float>> embeddings;
+    std::vector<size_t> embedded_turns;
 };
 
 class TurnClusterer {
