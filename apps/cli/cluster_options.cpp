@@ -11,10 +11,9 @@ namespace rdic::cli {
 
 namespace {
 
-// Online routing thresholds (cosine distance to a centroid) chosen on the dev split; see
-// docs/clustering.md for the sweep.
-constexpr double kDefaultThresholdMean = 0.02;
-constexpr double kDefaultThresholdLast = 0.10;
+// Online routing threshold (cosine distance to a centroid), chosen on the dev split with Gemma
+// 3 270M mean-pooled embeddings (docs/clustering.md has the sweep); other embedders need their own.
+constexpr double kDefaultThreshold = 0.10;
 
 std::string fmt(double v) {
     std::ostringstream os;
@@ -39,7 +38,8 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
     app.add_option("--pooling", a.pooling, "Embedding pooling: mean or last");
     app.add_option("--embed-template", a.embed_template,
                    "Text around each turn before embedding; {text} is the turn");
-    app.add_flag("--center", a.center, "Subtract the example's mean turn embedding");
+    app.add_flag("--no-center", a.no_center,
+                 "Embedding: keep raw vectors (default: subtract the example's mean turn vector)");
     app.add_option("--threshold", a.threshold,
                    "Online: open a new cluster beyond this cosine distance (0 = default)")
         ->check(CLI::Range(0.0, 2.0));
@@ -62,11 +62,8 @@ ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
         throw Error(ErrorCode::invalid_argument,
                     "--pooling: '" + a.pooling + "' is not mean or last");
     o.embedding.template_text = a.embed_template;
-    o.embedding.center = a.center;
-    o.router.new_cluster_distance =
-        a.threshold > 0 ? a.threshold
-                        : (o.embedding.pooling == Pooling::mean ? kDefaultThresholdMean
-                                                                : kDefaultThresholdLast);
+    o.embedding.center = !a.no_center;
+    o.router.new_cluster_distance = a.threshold > 0 ? a.threshold : kDefaultThreshold;
     o.seed = a.seed;
     o.detect_synthesis = !a.no_synthesis;
     o.n_threads = n_threads;
@@ -95,7 +92,8 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                 p["embed_model"] = a.embed_model.empty() ? "generation model" : a.embed_model;
                 p["pooling"] = a.pooling;
                 p["template"] = a.embed_template;
-                p["center"] = a.center ? "true" : "false";
+                if (o.method == ClusterMethod::embedding)
+                    p["center"] = a.no_center ? "false" : "true";
             }
             if (o.method == ClusterMethod::embedding || o.method == ClusterMethod::lexical) {
                 p["linkage"] = "average";

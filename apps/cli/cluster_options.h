@@ -24,7 +24,7 @@ struct ClusterArgs {
     int32_t k_max = 8;
     std::string pooling = "mean";
     std::string embed_template;
-    bool center = false;
+    bool no_center = false;
     double threshold = 0;  // online: 0 = the default for the pooling (see cluster_options.cpp)
     uint64_t seed = 1;
     bool no_synthesis = false;

@@ -52,8 +52,9 @@ struct TurnEmbeddingOptions {
     // alone). E.g. "This message: \"{text}\" is about the topic of" with last-token pooling.
     std::string template_text;
     // Subtract the mean of the example's turn vectors before the cosine distances (embedding
-    // method only): removes the direction every hidden state of a small LM shares.
-    bool center = false;
+    // method only): removes the direction every hidden state of a small LM shares (mean pairwise
+    // cosine 0.85 between turns of Gemma 3 270M); ARI 0.40 -> 0.50 on the dev split.
+    bool center = true;
     int32_t max_tokens = 512;  // a longer turn is cut to its first max_tokens tokens
 };
 
