@@ -362,3 +362,18 @@ TEST_F(Cli, RunRecordsTheClusteringItRanWith) {
     const auto config = nlohmann::json::parse(config_file);
     EXPECT_EQ(config["config"]["clusters"], "positional");
 }
+
+TEST_F(Cli, ClusterLexicalNeedsNoModelAndDetectsSynthesis) {
+    // fin-01 has two topics in blocks with disjoint vocabularies: TF-IDF recovers them exactly.
+    const std::string data = std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
+    const CliRun r =
+        run_rdic("cluster --method lexical --json --model /nonexistent.gguf --data " + data);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_DOUBLE_EQ(j["examples"][0]["ari"].get<double>(), 1.0);
+    EXPECT_EQ(j["overall"]["synthesis_detection"]["true_positives"], 1);
+    EXPECT_EQ(j["overall"]["synthesis_detection"]["false_positives"], 0);
+    const auto& last = j["examples"][0]["assignment"].back();
+    EXPECT_EQ(last["cluster"], "synth");
+    EXPECT_EQ(last["synthesis_rule"], "combine");
+}
