@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cluster_options.h"
 #include "commands.h"
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
@@ -44,6 +45,7 @@ struct RunArgs {
     bool no_eval = false;
     EvalOptions eval;
     bool no_judge = false;
+    ClusterArgs clusters;
 };
 
 std::string hms(double seconds) {
@@ -188,6 +190,11 @@ int run_experiment(const RunArgs& args) {
     config.name_topics = args.name_topics;
     config.seed_compat = args.seed_compat;
     config.naive = args.naive;
+    // Re-cluster the examples (--clusters; the labels by default) before anything runs.
+    config.clusters = args.clusters.method;
+    config.cluster_parameters = cluster_parameters(args.clusters);
+    const auto clusterings =
+        apply_clustering(args.clusters, model, args.n_gpu_layers, args.n_threads, examples);
 
     const std::filesystem::path out = args.out.empty()
                                           ? std::filesystem::path("results") / timestamp_dir()
@@ -240,6 +247,7 @@ int run_experiment(const RunArgs& args) {
             rec.condition = c;
             rec.model = identity;
             rec.config = config;
+            rec.clustering = clusterings.at(ex.id);
             try {
                 rec.result = run_condition(model, ex, make_plan(ex, c, prompts), exec);
             } catch (const std::exception& e) {
@@ -329,6 +337,7 @@ Action add_run(CLI::App& app) {
     app.add_flag("--no-judge", args->no_judge, "Evaluate without the LLM judge");
     app.add_option("--judge", args->eval.judge_model, "Judge GGUF (default: the run's model)");
     app.add_option("--embed", args->eval.embed_model, "Embedding GGUF (default: the run's model)");
+    add_cluster_options(app, args->clusters, "--clusters");
     return [args] { return run_experiment(*args); };
 }
 

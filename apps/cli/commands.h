@@ -23,6 +23,7 @@ Action add_run(CLI::App& app);
 Action add_eval(CLI::App& app);
 Action add_report(CLI::App& app);
 Action add_bench(CLI::App& app);
+Action add_cluster(CLI::App& app);
 
 // Shared by eval/report and run (which evaluates and reports at the end).
 int evaluate_and_summarise(const std::string& dir, const EvalOptions& options);

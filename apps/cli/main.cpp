@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
     commands.emplace_back(ev, rdic::cli::add_eval(*ev));
     auto* rep = app.add_subcommand("report", "Statistics and reports (md, html, csv, json)");
     commands.emplace_back(rep, rdic::cli::add_report(*rep));
+    auto* clu = app.add_subcommand("cluster", "Cluster the turns of examples; ARI/NMI vs labels");
+    commands.emplace_back(clu, rdic::cli::add_cluster(*clu));
     auto* val = app.add_subcommand("validate", "Check dataset files");
     commands.emplace_back(val, rdic::cli::add_validate(*val));
     auto* bench = app.add_subcommand("bench", "Time the experiment's workload (JSON + tables)");

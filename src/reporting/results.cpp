@@ -24,7 +24,23 @@ json config_to_json(const RunConfig& c) {
             {"system_prompt", c.system_prompt},
             {"name_topics", c.name_topics},
             {"seed_compat", c.seed_compat},
-            {"naive", c.naive}};
+            {"naive", c.naive},
+            {"clusters", c.clusters},
+            {"cluster_parameters", c.cluster_parameters}};
+}
+
+json clustering_to_json(const ClusteringRecord& c) {
+    json assignment = json::array();
+    for (const auto& [turn, cluster] : c.assignment) {
+        assignment.push_back({{"turn", turn}, {"cluster", cluster}});
+    }
+    return {{"method", c.method},
+            {"parameters", c.parameters},
+            {"ari", c.ari},
+            {"nmi", c.nmi},
+            {"k", c.k},
+            {"time_ms", c.time_ms},
+            {"assignment", assignment}};
 }
 
 json model_to_json(const ModelIdentity& m) {
@@ -65,6 +81,7 @@ std::string to_json_line(const RunRecord& r) {
               {"config", config_to_json(r.config)},
               {"versions", versions_json()},
               {"finished_at", r.finished_at}};
+    if (r.clustering) j["clustering"] = clustering_to_json(*r.clustering);
     if (!r.result) {
         j["error"] = r.error;
         return j.dump(-1, ' ', false, json::error_handler_t::replace);

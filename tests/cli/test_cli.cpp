@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "rdic/model_paths.h"
 #include "support/gguf_writer.h"
 
@@ -325,4 +327,100 @@ TEST_F(Cli, InvalidDataFileIsReportedAndTheRunGoesOn) {
     EXPECT_EQ(r.status, 1) << "an invalid file makes the run fail, after the valid ones ran";
     EXPECT_NE(r.err.find(bad.string() + ": (file): malformed JSON"), std::string::npos) << r.err;
     EXPECT_EQ(ok_pairs(out / "results.jsonl").size(), 2u);
+}
+
+// ---- rdic cluster ------------------------------------------------------------------------------
+
+TEST_F(Cli, ClusterLabelsAndPositionalAgainstLabels) {
+    const CliRun labels = run_rdic("cluster --method labels --json --data " + kTwoExamples);
+    ASSERT_EQ(labels.status, 0) << labels.err;
+    const auto j = nlohmann::json::parse(labels.out);
+    EXPECT_DOUBLE_EQ(j["overall"]["mean_ari"].get<double>(), 1.0);
+    EXPECT_DOUBLE_EQ(j["overall"]["mean_nmi"].get<double>(), 1.0);
+    ASSERT_EQ(j["examples"].size(), 2u);
+    for (const auto& e : j["examples"]) {
+        ASSERT_GT(e["assignment"].size(), 0u);
+        for (const auto& t : e["assignment"]) EXPECT_EQ(t["cluster"], t["label"]) << t.dump();
+    }
+    const CliRun pos = run_rdic("cluster --method positional --data " + kTwoExamples);
+    ASSERT_EQ(pos.status, 0) << pos.err;
+    EXPECT_NE(pos.out.find("overall (2 examples): mean ARI"), std::string::npos) << pos.out;
+    EXPECT_NE(pos.out.find("*"), std::string::npos) << "blocks disagree with interleaved labels";
+    const CliRun pos_json = run_rdic("cluster --method positional --json --data " + kTwoExamples);
+    const double ari = nlohmann::json::parse(pos_json.out)["overall"]["mean_ari"].get<double>();
+    EXPECT_LT(ari, 0.9);
+}
+
+TEST_F(Cli, ClusterBadInputIsOneClearError) {
+    const CliRun method = run_rdic("cluster --method kmeans --data " + kTwoExamples);
+    EXPECT_EQ(method.status, 2);
+    EXPECT_NE(method.err.find("unknown clustering method 'kmeans'"), std::string::npos)
+        << method.err;
+    const CliRun pooling =
+        run_rdic("cluster --method embedding --pooling max --data " + kTwoExamples);
+    EXPECT_EQ(pooling.status, 2);
+    EXPECT_NE(pooling.err.find("--pooling: 'max' is not mean or last"), std::string::npos)
+        << pooling.err;
+    const fs::path missing = dir_ / "nope.json";
+    const CliRun none = run_rdic("cluster --data " + missing.string());
+    EXPECT_EQ(none.status, 2);
+    EXPECT_NE(none.err.find(missing.string()), std::string::npos) << none.err;
+    EXPECT_NE(none.err.find("no valid examples"), std::string::npos) << none.err;
+    const fs::path bad = dir_ / "bad.json";
+    std::ofstream(bad) << R"({"format": "rdic.dataset/v1", "id": "x", "clusters": 3, "turns": []})";
+    const CliRun mixed = run_rdic("cluster --method random --data " + bad.string() + " " +
+                                  std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
+    EXPECT_EQ(mixed.status, 1) << "an invalid file fails the command after the valid ones";
+    EXPECT_NE(mixed.err.find(bad.string() + ": /clusters: must be an array"), std::string::npos)
+        << mixed.err;
+    EXPECT_NE(mixed.out.find("fin-01"), std::string::npos) << mixed.out;
+}
+
+TEST_F(Cli, RunRecordsTheClusteringItRanWith) {
+    const std::string data = std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
+    const fs::path out = dir_ / "clustered";
+    const CliRun r = run_rdic(
+        "run --clusters positional --conditions semantic --max-tokens 2 "
+        "--out " +
+        out.string() + " --data " + data);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto lines = read_lines(out / "results.jsonl");
+    ASSERT_EQ(lines.size(), 1u);
+    const auto rec = nlohmann::json::parse(lines[0]);
+    ASSERT_TRUE(rec.contains("clustering")) << lines[0];
+    EXPECT_EQ(rec["clustering"]["method"], "positional");
+    const CliRun c = run_rdic("cluster --method positional --json --data " + data);
+    const auto cj = nlohmann::json::parse(c.out)["examples"][0];
+    EXPECT_DOUBLE_EQ(rec["clustering"]["ari"].get<double>(), cj["ari"].get<double>());
+    // The run's clusters are the positional blocks (matched to labels), turn by turn.
+    ASSERT_EQ(rec["clustering"]["assignment"].size(), cj["assignment"].size());
+    for (size_t i = 0; i < cj["assignment"].size(); ++i) {
+        EXPECT_EQ(rec["clustering"]["assignment"][i]["cluster"], cj["assignment"][i]["cluster"]);
+    }
+    // Every topic output is one of the clusters the turns were put in.
+    std::set<std::string> clusters;
+    for (const auto& t : cj["assignment"]) clusters.insert(t["cluster"].get<std::string>());
+    for (const auto& o : rec["outputs"]) {
+        if (o["kind"] == "topic") {
+            EXPECT_TRUE(clusters.count(o["cluster"])) << o.dump();
+        }
+    }
+    std::ifstream config_file(out / "config.json");
+    const auto config = nlohmann::json::parse(config_file);
+    EXPECT_EQ(config["config"]["clusters"], "positional");
+}
+
+TEST_F(Cli, ClusterLexicalNeedsNoModelAndDetectsSynthesis) {
+    // fin-01 has two topics in blocks with disjoint vocabularies: TF-IDF recovers them exactly.
+    const std::string data = std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
+    const CliRun r =
+        run_rdic("cluster --method lexical --json --model /nonexistent.gguf --data " + data);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_DOUBLE_EQ(j["examples"][0]["ari"].get<double>(), 1.0);
+    EXPECT_EQ(j["overall"]["synthesis_detection"]["true_positives"], 1);
+    EXPECT_EQ(j["overall"]["synthesis_detection"]["false_positives"], 0);
+    const auto& last = j["examples"][0]["assignment"].back();
+    EXPECT_EQ(last["cluster"], "synth");
+    EXPECT_EQ(last["synthesis_rule"], "combine");
 }

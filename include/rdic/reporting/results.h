@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,6 +30,16 @@ struct ModelIdentity {
     std::string name;
 };
 
+// Which clustering produced the clusters a record ran with (`rdic run --clusters METHOD`).
+struct ClusteringRecord {
+    std::string method = "labels";
+    std::map<std::string, std::string> parameters;            // the method's options, as given
+    double ari = 1, nmi = 1;                                  // against the example's labels
+    int32_t k = 0;                                            // topic clusters found
+    std::vector<std::pair<int32_t, std::string>> assignment;  // turn id -> cluster id it ran in
+    double time_ms = 0;                                       // clustering time for the example
+};
+
 struct RunConfig {
     std::vector<std::string> conditions;
     int32_t max_tokens = 0;
@@ -37,6 +48,8 @@ struct RunConfig {
     bool name_topics = false;
     bool seed_compat = false;
     bool naive = false;
+    std::string clusters = "labels";                        // clustering method
+    std::map<std::string, std::string> cluster_parameters;  // its options
 };
 
 struct RunRecord {
@@ -49,7 +62,8 @@ struct RunRecord {
     std::string error;                      // set when it failed
     ModelIdentity model;
     RunConfig config;
-    std::string finished_at;  // ISO 8601 UTC
+    std::optional<ClusteringRecord> clustering;  // absent: the labels (older records)
+    std::string finished_at;                     // ISO 8601 UTC
 };
 
 std::string to_json_line(const RunRecord& record);  // no trailing newline

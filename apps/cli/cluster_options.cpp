@@ -1,0 +1,163 @@
+#include "cluster_options.h"
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "rdic/clustering/assignment.h"
+
+namespace rdic::cli {
+
+namespace {
+
+// Online routing threshold (cosine distance to a centroid), chosen on the dev split with Gemma
+// 3 270M mean-pooled embeddings (docs/clustering.md has the sweep); other embedders need their own.
+constexpr double kDefaultThreshold = 0.10;
+
+std::string fmt(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+}
+
+}  // namespace
+
+void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& method_flag) {
+    app.add_option(
+        method_flag, a.method,
+        "Clustering: labels, embedding, lexical, online, llm, random, positional (default "
+        "labels)");
+    app.add_option("--embed-model", a.embed_model,
+                   "GGUF for turn embeddings (default: the generation model)");
+    app.add_option("--k", a.k, "Topic clusters (0 = choose by silhouette / let the model decide)")
+        ->check(CLI::Range(0, 26));
+    app.add_flag("--k-from-labels", a.k_from_labels,
+                 "Use the labelled number of topics (an oracle k, for analysis)");
+    app.add_option("--k-max", a.k_max, "Largest k the silhouette tries")->check(CLI::Range(2, 26));
+    app.add_option("--pooling", a.pooling, "Embedding pooling: mean or last");
+    app.add_option("--embed-template", a.embed_template,
+                   "Text around each turn before embedding; {text} is the turn");
+    app.add_flag("--no-center", a.no_center,
+                 "Embedding: keep raw vectors (default: subtract the example's mean turn vector)");
+    app.add_option("--threshold", a.threshold,
+                   "Online: open a new cluster beyond this cosine distance (0 = default)")
+        ->check(CLI::Range(0.0, 2.0));
+    app.add_option("--cluster-seed", a.seed, "Seed of the random control");
+    app.add_flag("--no-synthesis-detection", a.no_synthesis,
+                 "Cluster synthesis requests with the topics instead of detecting them");
+}
+
+ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
+    ClusterOptions o;
+    o.method = parse_cluster_method(a.method);
+    o.k = a.k;
+    o.k_from_labels = a.k_from_labels;
+    o.k_max = a.k_max;
+    if (a.pooling == "mean")
+        o.embedding.pooling = Pooling::mean;
+    else if (a.pooling == "last")
+        o.embedding.pooling = Pooling::last;
+    else
+        throw Error(ErrorCode::invalid_argument,
+                    "--pooling: '" + a.pooling + "' is not mean or last");
+    o.embedding.template_text = a.embed_template;
+    o.embedding.center = !a.no_center;
+    o.router.new_cluster_distance = a.threshold > 0 ? a.threshold : kDefaultThreshold;
+    o.seed = a.seed;
+    o.detect_synthesis = !a.no_synthesis;
+    o.n_threads = n_threads;
+    return o;
+}
+
+std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
+    const ClusterOptions o = to_cluster_options(a, 0);
+    std::map<std::string, std::string> p;
+    switch (o.method) {
+        case ClusterMethod::labels:
+            break;
+        case ClusterMethod::random:
+            p["seed"] = std::to_string(a.seed);
+            break;
+        case ClusterMethod::positional:
+            p["blocks"] = "labelled cluster count";
+            break;
+        case ClusterMethod::embedding:
+        case ClusterMethod::lexical:
+        case ClusterMethod::online:
+        case ClusterMethod::llm:
+            p["k"] = a.k_from_labels ? "labels" : a.k == 0 ? "auto" : std::to_string(a.k);
+            p["synthesis_detection"] = a.no_synthesis ? "off" : "rules";
+            if (o.method == ClusterMethod::embedding || o.method == ClusterMethod::online) {
+                p["embed_model"] = a.embed_model.empty() ? "generation model" : a.embed_model;
+                p["pooling"] = a.pooling;
+                p["template"] = a.embed_template;
+                if (o.method == ClusterMethod::embedding)
+                    p["center"] = a.no_center ? "false" : "true";
+            }
+            if (o.method == ClusterMethod::embedding || o.method == ClusterMethod::lexical) {
+                p["linkage"] = "average";
+                p["k_max"] = std::to_string(a.k_max);
+            }
+            if (o.method == ClusterMethod::online) {
+                p["threshold"] = fmt(o.router.new_cluster_distance);
+            }
+            break;
+    }
+    return p;
+}
+
+std::shared_ptr<const Model> clustering_model(const ClusterArgs& a,
+                                              std::shared_ptr<const Model> generation,
+                                              const std::string& model_flag, int32_t n_gpu_layers) {
+    const ClusterMethod m = parse_cluster_method(a.method);
+    if (m == ClusterMethod::labels || m == ClusterMethod::random ||
+        m == ClusterMethod::positional || m == ClusterMethod::lexical) {
+        return nullptr;
+    }
+    if (m != ClusterMethod::llm && !a.embed_model.empty()) {
+        return Model::load({.path = a.embed_model, .n_gpu_layers = n_gpu_layers});
+    }
+    return generation ? generation : load_model(model_flag, n_gpu_layers);
+}
+
+std::map<std::string, ClusteringRecord> apply_clustering(const ClusterArgs& args,
+                                                         std::shared_ptr<const Model> generation,
+                                                         int32_t n_gpu_layers, int32_t n_threads,
+                                                         std::vector<Example>& examples) {
+    const ClusterOptions options = to_cluster_options(args, n_threads);
+    TurnClusterer clusterer(clustering_model(args, generation, "", n_gpu_layers), options);
+    std::map<std::string, ClusteringRecord> out;
+    double sum_ari = 0, sum_nmi = 0;
+    for (Example& ex : examples) {
+        const ClusteringResult r = clusterer.cluster(ex);
+        ClusteringRecord rec;
+        rec.method = args.method;
+        rec.parameters = cluster_parameters(args);
+        rec.ari = r.ari;
+        rec.nmi = r.nmi;
+        rec.k = r.k;
+        rec.time_ms = r.total_ms;
+        if (options.method != ClusterMethod::labels) ex = recluster(ex, r.assignment).example;
+        for (const Turn& t : ex.turns) rec.assignment.emplace_back(t.id, t.cluster);
+        sum_ari += r.ari;
+        sum_nmi += r.nmi;
+        if (options.method != ClusterMethod::labels) {
+            char line[160];
+            std::snprintf(line, sizeof line, "rdic: clusters %s %s: k %d, ARI %.3f, NMI %.3f\n",
+                          args.method.c_str(), ex.id.c_str(), r.k, r.ari, r.nmi);
+            std::cerr << line;
+        }
+        out[ex.id] = std::move(rec);
+    }
+    if (!examples.empty() && options.method != ClusterMethod::labels) {
+        const double n = static_cast<double>(examples.size());
+        char line[160];
+        std::snprintf(line, sizeof line, "rdic: clusters %s: mean ARI %.3f, mean NMI %.3f\n",
+                      args.method.c_str(), sum_ari / n, sum_nmi / n);
+        std::cerr << line;
+    }
+    return out;
+}
+
+}  // namespace rdic::cli

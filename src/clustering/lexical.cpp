@@ -1,0 +1,75 @@
+#include "rdic/clustering/lexical.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace rdic {
+
+namespace {
+
+const std::set<std::string>& stop_words() {
+    static const std::set<std::string> words = {
+        "about", "after", "again", "all",  "also",   "am",    "an",    "and",   "any",    "are",
+        "as",    "at",    "be",    "been", "before", "being", "both",  "but",   "by",     "can",
+        "could", "did",   "do",    "does", "for",    "from",  "had",   "has",   "have",   "he",
+        "her",   "here",  "his",   "how",  "if",     "in",    "into",  "is",    "it",     "its",
+        "it's",  "just",  "me",    "more", "most",   "my",    "no",    "not",   "now",    "of",
+        "on",    "one",   "only",  "or",   "our",    "out",   "over",  "she",   "should", "so",
+        "some",  "than",  "that",  "the",  "their",  "them",  "then",  "there", "these",  "they",
+        "this",  "those", "to",    "too",  "under",  "up",    "us",    "very",  "was",    "we",
+        "we're", "were",  "what",  "when", "where",  "which", "while", "who",   "why",    "will",
+        "with",  "would", "you",   "your", "i'm",    "i've",  "we've", "each",  "other"};
+    return words;
+}
+
+bool is_word_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+}  // namespace
+
+std::vector<std::string> lexical_words(const std::string& text) {
+    std::vector<std::string> out;
+    std::string w;
+    auto flush = [&] {
+        while (!w.empty() && (w.back() == '-' || w.back() == '\'')) w.pop_back();
+        if (w.size() >= 2 && !stop_words().count(w)) out.push_back(w);
+        w.clear();
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (is_word_char(c)) {
+            w += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+        } else if ((c == '-' || c == '\'') && !w.empty() && i + 1 < text.size() &&
+                   is_word_char(text[i + 1])) {
+            w += c;
+        } else {
+            flush();
+        }
+    }
+    flush();
+    return out;
+}
+
+std::vector<std::vector<float>> tfidf_vectors(const std::vector<std::string>& texts) {
+    std::vector<std::map<std::string, int>> counts(texts.size());
+    std::map<std::string, int> df;  // sorted: the dimension order
+    for (size_t i = 0; i < texts.size(); ++i) {
+        for (const std::string& w : lexical_words(texts[i])) ++counts[i][w];
+        for (const auto& [w, n] : counts[i]) ++df[w];
+    }
+    std::map<std::string, size_t> dim;
+    for (const auto& [w, n] : df) dim.emplace(w, dim.size());
+    const double n_texts = static_cast<double>(texts.size());
+    std::vector<std::vector<float>> out(texts.size(), std::vector<float>(dim.size(), 0.0f));
+    for (size_t i = 0; i < texts.size(); ++i) {
+        for (const auto& [w, n] : counts[i]) {
+            const double idf = std::log((1 + n_texts) / (1 + df[w]));
+            out[i][dim[w]] = static_cast<float>((1 + std::log(n)) * idf);
+        }
+    }
+    return out;
+}
+
+}  // namespace rdic
