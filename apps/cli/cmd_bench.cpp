@@ -576,6 +576,7 @@ int run_bench(const BenchArgs& args) {
                   {"decode_steps", args.decode_steps}}},
                 {"workload", workload},
                 {"conditions", conds},
+                {"together", together},
                 {"decode", decode},
                 {"totals", totals}};
 
