@@ -16,13 +16,16 @@ RDIC=${RDIC:-$here/build/bin/rdic}
 T=${LLAMA_TOOLS_BIN:-$here/build-llama-tools/bin}
 PY=${PYTHON:-python3}
 mkdir -p "$OUT"
+# ggml's OpenMP threads spin while waiting; on a shared 2-core machine with other work running
+# that makes every step 50-100x slower (docs/performance.md). Passive waiting for every engine.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 note() { echo "[$(date -u +%FT%TZ)] $* | load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/steps.log"; }
 for s in $steps; do
     note "start $s"
     case $s in
     rdic)
         "$RDIC" bench --model "$M" --repeats 3 --machine "2-core CPU" --decode-batches 1,3 \
-            --decode-steps 64 --dump-prompts "$OUT/prompts.json" --out "$OUT/rdic-batched.json" \
+            --decode-steps 32 --dump-prompts "$OUT/prompts.json" --out "$OUT/rdic-batched.json" \
             | tee "$OUT/rdic-batched.txt" ;;
     naive)
         "$RDIC" bench --model "$M" --naive --repeats 3 --machine "2-core CPU" --decode-batches "" \
@@ -45,7 +48,7 @@ for s in $steps; do
                 --flash-attn "$1" --kv-type "$2" --decode-batches 1,3 --decode-steps 32 \
                 --machine "2-core CPU" --out "$OUT/sweep-fa-$1-kv-$2.json" \
                 | tee "$OUT/sweep-fa-$1-kv-$2.txt"
-            "$T/llama-perplexity" -m "$M" -f "$OUT/dataset.txt" -c 512 --chunks 40 -fa "$1" \
+            "$T/llama-perplexity" -m "$M" -f "$OUT/dataset.txt" -c 512 --chunks 20 -fa "$1" \
                 -ctk "$2" -ctv "$2" -t "$(nproc)" 2>&1 | grep -E "^\[|Final estimate|chunks" \
                 | tee "$OUT/ppl-fa-$1-kv-$2.txt"
         done ;;

@@ -61,6 +61,12 @@ for step in "$@"; do
         timeout 330 $B/rdic bench --model $M --naive --repeats 2 --machine "lent device" \
             --decode-batches "" --out "$R/rdic-naive.json" 2>&1 | tee "$R/rdic-naive.txt"
         ;;
+    together)  # the four POC conditions in one session, and decode scaling up to batch 8
+        timeout 240 $B/rdic bench --model $M --together --repeats 3 \
+            --conditions sequential,prompted,turn_based,semantic --decode-batches 1,2,4,8 \
+            --decode-steps 64 --machine "lent device" --out "$R/rdic-together.json" 2>&1 \
+            | tee "$R/rdic-together.txt"
+        ;;
     llama)
         for fa in on off; do
             timeout 120 $B/llama-batched-bench -m $M -c 8192 -b 2048 -ub 512 -ngl 99 -fa $fa \

@@ -42,6 +42,7 @@ struct BenchArgs {
     int32_t repeats = 3;
     int32_t warmup = 1;
     bool naive = false;
+    bool together = false;
     bool stop_at_eog = false;
     std::string kv_type = "f16";
     std::string flash_attn = "auto";
@@ -266,6 +267,9 @@ std::string mib(double bytes) {
 
 int run_bench(const BenchArgs& args) {
     if (args.repeats < 1) throw Error(ErrorCode::invalid_argument, "--repeats must be >= 1");
+    if (args.together && args.naive) {
+        throw Error(ErrorCode::invalid_argument, "--together runs batched only, not with --naive");
+    }
     std::vector<Condition> conditions;
     {
         std::stringstream ss(args.conditions);
@@ -419,6 +423,55 @@ int run_bench(const BenchArgs& args) {
         table << line;
     }
 
+    // The batched conditions again, all of them together in one session per example.
+    json together = nullptr;
+    if (args.together) {
+        std::vector<Condition> group;
+        for (Condition c : conditions) {
+            if (c != Condition::separate_contexts) group.push_back(c);
+        }
+        std::vector<double> wall;
+        json runs = json::array();
+        for (int32_t r = 0; r < args.repeats; ++r) {
+            std::cerr << "  together " << r + 1 << "/" << args.repeats << "\r";
+            double ms = 0;
+            int64_t decode_calls = 0, decode_tokens = 0;
+            json outs = json::array();
+            for (const Example& ex : examples) {
+                std::vector<Plan> plans;
+                for (Condition c : group) plans.push_back(make_plan(ex, c));
+                const auto results = run_conditions_together(model, ex, plans, exec);
+                if (results.empty()) continue;
+                ms += results.front().total_ms;
+                decode_calls += results.front().n_decode_calls;
+                for (const ConditionResult& res : results) {
+                    for (const OutputResult& o : res.outputs) {
+                        decode_tokens += o.n_tokens;
+                        outs.push_back({{"example", ex.id},
+                                        {"condition", std::string(to_string(res.condition))},
+                                        {"cluster", o.cluster_id},
+                                        {"n_tokens", o.n_tokens},
+                                        {"ttft_ms", o.timing.ttft_ms}});
+                    }
+                }
+            }
+            wall.push_back(ms);
+            runs.push_back({{"wall_ms", ms},
+                            {"decode_calls", decode_calls},
+                            {"decode_tokens", decode_tokens},
+                            {"outputs", outs}});
+        }
+        json names = json::array();
+        for (Condition c : group) names.push_back(std::string(to_string(c)));
+        const Spread ws = spread(wall);
+        together = {{"conditions", names}, {"wall_ms", to_json(ws)}, {"runs", runs}};
+        char line[256];
+        std::snprintf(line, sizeof line,
+                      "%-18s %7.3f [%.3f-%.3f]  (%zu conditions in one session)\n", "together",
+                      ws.median / 1000, ws.min / 1000, ws.max / 1000, group.size());
+        table << line;
+    }
+
     // Decode at fixed batch sizes against the bandwidth roofline.
     json decode = json::array();
     std::ostringstream dtable;
@@ -479,6 +532,7 @@ int run_bench(const BenchArgs& args) {
         }
     }
     if (n_poc == 4) totals["poc_four_conditions_ms"] = poc;
+    if (args.together) totals["together_ms"] = together["wall_ms"]["median"];
 
     json doc = {{"format", "rdic.bench/v1"},
                 {"finished_at", iso8601_utc_now()},
@@ -513,6 +567,7 @@ int run_bench(const BenchArgs& args) {
                   {"repeats", args.repeats},
                   {"warmup", args.warmup},
                   {"naive", args.naive},
+                  {"together", args.together},
                   {"kv_type", args.kv_type},
                   {"flash_attn", args.flash_attn},
                   {"n_gpu_layers", args.n_gpu_layers},
@@ -521,6 +576,7 @@ int run_bench(const BenchArgs& args) {
                   {"decode_steps", args.decode_steps}}},
                 {"workload", workload},
                 {"conditions", conds},
+                {"together", together},
                 {"decode", decode},
                 {"totals", totals}};
 
@@ -576,6 +632,9 @@ Action add_bench(CLI::App& app) {
         ->capture_default_str();
     app.add_flag("--naive", a->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
+    app.add_flag("--together", a->together,
+                 "Also run the batched conditions (not separate_contexts) all together in one "
+                 "session: one lockstep batch for every topic output, then every synthesis");
     app.add_option("--kv-type", a->kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...")
         ->capture_default_str();
     app.add_option("--flash-attn", a->flash_attn, "auto, on or off")->capture_default_str();

@@ -112,10 +112,15 @@ struct Runner {
     }
 
     void add_stats(const GenerateStats& s, const std::vector<GenerationRequest>& reqs) {
+        int64_t n_prompt = 0;
+        for (const auto& r : reqs) n_prompt += static_cast<int64_t>(r.prompt.size());
+        add_stats(s, n_prompt);
+    }
+    void add_stats(const GenerateStats& s, int64_t n_prompt_tokens) {
         result.prefill_ms += s.prefill_ms;
         result.decode_ms += s.decode_ms;
         result.n_decode_calls += s.n_steps;
-        for (const auto& r : reqs) result.n_prefill_tokens += static_cast<int64_t>(r.prompt.size());
+        result.n_prefill_tokens += n_prompt_tokens;
     }
 
     std::string messages_for(const OutputPlan& o) const {
@@ -179,85 +184,126 @@ struct Runner {
         }
         if (shared) result.kv_peak = shared->kv_peak();
     }
-
-    void run_batched() {
-        // Which contexts several outputs share (prefilled once, then forked).
-        std::map<std::string, int> uses;
-        for (const OutputPlan& o : plan.outputs) ++uses[o.context_key];
-        int64_t budget = static_cast<int64_t>(prompts.head().size()) + 64;
-        std::map<std::string, Tokens> ctx_tokens;
-        for (const OutputPlan& o : plan.outputs) {
-            if (!ctx_tokens.count(o.context_key)) {
-                ctx_tokens[o.context_key] = prompts.context(o);
-                budget += static_cast<int64_t>(ctx_tokens[o.context_key].size());
-            }
-            budget += opt.max_tokens * 2 + 128 + static_cast<int64_t>(o.request.size());
-        }
-        const auto n_seqs = static_cast<int32_t>(2 + uses.size() + plan.outputs.size());
-        Session session(model, session_options(budget, n_seqs));
-        result.kv_allocated_bytes = session.kv_allocated_bytes();
-        result.n_sessions = 1;
-
-        Sequence root = session.open();
-        const DecodeStats head_stats = session.prefill({{&root, prompts.head()}});
-        result.prefill_ms += head_stats.wall_ms;
-        result.n_prefill_tokens += head_stats.n_tokens;
-
-        // Shared contexts: fork the head, prefill every shared context in one call.
-        std::map<std::string, Sequence> ctx_seq;
-        std::vector<PrefillItem> items;
-        for (const auto& [key, n] : uses) {
-            if (n > 1) ctx_seq.emplace(key, session.fork(root));
-        }
-        for (auto& [key, seq] : ctx_seq) items.push_back({&seq, ctx_tokens[key]});
-        if (!items.empty()) {
-            const DecodeStats st = session.prefill(items);
-            result.prefill_ms += st.wall_ms;
-            result.n_prefill_tokens += st.n_tokens;
-        }
-
-        auto start = [&](const OutputPlan& o, std::vector<Sequence>& seqs, size_t i) {
-            const bool shared = ctx_seq.count(o.context_key) > 0;
-            seqs.push_back(session.fork(shared ? ctx_seq.at(o.context_key) : root));
-            const Tokens req = prompts.request(o, messages_for(o));
-            return shared ? req : concat({&ctx_tokens[o.context_key], &req});
-            (void)i;
-        };
-
-        // Topic outputs: one prefill for all, lockstep decoding.
-        {
-            std::vector<Sequence> seqs;
-            std::vector<const OutputPlan*> outs;
-            std::vector<Tokens> prompts_;
-            seqs.reserve(plan.outputs.size());
-            for (size_t i = 0; i < plan.outputs.size(); ++i) {
-                if (plan.outputs[i].kind != ClusterKind::topic) continue;
-                prompts_.push_back(start(plan.outputs[i], seqs, i));
-                outs.push_back(&plan.outputs[i]);
-            }
-            std::vector<GenerationRequest> reqs;
-            for (size_t k = 0; k < outs.size(); ++k) {
-                const size_t i_output = static_cast<size_t>(outs[k] - plan.outputs.data());
-                reqs.push_back(request_for(&seqs[k], prompts_[k], i_output));
-            }
-            const auto g = run(session, reqs);
-            for (size_t k = 0; k < outs.size(); ++k) record(*outs[k], g[k], seqs[k]);
-        }  // topic sequences freed here
-
-        // Synthesis outputs, in dependency order, each with its inputs as messages.
-        for (size_t i = 0; i < plan.outputs.size(); ++i) {
-            const OutputPlan& o = plan.outputs[i];
-            if (o.kind != ClusterKind::synthesis) continue;
-            std::vector<Sequence> seqs;
-            const Tokens prompt = start(o, seqs, i);
-            std::vector<GenerationRequest> reqs;
-            reqs.push_back(request_for(&seqs[0], prompt, i));
-            const auto g = run(session, reqs);
-            record(o, g[0], seqs[0]);
-        }
-        result.kv_peak = session.kv_peak();
-    }
 };
+
+// Batched execution of one or more plans of the same example in one Session. With one plan this
+// is the default execution; with several, every phase is shared across plans: one prefill for all
+// shared contexts, one lockstep batch for all topic outputs, then the synthesis outputs of all
+// plans together (the k-th synthesis of every plan in round k, so dependency order holds).
+void run_batched_group(const std::vector<Runner*>& rs) {
+    struct PlanState {
+        std::map<std::string, int> uses;  // context key -> outputs using it (>1: prefill once)
+        std::map<std::string, Tokens> ctx_tokens;
+    };
+    std::vector<PlanState> ps(rs.size());
+    const Runner& first = *rs.front();
+    int64_t budget = static_cast<int64_t>(first.prompts.head().size()) + 64;
+    int32_t n_seqs = 2;
+    for (size_t p = 0; p < rs.size(); ++p) {
+        const Runner& r = *rs[p];
+        for (const OutputPlan& o : r.plan.outputs) ++ps[p].uses[o.context_key];
+        for (const OutputPlan& o : r.plan.outputs) {
+            if (!ps[p].ctx_tokens.count(o.context_key)) {
+                ps[p].ctx_tokens[o.context_key] = r.prompts.context(o);
+                budget += static_cast<int64_t>(ps[p].ctx_tokens[o.context_key].size());
+            }
+            budget += r.opt.max_tokens * 2 + 128 + static_cast<int64_t>(o.request.size());
+        }
+        n_seqs += static_cast<int32_t>(ps[p].uses.size() + r.plan.outputs.size());
+    }
+    Session session(first.model, first.session_options(budget, n_seqs));
+    for (Runner* r : rs) {
+        r->result.kv_allocated_bytes = session.kv_allocated_bytes();
+        r->result.n_sessions = 1;
+    }
+    // Shared calls (template head, shared contexts) count in every plan's result.
+    auto add_shared = [&](const DecodeStats& st) {
+        for (Runner* r : rs) {
+            r->result.prefill_ms += st.wall_ms;
+            r->result.n_prefill_tokens += st.n_tokens;
+        }
+    };
+
+    Sequence root = session.open();
+    add_shared(session.prefill({{&root, first.prompts.head()}}));
+
+    // Shared contexts: fork the head, prefill every plan's shared contexts in one call.
+    std::vector<std::map<std::string, Sequence>> ctx_seq(rs.size());
+    std::vector<PrefillItem> items;
+    for (size_t p = 0; p < rs.size(); ++p) {
+        for (const auto& [key, n] : ps[p].uses) {
+            if (n > 1) ctx_seq[p].emplace(key, session.fork(root));
+        }
+        for (auto& [key, seq] : ctx_seq[p]) items.push_back({&seq, ps[p].ctx_tokens[key]});
+    }
+    if (!items.empty()) add_shared(session.prefill(items));
+
+    // Forks the sequence an output starts from; returns the tokens still to append.
+    auto start = [&](size_t p, const OutputPlan& o, std::vector<Sequence>& seqs) {
+        const bool shared = ctx_seq[p].count(o.context_key) > 0;
+        seqs.push_back(session.fork(shared ? ctx_seq[p].at(o.context_key) : root));
+        const Tokens req = rs[p]->prompts.request(o, rs[p]->messages_for(o));
+        return shared ? req : concat({&ps[p].ctx_tokens[o.context_key], &req});
+    };
+    // One generate() for `outs` (plan index, output); each plan is charged its own prompts.
+    auto run_round = [&](const std::vector<std::pair<size_t, const OutputPlan*>>& outs) {
+        std::vector<Sequence> seqs;
+        seqs.reserve(outs.size());  // requests point into it
+        std::vector<Tokens> prompts;
+        for (const auto& [p, o] : outs) prompts.push_back(start(p, *o, seqs));
+        std::vector<GenerationRequest> reqs;
+        std::vector<int64_t> n_prompt(rs.size(), -1);
+        for (size_t k = 0; k < outs.size(); ++k) {
+            const auto [p, o] = outs[k];
+            const auto i_output = static_cast<size_t>(o - rs[p]->plan.outputs.data());
+            reqs.push_back(rs[p]->request_for(&seqs[k], prompts[k], i_output));
+            n_prompt[p] =
+                std::max<int64_t>(n_prompt[p], 0) + static_cast<int64_t>(prompts[k].size());
+        }
+        const auto t_start = Clock::now();
+        GenerateStats st;
+        const auto g = generate(session, reqs, {}, &st);
+        for (size_t p = 0; p < rs.size(); ++p) {
+            if (n_prompt[p] < 0) continue;
+            rs[p]->generate_start = t_start;
+            rs[p]->add_stats(st, n_prompt[p]);
+        }
+        for (size_t k = 0; k < outs.size(); ++k)
+            rs[outs[k].first]->record(*outs[k].second, g[k], seqs[k]);
+    };  // the round's sequences are freed here
+
+    std::vector<std::pair<size_t, const OutputPlan*>> topics;
+    for (size_t p = 0; p < rs.size(); ++p) {
+        for (const OutputPlan& o : rs[p]->plan.outputs) {
+            if (o.kind == ClusterKind::topic) topics.emplace_back(p, &o);
+        }
+    }
+    if (!topics.empty()) run_round(topics);
+    for (size_t round = 0;; ++round) {
+        std::vector<std::pair<size_t, const OutputPlan*>> synth;
+        for (size_t p = 0; p < rs.size(); ++p) {
+            size_t k = 0;
+            for (const OutputPlan& o : rs[p]->plan.outputs) {
+                if (o.kind != ClusterKind::synthesis) continue;
+                if (k++ == round) synth.emplace_back(p, &o);
+            }
+        }
+        if (synth.empty()) break;
+        run_round(synth);
+    }
+    for (Runner* r : rs) r->result.kv_peak = session.kv_peak();
+}
+
+// Outputs in the plan's order.
+void order_outputs(const Plan& plan, ConditionResult& result) {
+    std::vector<OutputResult> ordered;
+    for (const OutputPlan& o : plan.outputs) {
+        for (OutputResult& out : result.outputs) {
+            if (out.cluster_id == o.cluster_id) ordered.push_back(std::move(out));
+        }
+    }
+    result.outputs = std::move(ordered);
+}
 
 }  // namespace
 
@@ -273,18 +319,46 @@ ConditionResult run_condition(const std::shared_ptr<const Model>& model, const E
     } else if (options.naive) {
         r.run_serial(/*own_session=*/false);
     } else {
-        r.run_batched();
+        run_batched_group({&r});
     }
     r.result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    // Report outputs in the plan's order.
-    std::vector<OutputResult> ordered;
-    for (const OutputPlan& o : plan.outputs) {
-        for (OutputResult& out : r.result.outputs) {
-            if (out.cluster_id == o.cluster_id) ordered.push_back(std::move(out));
-        }
-    }
-    r.result.outputs = std::move(ordered);
+    order_outputs(plan, r.result);
     return r.result;
+}
+
+std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const Model>& model,
+                                                     const Example& example,
+                                                     std::span<const Plan> plans,
+                                                     const ExecutorOptions& options) {
+    if (options.naive) {
+        throw Error(ErrorCode::invalid_argument, "conditions run together only batched, not naive");
+    }
+    if (plans.empty()) return {};
+    const auto t0 = Clock::now();
+    const Prompts prompts(*model, options);
+    std::vector<Runner> runners;
+    runners.reserve(plans.size());
+    for (const Plan& plan : plans) {
+        if (plan.condition == Condition::separate_contexts) {
+            throw Error(ErrorCode::invalid_argument,
+                        "separate_contexts cannot run together with other conditions (it needs "
+                        "its own contexts)");
+        }
+        runners.push_back(Runner{model, example, plan, options, prompts, {}, {}, t0, t0});
+        runners.back().result.condition = plan.condition;
+        runners.back().result.weights_bytes = model->info().weight_bytes;
+    }
+    std::vector<Runner*> rs;
+    for (Runner& r : runners) rs.push_back(&r);
+    run_batched_group(rs);
+    const double total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    std::vector<ConditionResult> out;
+    for (Runner& r : runners) {
+        r.result.total_ms = total_ms;
+        order_outputs(r.plan, r.result);
+        out.push_back(std::move(r.result));
+    }
+    return out;
 }
 
 }  // namespace rdic

@@ -57,7 +57,7 @@ TEST_F(Bench, TinySyntheticWorkloadWritesDocumentedJson) {
     const fs::path prompts = dir_ / "prompts.json";
     const BenchRun r = rdic(
         "bench --max-tokens 4 --repeats 2 --warmup 0 --threads 2 "
-        "--conditions semantic --decode-batches 1,2 --decode-steps 2 "
+        "--conditions semantic --together --decode-batches 1,2 --decode-steps 2 "
         "--decode-context 32 --bandwidth-gbs 100 --machine test-box --out " +
         out.string() + " --dump-prompts " + prompts.string());
     ASSERT_EQ(r.status, 0) << r.err;
@@ -104,6 +104,11 @@ TEST_F(Bench, TinySyntheticWorkloadWritesDocumentedJson) {
     EXPECT_EQ(sem[0]["cluster"], "topic_a");
     EXPECT_GE(sem[0]["n_context_tokens"].get<int>(), 420);
     EXPECT_LT(sem[0]["n_context_tokens"].get<int>(), 500);
+
+    // --together: the batched conditions once more, in one session.
+    EXPECT_EQ(j["together"]["conditions"].size(), 1u);
+    EXPECT_EQ(j["together"]["runs"].size(), 2u);
+    EXPECT_GT(j["totals"]["together_ms"].get<double>(), 0);
 
     ASSERT_EQ(j["decode"].size(), 2u);
     for (const json& d : j["decode"]) {

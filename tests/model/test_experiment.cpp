@@ -2,9 +2,11 @@
 // batched against naive execution, KV accounting per condition.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "model_fixture.h"
+#include "rdic/error.h"
 #include "rdic/isolation/executor.h"
 
 namespace rdic {
@@ -90,6 +92,45 @@ TEST(Experiment, NaiveFeedsTheSameTokensAndComputesMore) {
                 n_outputs);
     RecordProperty("identical_outputs",
                    std::to_string(n_identical) + "/" + std::to_string(n_outputs));
+}
+
+TEST(Experiment, ConditionsTogetherFeedTheSameTokensInFewerSteps) {
+    const auto model = test::gemma();
+    const Example ex = load("dev/edu-02.json");
+    ExecutorOptions o = small();
+    o.ignore_eog = true;  // every output max_tokens long: step counts are exact
+    const std::vector<Plan> plans = {make_plan(ex, Condition::sequential),
+                                     make_plan(ex, Condition::semantic)};
+    const auto together = run_conditions_together(model, ex, plans, o);
+    ASSERT_EQ(together.size(), 2u);
+    uint64_t kv_peak_alone = 0;
+    for (size_t p = 0; p < plans.size(); ++p) {
+        SCOPED_TRACE(std::string(to_string(plans[p].condition)));
+        const ConditionResult alone = run_condition(model, ex, plans[p], o);
+        kv_peak_alone = std::max(kv_peak_alone, alone.kv_peak.bytes);
+        const ConditionResult& t = together[p];
+        EXPECT_EQ(t.condition, plans[p].condition);
+        ASSERT_EQ(t.outputs.size(), alone.outputs.size());
+        for (size_t i = 0; i < t.outputs.size(); ++i) {
+            EXPECT_EQ(t.outputs[i].cluster_id, alone.outputs[i].cluster_id);
+            EXPECT_EQ(t.outputs[i].n_tokens, 12);
+            if (t.outputs[i].kind == ClusterKind::topic) {
+                // Same prompt (a synthesis prompt holds earlier outputs, which batch-shape
+                // rounding may flip; its length is not compared).
+                EXPECT_EQ(t.outputs[i].n_context_tokens, alone.outputs[i].n_context_tokens);
+            }
+        }
+        // One topic round and one synthesis round for both plans: the decode calls of one plan.
+        EXPECT_EQ(t.n_decode_calls, alone.n_decode_calls);
+        EXPECT_EQ(t.total_ms, together[0].total_ms);
+    }
+    // Both plans live in one session: its peak holds both conditions' sequences.
+    EXPECT_GT(together[0].kv_peak.bytes, kv_peak_alone);
+    ExecutorOptions naive = o;
+    naive.naive = true;
+    EXPECT_THROW(run_conditions_together(model, ex, plans, naive), Error);
+    const std::vector<Plan> separate = {make_plan(ex, Condition::separate_contexts)};
+    EXPECT_THROW(run_conditions_together(model, ex, separate, o), Error);
 }
 
 }  // namespace

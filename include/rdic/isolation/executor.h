@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,5 +71,17 @@ struct ConditionResult {
 
 ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
                               const Plan& plan, const ExecutorOptions& options);
+
+// Several conditions of one example executed together in one Session, batched across plans: one
+// prefill for the template head and every shared context, all topic outputs of all plans in one
+// lockstep batch, then their synthesis outputs together. Each result holds its own outputs (the
+// same tokens as run_condition gives, up to batch-shape rounding); its times, the prefill tokens
+// of the shared calls and the KV peak are those of the whole shared session, and total_ms is the
+// wall time of all of them. For throughput (rdic bench --together), not for per-condition costs.
+// Throws invalid_argument for separate_contexts or options.naive.
+std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const Model>& model,
+                                                     const Example& example,
+                                                     std::span<const Plan> plans,
+                                                     const ExecutorOptions& options);
 
 }  // namespace rdic
