@@ -222,14 +222,20 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                         .example = &it->second,
                         .spec = it->second.find(jo.value("cluster", ""))};
             if (o.spec == nullptr) {
-                std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
-                          << ": /outputs: cluster '" << o.cluster << "' is not in " << file << "\n";
+                // A discovered cluster (`rdic run --clusters`) that matched no labelled one has
+                // no terms or reference to score against.
+                ++summary.unlabelled_outputs;
                 continue;
             }
             outputs.push_back(std::move(o));
         }
     }
     summary.outputs = static_cast<int64_t>(outputs.size());
+    if (summary.unlabelled_outputs > 0) {
+        std::cerr << "rdic: eval: " << summary.unlabelled_outputs
+                  << " outputs of discovered clusters that match no labelled cluster are not "
+                     "scored\n";
+    }
     MetricsWriter writer(summary.metrics_file);
     auto& written = summary.records_written;
 

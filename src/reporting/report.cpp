@@ -88,6 +88,7 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
         info.seed = c.value("seed", uint64_t{0});
         info.max_tokens = c.value("max_tokens", 0);
         info.execution = c.value("naive", false) ? "naive" : "batched";
+        if (c.contains("clusters") && c["clusters"].is_string()) info.clustering = c["clusters"];
         const json& m = config.value("model", json::object());
         info.model = m.value("file", "");
         info.model_sha256_prefix = m.value("sha256_prefix", "");
@@ -96,6 +97,7 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
     std::ifstream in(results);
     if (!in) throw Error(ErrorCode::file_not_found, results.string() + ": cannot open");
     std::string line;
+    std::map<std::string, double> ari;  // example -> ARI of the clustering the run used
     auto add = [&](const std::string& ex, const std::string& cond, const std::string& cluster,
                    const std::string& kind, const std::string& metric, double v) {
         if (!std::isfinite(v)) return;
@@ -111,6 +113,10 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
         }
         ++info.pairs_ok;
         if (conds.insert(cond).second) report.conditions.push_back(cond);
+        if (r.contains("clustering") && r["clustering"].is_object() &&
+            r["clustering"].value("ari", json()).is_number()) {
+            ari[ex] = r["clustering"]["ari"].get<double>();
+        }
         const json& kv = r.value("kv", json::object());
         const json& t = r.value("timing", json::object());
         add(ex, cond, "", "", "example.kv_peak_mib",
@@ -125,6 +131,12 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
             ++n;
         }
         if (n > 0) add(ex, cond, "", "", "example.ttft_s", ttft / n / 1000.0);
+    }
+
+    if (!ari.empty()) {
+        double sum = 0;
+        for (const auto& [ex, v] : ari) sum += v;
+        info.mean_ari = sum / static_cast<double>(ari.size());
     }
 
     std::ifstream min(dir / "metrics.jsonl");

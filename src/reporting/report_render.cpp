@@ -157,14 +157,17 @@ std::string html(const Table& t) {
 }
 
 Table runs_table(const Report& r) {
-    Table t{{"run", "model", "execution", "temperature", "seed", "max tokens", "pairs ok",
-             "pairs failed", "metric records"},
+    Table t{{"run", "model", "execution", "clustering (mean ARI)", "temperature", "seed",
+             "max tokens", "pairs ok", "pairs failed", "metric records"},
             {}};
     for (const RunInfo& i : r.runs) {
-        t.rows.push_back({i.name, i.model + " (" + i.model_sha256_prefix + ")", i.execution,
-                          fmt(i.temperature, 2), std::to_string(i.seed),
-                          std::to_string(i.max_tokens), std::to_string(i.pairs_ok),
-                          std::to_string(i.pairs_failed), std::to_string(i.metric_records)});
+        t.rows.push_back(
+            {i.name, i.model + " (" + i.model_sha256_prefix + ")", i.execution,
+             i.clustering +
+                 (std::isfinite(i.mean_ari) ? " (" + fmt(i.mean_ari, 3) + ")" : std::string()),
+             fmt(i.temperature, 2), std::to_string(i.seed), std::to_string(i.max_tokens),
+             std::to_string(i.pairs_ok), std::to_string(i.pairs_failed),
+             std::to_string(i.metric_records)});
     }
     return t;
 }

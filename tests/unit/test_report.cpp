@@ -27,6 +27,8 @@ TEST(Report, ConditionMeansOverExamplesAndTheirOutputs) {
     ASSERT_EQ(r.runs.size(), 1u);
     EXPECT_EQ(r.runs[0].pairs_ok, 17);
     EXPECT_EQ(r.runs[0].pairs_failed, 1);
+    EXPECT_EQ(r.runs[0].clustering, "labels");
+    EXPECT_TRUE(std::isnan(r.runs[0].mean_ari));  // the fixture records no clustering
 
     const auto* seq = r.summary("topic.foreign_per_100_words", "sequential");
     ASSERT_NE(seq, nullptr);

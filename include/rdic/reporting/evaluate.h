@@ -38,6 +38,7 @@ struct EvalSummary {
     std::map<std::string, int64_t> records_present;  // already there before this call
     int64_t outputs = 0;                             // outputs found in results.jsonl
     int64_t skipped_records = 0;                     // failed or unreadable results lines
+    int64_t unlabelled_outputs = 0;  // outputs of discovered clusters matching no labelled one
     std::filesystem::path metrics_file;
 };
 

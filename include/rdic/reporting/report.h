@@ -70,6 +70,8 @@ struct RunInfo {
     uint64_t seed = 0;
     int32_t max_tokens = 0;
     int64_t pairs_ok = 0, pairs_failed = 0, metric_records = 0;
+    std::string clustering = "labels";  // `rdic run --clusters`
+    double mean_ari = kUndefinedStat;   // mean over examples of the clustering's ARI vs the labels
 };
 
 struct ReportOptions {
