@@ -1,11 +1,16 @@
 // Helpers shared by the subcommands.
 #pragma once
 
+#include <filesystem>
+#include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
+#include "rdic/build_info.h"
+#include "rdic/datasets/example.h"
 #include "rdic/engine/model.h"
 #include "rdic/engine/sampler.h"
 #include "rdic/error.h"
@@ -25,6 +30,32 @@ inline std::shared_ptr<const Model> load_model(const std::string& flag, int32_t 
         }
         throw;
     }
+}
+
+// The valid examples of --data (default: the shipped test split). Every problem is printed on
+// stderr; *n_invalid counts the files that are not valid examples (those are skipped). Throws
+// invalid_argument when no valid example remains.
+inline std::vector<Example> load_examples(const std::vector<std::string>& data, int* n_invalid) {
+    std::vector<std::filesystem::path> paths;
+    if (data.empty()) paths.emplace_back(std::string(build_info::kDataDir) + "/test");
+    for (const auto& d : data) paths.emplace_back(d);
+    std::vector<Issue> issues;
+    const auto files = expand_data_paths(paths, &issues);
+    std::vector<Example> examples;
+    *n_invalid = 0;
+    for (const auto& f : files) {
+        LoadResult r = load_example(f);
+        issues.insert(issues.end(), r.issues.begin(), r.issues.end());
+        if (r.example && r.issues.empty())
+            examples.push_back(std::move(*r.example));
+        else
+            ++*n_invalid;
+    }
+    for (const Issue& i : issues) std::cerr << "rdic: dataset: " << i.to_string() << "\n";
+    if (examples.empty()) {
+        throw Error(ErrorCode::invalid_argument, "no valid examples in the data given");
+    }
+    return examples;
 }
 
 // --temperature, --top-k, --top-p, --min-p, --seed (shared by generate and run).

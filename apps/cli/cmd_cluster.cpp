@@ -42,25 +42,8 @@ int run_cluster(const ClusterCmdArgs& args) {
             throw Error(ErrorCode::file_not_found, args.dump_embeddings + ": cannot write");
         }
     }
-    std::vector<std::filesystem::path> paths;
-    if (args.data.empty()) paths.emplace_back(std::string(build_info::kDataDir) + "/test");
-    for (const auto& d : args.data) paths.emplace_back(d);
-    std::vector<Issue> issues;
-    const auto files = expand_data_paths(paths, &issues);
-    std::vector<Example> examples;
     int n_invalid = 0;
-    for (const auto& f : files) {
-        LoadResult r = load_example(f);
-        issues.insert(issues.end(), r.issues.begin(), r.issues.end());
-        if (r.example && r.issues.empty())
-            examples.push_back(std::move(*r.example));
-        else
-            ++n_invalid;
-    }
-    for (const Issue& i : issues) std::cerr << "rdic: dataset: " << i.to_string() << "\n";
-    if (examples.empty()) {
-        throw Error(ErrorCode::invalid_argument, "no valid examples in the data given");
-    }
+    const std::vector<Example> examples = load_examples(args.data, &n_invalid);
     const auto model = clustering_model(args.cluster, nullptr, args.model, args.n_gpu_layers);
     TurnClusterer clusterer(model, options);
 

@@ -150,27 +150,10 @@ int run_experiment(const RunArgs& args) {
     }
 
     // Dataset: every problem is reported; invalid examples are skipped and make the run fail.
-    std::vector<std::filesystem::path> data_paths;
-    if (args.data.empty()) data_paths.emplace_back(std::string(build_info::kDataDir) + "/test");
-    for (const auto& d : args.data) data_paths.emplace_back(d);
-    std::vector<Issue> issues;
-    const auto files = expand_data_paths(data_paths, &issues);
-    std::vector<Example> examples;
     int n_invalid = 0;
-    for (const auto& f : files) {
-        LoadResult r = load_example(f);
-        issues.insert(issues.end(), r.issues.begin(), r.issues.end());
-        if (r.example && r.issues.empty())
-            examples.push_back(std::move(*r.example));
-        else
-            ++n_invalid;
-    }
-    for (const Issue& i : issues) std::cerr << "rdic: dataset: " << i.to_string() << "\n";
+    std::vector<Example> examples = load_examples(args.data, &n_invalid);
     if (args.limit > 0 && examples.size() > static_cast<size_t>(args.limit)) {
         examples.resize(static_cast<size_t>(args.limit));
-    }
-    if (examples.empty()) {
-        throw Error(ErrorCode::invalid_argument, "no valid examples in the data given");
     }
 
     const auto model = load_model(args.model, args.n_gpu_layers);

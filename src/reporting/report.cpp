@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "rdic/build_info.h"
+#include "rdic/clock.h"
 #include "rdic/error.h"
 #include "rdic/evaluation/similarity.h"
 
@@ -201,15 +202,6 @@ void dedupe(std::vector<std::string>& v) {
     v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-std::string iso_now() {
-    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 }  // namespace
 
 const std::vector<MetricSpec>& report_metrics() {
@@ -234,7 +226,7 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
     if (dirs.empty()) throw Error(ErrorCode::invalid_argument, "report: no results directory");
     Report report;
     report.options = options;
-    report.generated_at = iso_now();
+    report.generated_at = iso8601_utc_now();
     std::set<std::string> conds;
     for (const auto& d : dirs) load_run(d, report, conds);
     for (auto& [k, v] : report.provenance) dedupe(v);

@@ -60,15 +60,6 @@ json versions_json() {
 
 }  // namespace
 
-std::string iso8601_utc_now() {
-    const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 std::string to_json_line(const RunRecord& r) {
     json j = {{"example_id", r.example_id},
               {"file", r.file},

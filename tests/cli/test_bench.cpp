@@ -13,33 +13,16 @@
 #include <sstream>
 #include <string>
 
+#include "support/run_cli.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-struct BenchRun {
-    int status = -1;
-    std::string out, err;
-};
-
+using BenchRun = rdic::test::CliRun;
 BenchRun rdic(const std::string& args) {
-    const fs::path err_file =
-        fs::temp_directory_path() / ("rdic_bench_err_" + std::to_string(::getpid()));
-    const std::string cmd = std::string(RDIC_BINARY) + " " + args + " 2>" + err_file.string();
-    BenchRun r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-    const int raw = ::pclose(pipe);
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
-    fs::remove(err_file);
-    return r;
+    return ::rdic::test::run_rdic(args);
 }
 
 class Bench : public ::testing::Test {

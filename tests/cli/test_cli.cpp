@@ -19,35 +19,14 @@
 
 #include "rdic/model_paths.h"
 #include "support/gguf_writer.h"
+#include "support/run_cli.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-CliRun run_rdic(const std::string& args) {
-    const fs::path err_file =
-        fs::temp_directory_path() / ("rdic_cli_err_" + std::to_string(::getpid()));
-    const std::string cmd = std::string(RDIC_BINARY) + " " + args + " 2>" + err_file.string();
-    CliRun r;
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    std::array<char, 4096> buf{};
-    size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-    const int raw = ::pclose(pipe);
-    r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.err = ss.str();
-    fs::remove(err_file);
-    return r;
-}
+using rdic::test::CliRun;
+using rdic::test::run_rdic;
 
 size_t count_lines(const std::string& s) {
     size_t n = 0;

@@ -142,7 +142,8 @@ TEST(Report, SeveralSeedsAverageAndReportTheSpread) {
     const Report r = build_report({kRun, tmp}, {});
     ASSERT_EQ(r.runs.size(), 2u);
     const auto* sem = r.summary("topic.chrf", "semantic");
-    const auto* one = fixture_report().summary("topic.chrf", "semantic");
+    const Report single = fixture_report();
+    const auto* one = single.summary("topic.chrf", "semantic");
     EXPECT_DOUBLE_EQ(sem->mean, one->mean + 2.0);  // mean over the two seeds
     EXPECT_DOUBLE_EQ(sem->mean_spread, 4.0);
     EXPECT_DOUBLE_EQ(sem->max_spread, 4.0);

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "rdic/clock.h"
 #include "rdic/isolation/executor.h"
 
 namespace rdic {
@@ -88,7 +89,5 @@ void write_text_file(const std::filesystem::path& file, const std::string& text)
 
 std::string config_json(const RunConfig& config, const ModelIdentity& model,
                         const std::vector<std::string>& data_files);
-
-std::string iso8601_utc_now();
 
 }  // namespace rdic
