@@ -20,9 +20,9 @@ struct EvalArgs {
 
 }  // namespace
 
-int evaluate_and_summarise(const std::string& dir, const EvalOptions& options) {
+Report evaluate_and_summarise(const std::string& dir, const EvalOptions& options) {
     const EvalSummary s = evaluate_results(dir, options);
-    const Report report = build_report({dir}, {});
+    Report report = build_report({dir}, {});
     std::cout << render_main_table(report);
     std::cout << "metrics: " << s.metrics_file.string() << " (";
     bool first = true;
@@ -35,7 +35,7 @@ int evaluate_and_summarise(const std::string& dir, const EvalOptions& options) {
         std::cerr << "rdic: eval: " << s.skipped_records
                   << " results records skipped (failed or unreadable)\n";
     }
-    return 0;
+    return report;
 }
 
 Action add_eval(CLI::App& app) {
@@ -56,7 +56,8 @@ Action add_eval(CLI::App& app) {
     return [a] {
         a->options.judge = !a->no_judge;
         a->options.embeddings = !a->no_embed;
-        return evaluate_and_summarise(a->results, a->options);
+        evaluate_and_summarise(a->results, a->options);
+        return 0;
     };
 }
 

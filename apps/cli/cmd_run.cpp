@@ -271,8 +271,7 @@ int run_experiment(const RunArgs& args) {
             eo.judge = !args.no_judge;
             eo.n_gpu_layers = args.n_gpu_layers;
             eo.n_threads = args.n_threads;
-            evaluate_and_summarise(out.string(), eo);
-            const Report report = build_report({out}, {});
+            const Report report = evaluate_and_summarise(out.string(), eo);
             write_text_file(out / "report.md", render(report, "md"));
             write_text_file(out / "report.html", render(report, "html"));
             std::cout << "report: " << (out / "report.md").string() << ", "

@@ -4,12 +4,13 @@
 #include <functional>
 #include <string>
 
+#include "rdic/reporting/report.h"
+
 namespace CLI {
 class App;
 }
 namespace rdic {
 struct EvalOptions;
-struct Report;
 }  // namespace rdic
 
 namespace rdic::cli {
@@ -25,8 +26,9 @@ Action add_report(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_cluster(CLI::App& app);
 
-// Shared by eval/report and run (which evaluates and reports at the end).
-int evaluate_and_summarise(const std::string& dir, const EvalOptions& options);
+// Shared by eval/report and run (which evaluates and reports at the end): evaluates DIR, prints
+// the main table, and returns the report it was taken from.
+Report evaluate_and_summarise(const std::string& dir, const EvalOptions& options);
 std::string render(const Report& report, const std::string& format);  // md|html|csv|json
 
 }  // namespace rdic::cli
