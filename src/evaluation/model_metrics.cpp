@@ -80,6 +80,8 @@ Judge::Judge(std::shared_ptr<const Model> model, const JudgeOptions& options)
 
 namespace {
 
+constexpr int32_t kReplyTokens = 40;  // room for the longest reply (49 characters)
+
 std::vector<std::string> criteria(bool synthesis) {
     if (synthesis) return {"relevance", "coherence", "integration"};
     return {"relevance", "focus", "coherence"};
@@ -107,7 +109,6 @@ std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
     std::vector<JudgeScores> scores(items.size());
     if (items.empty()) return scores;
     const ChatFormatter chat(*model_, options_.chat_template);
-    constexpr int32_t kReplyTokens = 40;  // the longest reply is 49 characters
 
     // Prompts first, so the session can be sized for the largest batch.
     std::vector<Tokens> prompts(items.size());
@@ -137,7 +138,7 @@ std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
         const auto pr = std::span<const Tokens>(prompts).subspan(b, n);
         const auto sc = std::span<JudgeScores>(scores).subspan(b, n);
         if (options_.decoder == JudgeDecoder::gbnf) {
-            score_gbnf(it, pr, sc, session);
+            score_gbnf(it, pr, sc, session, chat.stop_strings());
         } else {
             score_template(it, pr, sc, session);
         }
@@ -146,8 +147,8 @@ std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
 }
 
 void Judge::score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
-                       std::span<JudgeScores> scores, Session& session) {
-    const ChatFormatter chat(*model_, options_.chat_template);
+                       std::span<JudgeScores> scores, Session& session,
+                       const std::vector<std::string>& stop) {
     std::vector<Sequence> seqs;
     seqs.reserve(items.size());
     std::vector<GenerationRequest> reqs;
@@ -157,8 +158,8 @@ void Judge::score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens>
         r.seq = &seqs.back();
         r.prompt = prompts[i];
         r.sampling.grammar = grammar(items[i].synthesis);
-        r.max_tokens = 40;
-        r.stop = chat.stop_strings();
+        r.max_tokens = kReplyTokens;
+        r.stop = stop;
         reqs.push_back(std::move(r));
     }
     const auto res = generate(session, reqs);

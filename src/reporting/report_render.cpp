@@ -118,6 +118,18 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
+const char* verdict_name(NonInferiorityVerdict v) {
+    switch (v) {
+        case NonInferiorityVerdict::non_inferior:
+            return "non-inferior";
+        case NonInferiorityVerdict::not_shown:
+            return "not shown";
+        case NonInferiorityVerdict::undefined:
+            break;
+    }
+    return "undefined";
+}
+
 json num(double v) {
     return std::isfinite(v) ? json(v) : json(nullptr);
 }
@@ -226,9 +238,7 @@ Table ni_table(const Report& r) {
     for (const NonInferiorityResult& n : r.non_inferiority) {
         const MetricSpec* s = spec_of(n.metric);
         const int d = s != nullptr ? s->decimals : 3;
-        const char* verdict = n.test.verdict == NonInferiorityVerdict::non_inferior ? "non-inferior"
-                              : n.test.verdict == NonInferiorityVerdict::not_shown  ? "not shown"
-                                                                                    : "undefined";
+        const char* verdict = verdict_name(n.test.verdict);
         const std::string why = n.test.undefined_reason.empty()
                                     ? std::string(verdict)
                                     : std::string(verdict) + " (" + n.test.undefined_reason + ")";
@@ -396,19 +406,16 @@ std::string render_json(const Report& r) {
     j["comparisons"] = comps;
     json ni = json::array();
     for (const NonInferiorityResult& n : r.non_inferiority) {
-        ni.push_back(
-            {{"metric", n.metric},
-             {"condition", n.condition},
-             {"baseline", n.baseline},
-             {"margin", num(n.test.margin)},
-             {"alpha", num(n.test.alpha)},
-             {"n", n.test.n},
-             {"mean_difference", num(n.test.mean_difference)},
-             {"t_p", num(n.test.t_test.p_value)},
-             {"bootstrap_lower", num(n.test.bootstrap_lower)},
-             {"verdict", n.test.verdict == NonInferiorityVerdict::non_inferior ? "non-inferior"
-                         : n.test.verdict == NonInferiorityVerdict::not_shown  ? "not shown"
-                                                                               : "undefined"}});
+        ni.push_back({{"metric", n.metric},
+                      {"condition", n.condition},
+                      {"baseline", n.baseline},
+                      {"margin", num(n.test.margin)},
+                      {"alpha", num(n.test.alpha)},
+                      {"n", n.test.n},
+                      {"mean_difference", num(n.test.mean_difference)},
+                      {"t_p", num(n.test.t_test.p_value)},
+                      {"bootstrap_lower", num(n.test.bootstrap_lower)},
+                      {"verdict", verdict_name(n.test.verdict)}});
     }
     j["non_inferiority"] = ni;
     j["provenance"] = r.provenance;

@@ -79,7 +79,8 @@ public:
 
 private:
     void score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
-                    std::span<JudgeScores> scores, class Session& session);
+                    std::span<JudgeScores> scores, class Session& session,
+                    const std::vector<std::string>& stop);
     void score_template(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
                         std::span<JudgeScores> scores, class Session& session);
     std::shared_ptr<const Model> model_;
