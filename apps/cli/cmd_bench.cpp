@@ -46,6 +46,7 @@ struct BenchArgs {
     bool stop_at_eog = false;
     std::string kv_type = "f16";
     std::string flash_attn = "auto";
+    std::string kv_layout = "auto";
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
     int32_t limit = 0;
@@ -149,6 +150,7 @@ struct ConditionRun {
     uint64_t kv_peak_bytes = 0;  // most of any example
     int64_t kv_peak_cells = 0;
     uint64_t kv_allocated_bytes = 0;
+    KvLayout kv_layout = KvLayout::unified;
     json outputs = json::array();
 };
 
@@ -166,6 +168,7 @@ ConditionRun run_once(const std::shared_ptr<const Model>& model,
         run.kv_peak_bytes = std::max(run.kv_peak_bytes, r.kv_peak.bytes);
         run.kv_peak_cells = std::max(run.kv_peak_cells, r.kv_peak.cells_full);
         run.kv_allocated_bytes = std::max(run.kv_allocated_bytes, r.kv_allocated_bytes);
+        run.kv_layout = r.kv_layout;
         for (const OutputResult& o : r.outputs) {
             run.decode_tokens += o.n_tokens;
             run.outputs.push_back({{"example", ex.id},
@@ -198,6 +201,8 @@ DecodeRun decode_once(const std::shared_ptr<const Model>& model, const Tokens& c
     so.type_k = exec.type_k;
     so.type_v = exec.type_v;
     so.flash_attn = exec.flash_attn;
+    // Independent sequences share nothing: their own streams unless a layout was asked for.
+    so.kv_layout = exec.kv_layout.value_or(KvLayout::per_sequence);
     Session session(model, so);
     std::vector<Sequence> seqs;
     for (int32_t b = 0; b < batch; ++b) seqs.push_back(session.open());
@@ -289,6 +294,11 @@ int run_bench(const BenchArgs& args) {
     exec.ignore_eog = !args.stop_at_eog;
     exec.type_k = exec.type_v = parse_kv_type(args.kv_type);
     exec.flash_attn = parse_flash_attn(args.flash_attn);
+    try {
+        exec.kv_layout = parse_kv_layout(args.kv_layout);
+    } catch (const Error& e) {
+        throw Error(ErrorCode::invalid_argument, std::string("--kv-layout: ") + e.what());
+    }
 
     const auto load0 = load_average();
     const auto model = load_model(args.model, args.n_gpu_layers);
@@ -405,6 +415,7 @@ int run_bench(const BenchArgs& args) {
              {"prefill_tokens_per_s", to_json(ps)},
              {"decode_tokens_per_s", to_json(ds)},
              {"ttft_ms", ttft},
+             {"kv_layout", std::string(to_string(runs.front().kv_layout))},
              {"kv_peak_bytes", runs.front().kv_peak_bytes},
              {"kv_per_sequence_bytes",
               [&] {
@@ -570,6 +581,7 @@ int run_bench(const BenchArgs& args) {
                   {"together", args.together},
                   {"kv_type", args.kv_type},
                   {"flash_attn", args.flash_attn},
+                  {"kv_layout", args.kv_layout},
                   {"n_gpu_layers", args.n_gpu_layers},
                   {"threads", args.n_threads},
                   {"decode_batches", batches},
@@ -584,7 +596,7 @@ int run_bench(const BenchArgs& args) {
     head << "model " << info.name << " (" << info.path.filename().string() << ", "
          << info.description << "), " << workload_name << ", " << args.max_tokens
          << " tokens per output, " << (args.naive ? "naive" : "batched") << ", KV " << args.kv_type
-         << ", flash attention " << args.flash_attn << "\n"
+         << ", flash attention " << args.flash_attn << ", KV layout " << args.kv_layout << "\n"
          << "machine " << (args.machine.empty() ? std::string(host) : args.machine) << ": "
          << (devices.empty() ? cpu : devices.back()) << ", load "
          << (load0.empty() ? 0.0 : load0[0]) << "; median of " << args.repeats << " runs\n";
@@ -638,6 +650,9 @@ Action add_bench(CLI::App& app) {
     app.add_option("--kv-type", a->kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...")
         ->capture_default_str();
     app.add_option("--flash-attn", a->flash_attn, "auto, on or off")->capture_default_str();
+    app.add_option("--kv-layout", a->kv_layout,
+                   "auto (per_sequence when outputs share no context), unified, per_sequence")
+        ->capture_default_str();
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)")
         ->capture_default_str();
     app.add_option("--threads", a->n_threads, "CPU threads (0 = all)")->capture_default_str();

@@ -60,6 +60,18 @@ struct Session::BatchBuffer {
     int32_t capacity;
 };
 
+std::string_view to_string(KvLayout layout) {
+    return layout == KvLayout::unified ? "unified" : "per_sequence";
+}
+
+std::optional<KvLayout> parse_kv_layout(std::string_view name) {
+    if (name == "auto") return std::nullopt;
+    if (name == "unified") return KvLayout::unified;
+    if (name == "per_sequence" || name == "per-sequence") return KvLayout::per_sequence;
+    throw Error(ErrorCode::invalid_argument,
+                "KV layout '" + std::string(name) + "' (expected auto, unified, per_sequence)");
+}
+
 // ---- Sequence -------------------------------------------------------------------------------
 
 Sequence::Sequence(Sequence&& other) noexcept
@@ -131,7 +143,8 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
                         : options.flash_attn == FlashAttn::off ? LLAMA_FLASH_ATTN_TYPE_DISABLED
                                                                : LLAMA_FLASH_ATTN_TYPE_AUTO;
     p.swa_full = options.swa_full;
-    p.kv_unified = true;  // one pool: forks share prefix cells across sequences
+    // Unified: one pool, forks share prefix cells across sequences. Otherwise one stream each.
+    p.kv_unified = options.kv_layout == KvLayout::unified;
     p.no_perf = true;
     p.embeddings = false;
     p.pooling_type =
@@ -147,6 +160,7 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
                         " sequences: " + (why.empty() ? "llama.cpp refused it" : why));
     }
     n_ctx_ = static_cast<int32_t>(llama_n_ctx(ctx_));
+    n_ctx_seq_ = static_cast<int32_t>(llama_n_ctx_seq(ctx_));
 
     const ModelInfo& info = model_->info();
     swa_window_ = info.n_swa_layers() > 0 ? info.swa_window : 0;
@@ -154,13 +168,16 @@ Session::Session(std::shared_ptr<const Model> model, const SessionOptions& optio
     bytes_per_token_full_ = info.kv_bytes_per_token_full(options.type_k, options.type_v);
     bytes_per_token_swa_ = info.kv_bytes_per_token_swa(options.type_k, options.type_v);
 
-    // Allocated pool: llama.cpp logs one "size = ... (N cells, L layers, ...)" line per cache.
-    static const std::regex size_re(R"(llama_kv_cache: size = .*\(\s*(\d+) cells,\s*(\d+) layers)");
+    // Allocated pool: llama.cpp logs one "size = ... (N cells, L layers, S/T seqs)" line per
+    // cache, N cells in each of T streams.
+    static const std::regex size_re(
+        R"(llama_kv_cache: size = .*\(\s*(\d+) cells,\s*(\d+) layers,\s*\d+/(\d+) seqs)");
     const uint64_t per_layer = info.kv_bytes_per_token_per_layer(options.type_k, options.type_v);
     for (const std::string& line : capture.lines()) {
         std::smatch m;
         if (std::regex_search(line, m, size_re)) {
-            kv_allocated_bytes_ += std::stoull(m[1]) * std::stoull(m[2]) * per_layer;
+            kv_allocated_bytes_ +=
+                std::stoull(m[1]) * std::stoull(m[2]) * std::stoull(m[3]) * per_layer;
         }
     }
     if (kv_allocated_bytes_ == 0) {
@@ -223,12 +240,23 @@ Sequence Session::fork(const Sequence& src, int32_t n_prefix) {
     }
     Sequence dst = open();
     SeqState& to = state(dst.id());
-    llama_memory_seq_cp(llama_get_memory(ctx_), src.id().value, dst.id().value, 0, n_prefix);
+    llama_memory_t mem = llama_get_memory(ctx_);
     to.tokens.assign(from.tokens.begin(), from.tokens.begin() + n_prefix);
-    for (const Segment& seg : from.segments) {
-        if (seg.begin >= n_prefix) break;
-        to.segments.push_back({seg.block, seg.begin, std::min(seg.end, n_prefix)});
+    if (options_.kv_layout == KvLayout::unified) {
+        llama_memory_seq_cp(mem, src.id().value, dst.id().value, 0, n_prefix);
+        for (const Segment& seg : from.segments) {
+            if (seg.begin >= n_prefix) break;
+            to.segments.push_back({seg.block, seg.begin, std::min(seg.end, n_prefix)});
+        }
+        return dst;
     }
+    // Another stream: llama.cpp copies whole streams only (the copy is queued and done at the
+    // start of the next decode), so copy everything and cut the tail off the fork.
+    llama_memory_seq_cp(mem, src.id().value, dst.id().value, -1, -1);
+    if (n_prefix < n_src && !llama_memory_seq_rm(mem, dst.id().value, n_prefix, -1)) {
+        throw Error(ErrorCode::backend_failure, "fork: llama.cpp refused to cut the copied tail");
+    }
+    if (n_prefix > 0) to.segments.push_back({std::make_shared<const int>(0), 0, n_prefix});
     return dst;
 }
 
@@ -292,11 +320,12 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
         }
         const SeqState& s = state(it.seq->id());
         if (static_cast<int64_t>(s.tokens.size()) + static_cast<int64_t>(it.tokens.size()) >
-            n_ctx_) {
+            n_ctx_seq_) {
             throw Error(ErrorCode::context_overflow,
                         "sequence " + std::to_string(it.seq->id().value) + " would hold " +
                             std::to_string(s.tokens.size() + it.tokens.size()) +
-                            " tokens, more than the context of " + std::to_string(n_ctx_));
+                            " tokens, more than the context of " + std::to_string(n_ctx_seq_) +
+                            (n_ctx_seq_ < n_ctx_ ? " per sequence" : ""));
         }
         total += static_cast<int64_t>(it.tokens.size());
     }

@@ -127,10 +127,14 @@ struct Runner {
         return render_messages(ex, o.message_inputs, finished);
     }
 
-    SessionOptions session_options(int64_t n_tokens, int32_t n_seqs) const {
+    SessionOptions session_options(int64_t n_tokens, int32_t n_seqs,
+                                   KvLayout layout = KvLayout::unified) const {
         SessionOptions so;
-        so.n_ctx = std::max(512, round_up(n_tokens + 64, 256));
+        // per_sequence: n_tokens is the longest sequence, and every stream gets that much.
+        so.n_ctx = layout == KvLayout::unified ? std::max(512, round_up(n_tokens + 64, 256))
+                                               : round_up(n_tokens + 64, 256) * n_seqs;
         so.n_seq_max = n_seqs;
+        so.kv_layout = layout;
         so.n_threads = opt.n_threads;
         so.type_k = opt.type_k;
         so.type_v = opt.type_v;
@@ -211,10 +215,42 @@ void run_batched_group(const std::vector<Runner*>& rs) {
         }
         n_seqs += static_cast<int32_t>(ps[p].uses.size() + r.plan.outputs.size());
     }
-    Session session(first.model, first.session_options(budget, n_seqs));
+    bool any_shared = false;
+    for (const PlanState& p : ps) {
+        for (const auto& [key, n] : p.uses) any_shared = any_shared || n > 1;
+    }
+    const KvLayout layout =
+        first.opt.kv_layout.value_or(any_shared ? KvLayout::unified : KvLayout::per_sequence);
+    if (layout == KvLayout::per_sequence) {
+        // One stream per live sequence, each as long as the longest: the head, the shared
+        // contexts, and the outputs of the largest round (all topics, or one synthesis per plan).
+        int64_t longest = 0;
+        int32_t n_shared = 0, n_topics = 0, n_synth = 0;
+        for (size_t p = 0; p < rs.size(); ++p) {
+            const Runner& r = *rs[p];
+            int32_t synth_here = 0;
+            for (const auto& [key, n] : ps[p].uses) n_shared += n > 1 ? 1 : 0;
+            for (const OutputPlan& o : r.plan.outputs) {
+                (o.kind == ClusterKind::topic ? n_topics : synth_here) += 1;
+                // Each message is an earlier output re-tokenized: budgeted at twice its tokens.
+                const int64_t messages = static_cast<int64_t>(o.message_inputs.size()) *
+                                         (2 * static_cast<int64_t>(r.opt.max_tokens) + 64);
+                longest = std::max<int64_t>(
+                    longest, static_cast<int64_t>(r.prompts.head().size() +
+                                                  ps[p].ctx_tokens[o.context_key].size() +
+                                                  o.request.size()) +
+                                 messages + r.opt.max_tokens + 64);
+            }
+            n_synth += synth_here > 0 ? 1 : 0;
+        }
+        budget = longest;
+        n_seqs = 1 + n_shared + std::max(n_topics, n_synth);
+    }
+    Session session(first.model, first.session_options(budget, n_seqs, layout));
     for (Runner* r : rs) {
         r->result.kv_allocated_bytes = session.kv_allocated_bytes();
         r->result.n_sessions = 1;
+        r->result.kv_layout = layout;
     }
     // Shared calls (template head, shared contexts) count in every plan's result.
     auto add_shared = [&](const DecodeStats& st) {

@@ -98,6 +98,7 @@ std::string to_json_line(const RunRecord& r) {
                {"peak_cells_swa", c.kv_peak.cells_swa},
                {"allocated_bytes", c.kv_allocated_bytes},
                {"sessions", c.n_sessions},
+               {"layout", std::string(to_string(c.kv_layout))},
                {"weights_bytes", c.weights_bytes},
                {"separate_instances_bytes", c.separate_instances_bytes()}};
     j["timing"] = {{"total_ms", c.total_ms},

@@ -71,7 +71,8 @@ TEST_F(Bench, TinySyntheticWorkloadWritesDocumentedJson) {
         EXPECT_GT(c["prefill_tokens_per_s"]["median"].get<double>(), 0);
         EXPECT_GT(c["decode_tokens_per_s"]["median"].get<double>(), 0);
         EXPECT_GT(c["kv_peak_bytes"].get<double>(), 0);
-        ASSERT_EQ(c["ttft_ms"].size(), 3u);  // two topics and the synthesis
+        EXPECT_EQ(c["kv_layout"], "per_sequence");  // auto: semantic's outputs share nothing
+        ASSERT_EQ(c["ttft_ms"].size(), 3u);         // two topics and the synthesis
         ASSERT_EQ(c["kv_per_sequence_bytes"].size(), 3u);
         for (const json& run : c["runs"]) {
             EXPECT_EQ(run["decode_tokens"], 12);  // fixed length: 3 outputs x 4 tokens
@@ -120,6 +121,10 @@ TEST_F(Bench, BadArgumentsFailWithOneLine) {
     r = rdic("bench --flash-attn maybe --out " + (dir_ / "x.json").string());
     EXPECT_EQ(r.status, 2) << r.err;
     EXPECT_NE(r.err.find("--flash-attn"), std::string::npos) << r.err;
+    r = rdic("bench --kv-layout sideways --out " + (dir_ / "x.json").string());
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("--kv-layout"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("sideways"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir_ / "x.json"));
 }
 

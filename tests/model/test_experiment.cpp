@@ -94,6 +94,42 @@ TEST(Experiment, NaiveFeedsTheSameTokensAndComputesMore) {
                    std::to_string(n_identical) + "/" + std::to_string(n_outputs));
 }
 
+TEST(Experiment, KvLayoutFollowsWhatTheOutputsShare) {
+    // semantic shares no context between outputs: one KV stream each by default; sequential's
+    // outputs share the whole context: one pool, the context held once.
+    const auto model = test::gemma();
+    const Example ex = load("dev/edu-02.json");
+    ExecutorOptions o = small();
+    o.ignore_eog = true;
+    const ConditionResult sem = run_condition(model, ex, make_plan(ex, Condition::semantic), o);
+    const ConditionResult seq = run_condition(model, ex, make_plan(ex, Condition::sequential), o);
+    EXPECT_EQ(sem.kv_layout, KvLayout::per_sequence);
+    EXPECT_EQ(seq.kv_layout, KvLayout::unified);
+
+    o.kv_layout = KvLayout::unified;
+    const ConditionResult sem_unified =
+        run_condition(model, ex, make_plan(ex, Condition::semantic), o);
+    EXPECT_EQ(sem_unified.kv_layout, KvLayout::unified);
+    ASSERT_EQ(sem.outputs.size(), sem_unified.outputs.size());
+    for (size_t i = 0; i < sem.outputs.size(); ++i) {
+        if (sem.outputs[i].kind == ClusterKind::topic) {
+            EXPECT_EQ(sem.outputs[i].n_context_tokens, sem_unified.outputs[i].n_context_tokens);
+        }
+    }
+    EXPECT_EQ(sem.n_prefill_tokens, sem_unified.n_prefill_tokens)
+        << "a fork into its own stream is a copy, not a recomputation";
+    EXPECT_EQ(sem.n_decode_calls, sem_unified.n_decode_calls);
+    // The template head is the only thing semantic's sequences share; copied per stream it adds
+    // a few cells per sequence, no more.
+    EXPECT_LE(sem.kv_peak.cells_full, sem_unified.kv_peak.cells_full + 4 * 32);
+
+    o.kv_layout = KvLayout::per_sequence;
+    const ConditionResult seq_streams =
+        run_condition(model, ex, make_plan(ex, Condition::sequential), o);
+    EXPECT_GT(seq_streams.kv_peak.cells_full, seq.kv_peak.cells_full)
+        << "per_sequence copies the shared context into every output's stream";
+}
+
 TEST(Experiment, ConditionsTogetherFeedTheSameTokensInFewerSteps) {
     const auto model = test::gemma();
     const Example ex = load("dev/edu-02.json");

@@ -37,8 +37,9 @@ constexpr int32_t kSteps = 32;
 // Every request runs exactly kSteps (end-of-generation ignored), so batch shapes depend only on
 // the prompts' lengths, never on what the neighbours happen to generate.
 std::vector<test::Trace> decode_together(const std::shared_ptr<const Model>& model,
-                                         const std::vector<Tokens>& prompts) {
-    Session session(model, {.n_ctx = 2048, .n_seq_max = 4});
+                                         const std::vector<Tokens>& prompts,
+                                         KvLayout layout = KvLayout::unified) {
+    Session session(model, {.n_ctx = 2048, .n_seq_max = 4, .kv_layout = layout});
     std::vector<Sequence> seqs;
     std::vector<GenerationRequest> reqs;
     for (size_t i = 0; i < prompts.size(); ++i) seqs.push_back(session.open());
@@ -81,13 +82,14 @@ Tokens resized(const Tokens& content, size_t n) {
     return out;
 }
 
-void expect_neighbours_have_no_effect(const std::shared_ptr<const Model>& model, int target) {
+void expect_neighbours_have_no_effect(const std::shared_ptr<const Model>& model, int target,
+                                      KvLayout layout = KvLayout::unified) {
     auto p = cluster_prompts(*model);
     std::swap(p[0], p[target]);
-    const auto base = decode_together(model, {p[0], p[1], p[2]});
-    const auto swapped = decode_together(model, {p[0], scrambled(p[1]), scrambled(p[2])});
-    const auto self =
-        decode_together(model, {p[0], resized(p[0], p[1].size()), resized(p[0], p[2].size())});
+    const auto base = decode_together(model, {p[0], p[1], p[2]}, layout);
+    const auto swapped = decode_together(model, {p[0], scrambled(p[1]), scrambled(p[2])}, layout);
+    const auto self = decode_together(
+        model, {p[0], resized(p[0], p[1].size()), resized(p[0], p[2].size())}, layout);
     ASSERT_EQ(base[0].logits.size(), static_cast<size_t>(kSteps));
     // Same shapes and KV layout: bit-identical, on the CPU and the CUDA backend alike, unless
     // content leaks between sequences.
@@ -120,6 +122,11 @@ TEST(Isolation, NeighboursContentHasExactlyZeroEffect) {
 
 TEST(Isolation, SecondArchitectureAlsoExact) {
     expect_neighbours_have_no_effect(test::smollm(), 1);
+}
+
+TEST(Isolation, ExactWithOneKvStreamPerSequence) {
+    // The layout semantic runs in by default (rdic/engine/session.h): separate KV streams.
+    expect_neighbours_have_no_effect(test::gemma(), 1, KvLayout::per_sequence);
 }
 
 class IsolationTest : public ::testing::TestWithParam<int> {};

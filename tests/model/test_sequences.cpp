@@ -50,8 +50,12 @@ void expect_identical(const Continuation& a, const Continuation& b) {
 }
 
 void check_fork_matches_reprefill(const std::shared_ptr<const Model>& model, const Tokens& prefix,
-                                  const Tokens& suffix, int32_t n_ctx) {
-    Session shared(model, {.n_ctx = n_ctx, .n_seq_max = 4});
+                                  const Tokens& suffix, int32_t n_ctx,
+                                  KvLayout layout = KvLayout::unified) {
+    SCOPED_TRACE(std::string(to_string(layout)));
+    // per_sequence splits n_ctx across the 4 streams: give each stream the whole n_ctx.
+    const int32_t pool = layout == KvLayout::unified ? n_ctx : 4 * n_ctx;
+    Session shared(model, {.n_ctx = pool, .n_seq_max = 4, .kv_layout = layout});
     Sequence root = shared.open();
     shared.prefill({{&root, prefix}});
     Sequence a = shared.fork(root);
@@ -74,6 +78,24 @@ TEST(Sequences, ForkedPrefixContinuesLikeReprefill) {
         model->tokenize(
             "System: you are a concise assistant for a logistics company. " + filler(60), true),
         model->tokenize(" Question: which depot received the most bolts?", false), 2048);
+}
+
+TEST(Sequences, ForkIntoItsOwnStreamContinuesLikeReprefill) {
+    // per_sequence: the fork is a copy of the source's cells in another KV stream, made at the
+    // next decode, after which the source is freed; the copy must be complete and in place.
+    const auto model = test::gemma();
+    check_fork_matches_reprefill(
+        model, model->tokenize("System: you are a concise assistant. " + filler(60), true),
+        model->tokenize(" Question: which depot received the most bolts?", false), 1024,
+        KvLayout::per_sequence);
+    const Tokens long_prefix = model->tokenize(filler(700), true);  // beyond the 512 window
+    check_fork_matches_reprefill(model, long_prefix,
+                                 model->tokenize(" In summary, the busiest depot was", false), 1024,
+                                 KvLayout::per_sequence);
+    const auto smol = test::smollm();
+    check_fork_matches_reprefill(smol, smol->tokenize(filler(200), true),
+                                 smol->tokenize(" The last item was", false), 1024,
+                                 KvLayout::per_sequence);
 }
 
 TEST(Sequences, ForkBeyondSlidingWindowContinuesLikeReprefill) {
@@ -111,6 +133,55 @@ TEST(Sequences, ForkOfAPartialPrefix) {
     Sequence g = fresh.open();
     fresh.prefill({{&g, head}});
     expect_identical(via_fork, continue_greedy(fresh, g, suffix, 16));
+}
+
+TEST(Sequences, PartialForkIntoItsOwnStream) {
+    const auto model = test::smollm();
+    const Tokens text = model->tokenize(filler(120), true);
+    const Tokens head(text.begin(), text.begin() + 60);
+    const Tokens rest(text.begin() + 60, text.end());
+    const Tokens suffix = model->tokenize(" Unrelated ending:", false);
+
+    Session session(model, {.n_ctx = 4096, .n_seq_max = 4, .kv_layout = KvLayout::per_sequence});
+    Sequence src = session.open();
+    session.prefill({{&src, head}});
+    session.prefill({{&src, rest}});
+    Sequence f = session.fork(src, 60);
+    EXPECT_EQ(f.n_tokens(), 60);
+    const Continuation via_fork = continue_greedy(session, f, suffix, 16);
+    EXPECT_EQ(src.n_tokens(), static_cast<int32_t>(text.size())) << "the source is untouched";
+
+    Session fresh(model, {.n_ctx = 2048, .n_seq_max = 1});
+    Sequence g = fresh.open();
+    fresh.prefill({{&g, head}});
+    expect_identical(via_fork, continue_greedy(fresh, g, suffix, 16));
+}
+
+TEST(Sequences, PerSequenceStreamsSplitTheContextAndCopyForks) {
+    const auto model = test::smollm();
+    Session session(model, {.n_ctx = 2048, .n_seq_max = 4, .kv_layout = KvLayout::per_sequence});
+    EXPECT_EQ(session.n_ctx_seq(), 512);
+    Session unified(model, {.n_ctx = 2048, .n_seq_max = 4});
+    EXPECT_EQ(unified.n_ctx_seq(), 2048);
+    EXPECT_EQ(session.kv_allocated_bytes(), unified.kv_allocated_bytes())
+        << "4 streams of 512 cells weigh what one pool of 2048 does";
+
+    Sequence root = session.open();
+    const Tokens prefix = model->tokenize(filler(100), true);
+    session.prefill({{&root, prefix}});
+    Sequence a = session.fork(root);
+    // A fork in its own stream holds a copy: the pool counts the prefix twice.
+    EXPECT_EQ(session.kv_in_use().cells_full, static_cast<int64_t>(2 * prefix.size()));
+    EXPECT_EQ(a.kv_usage().cells_full, static_cast<int64_t>(prefix.size()));
+    // Each sequence is limited to its stream, whatever the others leave free.
+    try {
+        session.prefill({{&a, model->tokenize(filler(500), false)}});
+        FAIL() << "expected context_overflow";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::context_overflow);
+        EXPECT_NE(std::string(e.what()).find("512 per sequence"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(a.n_tokens(), static_cast<int32_t>(prefix.size()));
 }
 
 TEST(Sequences, SharedPrefixIsCountedOnceInThePool) {

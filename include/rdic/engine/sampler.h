@@ -34,7 +34,7 @@ struct SamplerOptions {
     float top_p = 1.0f;        // nucleus: smallest set with cumulative probability >= p; 1 = off
     float min_p = 0.0f;        // drop tokens below min_p * p(max); 0 = off
     uint32_t seed = 0;         // seed of the draw
-    std::string grammar;       // GBNF; "" = unconstrained. Needs the model's vocabulary.
+    std::string grammar{};     // GBNF; "" = unconstrained. Needs the model's vocabulary.
 };
 
 // Throws invalid_argument naming the field when a value is out of range.

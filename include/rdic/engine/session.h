@@ -10,6 +10,15 @@
 // Isolation: a sequence attends only to its own cells (and the prefix cells it was forked from).
 // Cells are returned to the pool when the last sequence referencing them is freed.
 //
+// KV layout. `KvLayout::unified` (default): one pool of cells for all sequences; a fork shares
+// its prefix's cells (nothing copied), but llama.cpp's attention then runs every token over all
+// cells in use, masked, so isolated sequences pay for each other's length. `per_sequence`: one
+// KV stream per sequence slot (llama.cpp's non-unified cache, as llama-server's slots use): each
+// sequence attends over its own cells only; a fork copies the source's cells into its own stream
+// (a device-side buffer copy at the next decode), and n_ctx is split evenly across the
+// n_seq_max streams. Use per_sequence when sequences share little or nothing (isolated
+// clusters); unified when many forks share a long prefix. docs/performance.md has the numbers.
+//
 // Sliding-window attention (Gemma 3): with `swa_full = false` (default) the sliding-window layers
 // keep roughly one window per sequence, which is what makes long contexts cheap; the price is that
 // truncate() can only cut back inside the window (ErrorCode::history_lost otherwise). Set
@@ -23,8 +32,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rdic/engine/model.h"
@@ -36,9 +47,13 @@ namespace rdic {
 
 enum class FlashAttn { automatic, on, off };
 enum class Pooling { mean, last };  // how Session::embed pools a sequence's hidden states
+enum class KvLayout { unified, per_sequence };  // see the header comment
+std::string_view to_string(KvLayout layout);    // "unified", "per_sequence"
+// "unified", "per_sequence" (or "per-sequence"); "auto" gives nullopt. Throws invalid_argument.
+std::optional<KvLayout> parse_kv_layout(std::string_view name);
 
 struct SessionOptions {
-    int32_t n_ctx = 8192;    // KV cells in the shared pool, all sequences together
+    int32_t n_ctx = 8192;    // KV cells, all sequences together (per_sequence: split evenly)
     int32_t n_seq_max = 8;   // sequences that may exist at once (embed() needs one free)
     int32_t n_batch = 2048;  // most tokens submitted in one llama_decode call
     int32_t n_ubatch = 512;  // physical micro-batch inside llama.cpp
@@ -46,6 +61,7 @@ struct SessionOptions {
     KvType type_k = KvType::f16;
     KvType type_v = KvType::f16;
     FlashAttn flash_attn = FlashAttn::automatic;
+    KvLayout kv_layout = KvLayout::unified;
     bool swa_full = false;    // keep full history on sliding-window layers (see header comment)
     bool embeddings = false;  // allow Session::embed (sets a pooling type on the context)
     Pooling pooling = Pooling::mean;
@@ -122,11 +138,14 @@ public:
     const Model& model() const { return *model_; }
     const SessionOptions& options() const { return options_; }
     int32_t n_ctx() const { return n_ctx_; }
+    // The most tokens one sequence can hold: n_ctx when unified, a stream's cells per_sequence.
+    int32_t n_ctx_seq() const { return n_ctx_seq_; }
 
     // A new empty sequence. Throws out_of_memory when n_seq_max sequences exist.
     Sequence open();
-    // A new sequence holding `src`'s first `n_prefix` tokens (-1: all) by reference: no KV data
-    // is copied. The fork has no logits of its own until something is decoded into it.
+    // A new sequence holding `src`'s first `n_prefix` tokens (-1: all): by reference in a unified
+    // pool (no KV data is copied), as a copy into the fork's own stream with per_sequence. The
+    // fork has no logits of its own until something is decoded into it.
     Sequence fork(const Sequence& src, int32_t n_prefix = -1);
 
     // Appends tokens to several sequences in as few llama_decode calls as possible (one when the
@@ -177,6 +196,7 @@ private:
     SessionOptions options_;
     llama_context* ctx_ = nullptr;
     int32_t n_ctx_ = 0;
+    int32_t n_ctx_seq_ = 0;
     int32_t swa_window_ = 0;       // window of the model's sliding-window layers; 0 = none
     bool has_swa_window_ = false;  // sliding-window layers with a bounded cache (!swa_full)
     uint64_t bytes_per_token_full_ = 0;

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ struct ExecutorOptions {
     KvType type_k = KvType::f16;  // KV-cache element types of every session the condition opens
     KvType type_v = KvType::f16;
     FlashAttn flash_attn = FlashAttn::automatic;
+    // KV layout of batched sessions; unset = per_sequence when no context is shared by several
+    // outputs (semantic: nothing but the template head is common), unified otherwise (a shared
+    // context is then held once, not copied per output). See rdic/engine/session.h.
+    std::optional<KvLayout> kv_layout;
 };
 
 struct OutputResult {
@@ -57,7 +62,8 @@ struct ConditionResult {
     KvUsage kv_peak;                  // most distinct KV cells live at once
     uint64_t kv_allocated_bytes = 0;  // KV pools allocated (all sessions together)
     int32_t n_sessions = 0;           // llama contexts used (separate_contexts: one per cluster)
-    int64_t n_prefill_tokens = 0;     // tokens actually computed in prefills (forks save these)
+    KvLayout kv_layout = KvLayout::unified;  // of the batched session (naive / separate: unified)
+    int64_t n_prefill_tokens = 0;  // tokens actually computed in prefills (forks save these)
     int32_t n_decode_calls = 0;
     double prefill_ms = 0;
     double decode_ms = 0;
