@@ -4,12 +4,13 @@
 # (3 slots, over HTTP) on the same prompts, and the flash-attention / KV-type sweep with
 # llama-perplexity on the dataset's text. Results and logs go to OUT_DIR.
 #
-#   bench/cpu_run.sh OUT_DIR [STEP...]     steps: rdic naive dataset server sweep (default: all)
+#   bench/cpu_run.sh OUT_DIR [STEP...]     steps: rdic naive server layouts dataset sweep
+#                                          (default: all)
 # Needs build/bin/rdic and bench/build_llama_tools.sh's build-llama-tools/bin.
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$1; shift
-steps=${*:-rdic naive dataset server sweep}
+steps=${*:-rdic naive server layouts dataset sweep}
 source "$here/scripts/pins.env"
 M=${RDIC_MODELS:-$HOME/.cache/rdic/models}/$GEMMA_FILE
 RDIC=${RDIC:-$here/build/bin/rdic}
@@ -24,12 +25,18 @@ for s in $steps; do
     note "start $s"
     case $s in
     rdic)
-        "$RDIC" bench --model "$M" --repeats 3 --machine "2-core CPU" --decode-batches 1,3 \
+        "$RDIC" bench --model "$M" --repeats 3 --machine "2-core CPU" --decode-batches 1,2,3 \
             --decode-steps 32 --dump-prompts "$OUT/prompts.json" --out "$OUT/rdic-batched.json" \
             | tee "$OUT/rdic-batched.txt" ;;
     naive)
         "$RDIC" bench --model "$M" --naive --repeats 3 --machine "2-core CPU" --decode-batches "" \
             --out "$OUT/rdic-naive.json" | tee "$OUT/rdic-naive.txt" ;;
+    layouts)  # the same conditions with one KV pool and with one stream per sequence
+        for layout in unified per_sequence; do
+            "$RDIC" bench --model "$M" --conditions semantic,sequential --repeats 3 \
+                --kv-layout $layout --decode-batches 1,2,3 --decode-steps 32 \
+                --machine "2-core CPU" --out "$OUT/layout-$layout.json" | tee "$OUT/layout-$layout.txt"
+        done ;;
     dataset)
         for mode in "" --naive; do
             "$RDIC" bench --model "$M" $mode --data "$here/data/test" --limit 3 --max-tokens 128 \

@@ -7,7 +7,8 @@
 # STAGE_DIR holds what bench/device_stage.sh prepared here: src.tgz (this tree), llama.tgz
 # (the pinned llama.cpp, trimmed), prefix/ (nlohmann-json, CLI11), vocab.gguf (tokenizer of
 # Gemma 3 270M) and, for `hf`, rdic-batched.json from an earlier call.
-# Steps: build, model, rdic, naive, llama, sweep, hf, hfcompile. Each is time-boxed; every result
+# Steps: build, rebuild, model, rdic, naive, together, layouts, llama, sweep, profile, dataset,
+# hf, hfcompile. Each is time-boxed; every result
 # lands in OUT_DIR/results/ and OUT_DIR/results.tgz is refreshed after each step.
 set -uo pipefail
 S=$(cd "$1" && pwd); OUT=$2; shift 2
@@ -66,6 +67,14 @@ for step in "$@"; do
             --conditions sequential,prompted,turn_based,semantic --decode-batches 1,2,4,8 \
             --decode-steps 64 --machine "lent device" --out "$R/rdic-together.json" 2>&1 \
             | tee "$R/rdic-together.txt"
+        ;;
+    layouts)  # one KV pool vs one stream per sequence, and decode scaling in both
+        for layout in unified per_sequence; do
+            timeout 200 $B/rdic bench --model $M --conditions semantic,sequential --repeats 3 \
+                --kv-layout $layout --decode-batches 1,3,8 --decode-steps 64 \
+                --machine "lent device" --out "$R/layout-$layout.json" 2>&1 \
+                | tee "$R/layout-$layout.txt"
+        done
         ;;
     llama)
         for fa in on off; do
