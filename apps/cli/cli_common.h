@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
@@ -30,6 +31,19 @@ inline std::shared_ptr<const Model> load_model(const std::string& flag, int32_t 
         }
         throw;
     }
+}
+
+// The model's shape as `rdic info --json` and `rdic bench` write it (each adds its own keys).
+inline nlohmann::json model_shape_json(const ModelInfo& info) {
+    return {{"architecture", info.architecture},
+            {"description", info.description},
+            {"n_params", info.n_params},
+            {"weight_bytes", info.weight_bytes},
+            {"n_layers", info.n_layers},
+            {"n_embd", info.n_embd},
+            {"n_head", info.n_head},
+            {"n_head_kv", info.n_head_kv},
+            {"n_vocab", info.n_vocab}};
 }
 
 // The valid examples of --data (default: the shipped test split). Every problem is printed on

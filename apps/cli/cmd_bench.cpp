@@ -561,16 +561,11 @@ int run_bench(const BenchArgs& args) {
                   {"llama_cpp", llama_cpp_version()},
                   {"llama_cpp_pinned", build_info::kLlamaCppPinnedCommit}}},
                 {"model",
-                 {{"file", info.path.filename().string()},
-                  {"description", info.description},
-                  {"architecture", info.architecture},
-                  {"n_params", info.n_params},
-                  {"weight_bytes", info.weight_bytes},
-                  {"n_layers", info.n_layers},
-                  {"n_embd", info.n_embd},
-                  {"n_head", info.n_head},
-                  {"n_head_kv", info.n_head_kv},
-                  {"n_vocab", info.n_vocab}}},
+                 [&] {
+                     json m = model_shape_json(info);
+                     m["file"] = info.path.filename().string();
+                     return m;
+                 }()},
                 {"config",
                  {{"conditions", args.conditions},
                   {"max_tokens", args.max_tokens},

@@ -43,29 +43,21 @@ int run_info(const InfoArgs& args) {
         };
     }
     if (args.json) {
-        nlohmann::json j = {
+        nlohmann::json j = model_shape_json(info);
+        j.update({
             {"path", info.path.string()},
             {"file_bytes", info.file_bytes},
-            {"architecture", info.architecture},
             {"name", info.name},
-            {"description", info.description},
-            {"n_params", info.n_params},
-            {"weight_bytes", info.weight_bytes},
-            {"n_layers", info.n_layers},
-            {"n_embd", info.n_embd},
-            {"n_head", info.n_head},
-            {"n_head_kv", info.n_head_kv},
             {"head_dim_k", info.head_dim_k},
             {"head_dim_v", info.head_dim_v},
             {"n_ctx_train", info.n_ctx_train},
-            {"n_vocab", info.n_vocab},
             {"swa_window", info.swa_window},
             {"layer_is_swa", info.layer_is_swa},
             {"swa_layers_known", info.swa_layers_known},
             {"has_chat_template", info.has_chat_template},
             {"chat_template_used", chat.template_source()},
             {"kv_bytes_per_token", kv_per_token},
-        };
+        });
         std::cout << j.dump(2) << "\n";
         return 0;
     }

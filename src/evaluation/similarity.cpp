@@ -137,6 +137,23 @@ std::vector<std::string_view> split_single_spaces(std::string_view s) {
     return tokens;
 }
 
+// Python's re.sub for a two-character pattern `first second`: matches are found left to right
+// without overlapping, and each is replaced by what `emit` appends.
+template <class First, class Second, class Emit>
+std::string sub_pairs(const std::string& s, First first, Second second, Emit emit) {
+    std::string out;
+    out.reserve(s.size() + s.size() / 2);
+    for (size_t i = 0; i < s.size();) {
+        if (i + 1 < s.size() && first(s[i]) && second(s[i + 1])) {
+            emit(out, s[i], s[i + 1]);
+            i += 2;
+        } else {
+            out += s[i++];
+        }
+    }
+    return out;
+}
+
 bool is_ascii_digit(unsigned char c) {
     return c >= '0' && c <= '9';
 }
@@ -368,48 +385,30 @@ std::string tokenize_13a(std::string_view text) {
             out += ch;
         }
     }
-    s.swap(out);
-    out.clear();
     auto is_period_comma = [](char c) { return c == '.' || c == ','; };
     auto digit = [](char c) { return is_ascii_digit(static_cast<unsigned char>(c)); };
+    auto not_digit = [&](char c) { return !digit(c); };
     // 2. ([^0-9])([\.,]) -> "\1 \2 "
-    for (size_t i = 0; i < s.size();) {
-        if (i + 1 < s.size() && !digit(s[i]) && is_period_comma(s[i + 1])) {
-            out += s[i];
-            out += ' ';
-            out += s[i + 1];
-            out += ' ';
-            i += 2;
-        } else {
-            out += s[i++];
-        }
-    }
-    s.swap(out);
-    out.clear();
+    out = sub_pairs(out, not_digit, is_period_comma, [](std::string& o, char a, char b) {
+        o += a;
+        o += ' ';
+        o += b;
+        o += ' ';
+    });
     // 3. ([\.,])([^0-9]) -> " \1 \2"
-    for (size_t i = 0; i < s.size();) {
-        if (i + 1 < s.size() && is_period_comma(s[i]) && !digit(s[i + 1])) {
-            out += ' ';
-            out += s[i];
-            out += ' ';
-            out += s[i + 1];
-            i += 2;
-        } else {
-            out += s[i++];
-        }
-    }
-    s.swap(out);
-    out.clear();
+    out = sub_pairs(out, is_period_comma, not_digit, [](std::string& o, char a, char b) {
+        o += ' ';
+        o += a;
+        o += ' ';
+        o += b;
+    });
     // 4. ([0-9])(-) -> "\1 \2 "
-    for (size_t i = 0; i < s.size();) {
-        if (i + 1 < s.size() && digit(s[i]) && s[i + 1] == '-') {
-            out += s[i];
-            out += " - ";
-            i += 2;
-        } else {
-            out += s[i++];
-        }
-    }
+    out = sub_pairs(
+        out, digit, [](char c) { return c == '-'; },
+        [](std::string& o, char a, char) {
+            o += a;
+            o += " - ";
+        });
     return py_split_join(out);
 }
 
