@@ -8,7 +8,7 @@
 # (the pinned llama.cpp, trimmed), prefix/ (nlohmann-json, CLI11), vocab.gguf (tokenizer of
 # Gemma 3 270M) and, for `hf`, rdic-batched.json from an earlier call.
 # Steps: build, rebuild, model, rdic, naive, together, layouts, llama, sweep, profile, dataset,
-# hf, hfcompile. Each is time-boxed; every result
+# hf, hfcompile, hfcompile2. Each is time-boxed; every result
 # lands in OUT_DIR/results/ and OUT_DIR/results.tgz is refreshed after each step.
 set -uo pipefail
 S=$(cd "$1" && pwd); OUT=$2; shift 2
@@ -122,6 +122,16 @@ for step in "$@"; do
         PYTHONUNBUFFERED=1 timeout 300 python3 "$D/src/bench/hf_poc.py" --rdic-json "$J" \
             --compile --conditions semantic --out "$R/hf-compile.json" 2>&1 \
             | grep -v Warning | tee "$R/hf-compile.txt"
+        ;;
+    hfcompile2)  # static cache compiled without CUDA graphs, two ways; two passes each
+        [ -f $D/src/bench/hf_poc.py ] || { mkdir -p $D/src && tar xzf "$S/src.tgz" -C $D/src; }
+        J="$R/rdic-batched.json"; [ -s "$J" ] || J="$S/rdic-batched.json"
+        for mode in generate default; do
+            PYTHONUNBUFFERED=1 timeout 270 python3 "$D/src/bench/hf_poc.py" --rdic-json "$J" \
+                --compile --compile-mode $mode --passes 2 --conditions semantic \
+                --out "$R/hf-compile-$mode.json" 2>&1 | grep -v Warning | tail -25 \
+                | tee "$R/hf-compile-$mode.txt"
+        done
         ;;
     *) log "unknown step $step" ;;
     esac
