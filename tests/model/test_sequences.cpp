@@ -113,36 +113,17 @@ TEST(Sequences, ForkOnSecondArchitecture) {
                                  model->tokenize(" The last item was", false), 2048);
 }
 
-TEST(Sequences, ForkOfAPartialPrefix) {
-    // fork(src, n) shares only the first n tokens; the fork then diverges from src.
+// fork(src, n) shares (unified) or copies (per_sequence) only the first n tokens; the fork then
+// diverges from src, which stays as it was.
+void check_partial_fork(KvLayout layout) {
+    SCOPED_TRACE(std::string(to_string(layout)));
     const auto model = test::smollm();
     const Tokens text = model->tokenize(filler(120), true);
     const Tokens head(text.begin(), text.begin() + 60);
     const Tokens rest(text.begin() + 60, text.end());
     const Tokens suffix = model->tokenize(" Unrelated ending:", false);
 
-    Session session(model, {.n_ctx = 2048, .n_seq_max = 4});
-    Sequence src = session.open();
-    session.prefill({{&src, head}});
-    session.prefill({{&src, rest}});
-    Sequence f = session.fork(src, 60);
-    EXPECT_EQ(f.n_tokens(), 60);
-    const Continuation via_fork = continue_greedy(session, f, suffix, 16);
-
-    Session fresh(model, {.n_ctx = 2048, .n_seq_max = 1});
-    Sequence g = fresh.open();
-    fresh.prefill({{&g, head}});
-    expect_identical(via_fork, continue_greedy(fresh, g, suffix, 16));
-}
-
-TEST(Sequences, PartialForkIntoItsOwnStream) {
-    const auto model = test::smollm();
-    const Tokens text = model->tokenize(filler(120), true);
-    const Tokens head(text.begin(), text.begin() + 60);
-    const Tokens rest(text.begin() + 60, text.end());
-    const Tokens suffix = model->tokenize(" Unrelated ending:", false);
-
-    Session session(model, {.n_ctx = 4096, .n_seq_max = 4, .kv_layout = KvLayout::per_sequence});
+    Session session(model, {.n_ctx = 4096, .n_seq_max = 4, .kv_layout = layout});
     Sequence src = session.open();
     session.prefill({{&src, head}});
     session.prefill({{&src, rest}});
@@ -155,6 +136,14 @@ TEST(Sequences, PartialForkIntoItsOwnStream) {
     Sequence g = fresh.open();
     fresh.prefill({{&g, head}});
     expect_identical(via_fork, continue_greedy(fresh, g, suffix, 16));
+}
+
+TEST(Sequences, ForkOfAPartialPrefix) {
+    check_partial_fork(KvLayout::unified);
+}
+
+TEST(Sequences, PartialForkIntoItsOwnStream) {
+    check_partial_fork(KvLayout::per_sequence);
 }
 
 TEST(Sequences, PerSequenceStreamsSplitTheContextAndCopyForks) {
