@@ -38,6 +38,7 @@ struct RunArgs {
     bool naive = false;
     bool name_topics = false;
     bool seed_compat = false;
+    std::string kv_layout = "auto";
     std::string system_prompt = "You are a helpful assistant.";
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
@@ -173,6 +174,7 @@ int run_experiment(const RunArgs& args) {
     config.name_topics = args.name_topics;
     config.seed_compat = args.seed_compat;
     config.naive = args.naive;
+    config.kv_layout = args.kv_layout;
     // Re-cluster the examples (--clusters; the labels by default) before anything runs.
     config.clusters = args.clusters.method;
     config.cluster_parameters = cluster_parameters(args.clusters);
@@ -206,6 +208,7 @@ int run_experiment(const RunArgs& args) {
     exec.naive = args.naive;
     exec.system_prompt = args.system_prompt;
     exec.n_threads = args.n_threads;
+    exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
     const PromptOptions prompts{.name_topics = args.name_topics, .seed_compat = args.seed_compat};
 
     size_t already = 0;
@@ -311,6 +314,11 @@ Action add_run(CLI::App& app) {
     app.add_flag("--seed-compat", args->seed_compat,
                  "POC behaviour: baseline synthesis outputs get no topic outputs as messages");
     app.add_option("--system", args->system_prompt, "System prompt shared by every sequence");
+    app.add_option("--kv-layout", args->kv_layout,
+                   "auto (one KV stream per sequence where outputs share no context), unified, "
+                   "per_sequence")
+        ->check(CLI::IsMember({"auto", "unified", "per_sequence", "per-sequence"}))
+        ->capture_default_str();
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
     app.add_option("--limit", args->limit, "Use only the first N examples");

@@ -25,6 +25,7 @@ json config_to_json(const RunConfig& c) {
             {"name_topics", c.name_topics},
             {"seed_compat", c.seed_compat},
             {"naive", c.naive},
+            {"kv_layout", c.kv_layout},
             {"clusters", c.clusters},
             {"cluster_parameters", c.cluster_parameters}};
 }

@@ -183,6 +183,15 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
             EXPECT_NE(l.find(key), std::string::npos) << key << " missing in " << l.substr(0, 200);
         }
     }
+    for (const std::string& l : lines) {
+        // The KV layout follows what the outputs share: semantic's own streams, one pool for the
+        // baselines (separate_contexts: a context per cluster, one sequence each).
+        const auto j = nlohmann::json::parse(l);
+        const std::string want =
+            j["condition"] == "semantic" ? "per_sequence" : std::string("unified");
+        EXPECT_EQ(j["kv"]["layout"], want) << j["condition"];
+        EXPECT_EQ(j["config"]["kv_layout"], "auto");
+    }
     EXPECT_TRUE(fs::exists(out / "config.json"));
     EXPECT_NE(r.out.find("separate_contexts"), std::string::npos) << "summary table: " << r.out;
     EXPECT_NE(r.out.find("KV tokens"), std::string::npos) << r.out;
@@ -291,6 +300,24 @@ TEST_F(Cli, RunRejectsUnknownCondition) {
     const CliRun r = run_rdic("run --conditions sequential,isolated --data " + kTwoExamples);
     EXPECT_EQ(r.status, 2);
     EXPECT_NE(r.err.find("unknown condition 'isolated'"), std::string::npos) << r.err;
+}
+
+TEST_F(Cli, RunKvLayoutCanBeChosen) {
+    const fs::path out = dir_ / "layout";
+    const CliRun r = run_rdic(
+        "run --no-eval --max-tokens 2 --conditions semantic --kv-layout "
+        "unified --out " +
+        out.string() + " --data " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto lines = read_lines(out / "results.jsonl");
+    ASSERT_EQ(lines.size(), 1u);
+    const auto j = nlohmann::json::parse(lines[0]);
+    EXPECT_EQ(j["kv"]["layout"], "unified");
+    EXPECT_EQ(j["config"]["kv_layout"], "unified");
+    const CliRun bad = run_rdic("run --kv-layout sideways --out " + (dir_ / "x").string());
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("--kv-layout"), std::string::npos) << bad.err;
+    EXPECT_FALSE(fs::exists(dir_ / "x"));
 }
 
 TEST_F(Cli, InvalidDataFileIsReportedAndTheRunGoesOn) {

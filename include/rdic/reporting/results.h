@@ -49,6 +49,7 @@ struct RunConfig {
     bool name_topics = false;
     bool seed_compat = false;
     bool naive = false;
+    std::string kv_layout = "auto";                         // auto, unified, per_sequence
     std::string clusters = "labels";                        // clustering method
     std::map<std::string, std::string> cluster_parameters;  // its options
 };
