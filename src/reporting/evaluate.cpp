@@ -12,6 +12,7 @@
 #include "rdic/evaluation/contamination.h"
 #include "rdic/evaluation/model_metrics.h"
 #include "rdic/evaluation/similarity.h"
+#include "rdic/evaluation/statistics.h"
 #include "rdic/model_paths.h"
 #include "rdic/reporting/results.h"
 #include "rdic/sha256.h"
@@ -44,33 +45,17 @@ json base_record(const char* set, const OutputRef& o) {
             {"kind", o.spec->kind == ClusterKind::topic ? "topic" : "synthesis"}};
 }
 
-// splitmix64: a tiny, portable generator, so a seed gives the same order everywhere.
-struct SplitMix64 {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        return z ^ (z >> 31);
-    }
-};
-
+// metrics.jsonl: one record per line, counted per metric set.
 class MetricsWriter {
 public:
-    explicit MetricsWriter(const std::filesystem::path& file) : file_(file) {
-        out_.open(file, std::ios::app | std::ios::binary);
-        if (!out_) throw Error(ErrorCode::file_not_found, file.string() + ": cannot open");
-    }
+    explicit MetricsWriter(const std::filesystem::path& file) : lines_(file) {}
     void write(const json& record, std::map<std::string, int64_t>& counts) {
-        out_ << record.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
-        out_.flush();
-        if (!out_) throw Error(ErrorCode::backend_failure, file_.string() + ": write failed");
+        lines_.append(record.dump(-1, ' ', false, json::error_handler_t::replace));
         ++counts[record.value("metric_set", "")];
     }
 
 private:
-    std::filesystem::path file_;
-    std::ofstream out_;
+    JsonlAppender lines_;
 };
 
 json contamination_record(const OutputRef& o) {
@@ -284,7 +269,7 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
         for (const OutputRef& o : outputs) {
             if (!have.count(key_of("judge/v1", o))) todo.push_back(&o);
         }
-        SplitMix64 rng{options.judge_seed};
+        SplitMix64 rng(options.judge_seed);
         for (size_t i = todo.size(); i > 1; --i) {
             std::swap(todo[i - 1], todo[static_cast<size_t>(rng.next() % i)]);
         }

@@ -110,9 +110,7 @@ std::string to_json_line(const RunRecord& r) {
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-ResultsWriter::ResultsWriter(const std::filesystem::path& file) : file_(file) {
-    // A run killed mid-write may have left a partial last line: end it, so the next record
-    // starts on a line of its own (readers skip the partial one).
+JsonlAppender::JsonlAppender(const std::filesystem::path& file) : file_(file) {
     bool needs_newline = false;
     if (std::ifstream in(file, std::ios::binary);
         in && in.seekg(0, std::ios::end) && in.tellg() > 0) {
@@ -125,8 +123,8 @@ ResultsWriter::ResultsWriter(const std::filesystem::path& file) : file_(file) {
         throw Error(ErrorCode::file_not_found, file.string() + ": cannot open for appending");
 }
 
-void ResultsWriter::append(const RunRecord& record) {
-    out_ << to_json_line(record) << '\n';
+void JsonlAppender::append(std::string_view line) {
+    out_ << line << '\n';
     out_.flush();
     if (!out_) throw Error(ErrorCode::backend_failure, file_.string() + ": write failed");
 }

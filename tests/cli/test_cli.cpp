@@ -263,6 +263,48 @@ TEST_F(Cli, FailedEvaluationKeepsTheResults) {
     EXPECT_EQ(e.status, 0) << e.err;
 }
 
+TEST_F(Cli, EvalAfterAKilledEvalLosesNoRecord) {
+    // An eval killed mid-write leaves half a line at the end of metrics.jsonl. The next eval must
+    // start its records on a new line: appended to the fragment, the first would be unreadable.
+    const fs::path out = dir_ / "halfline";
+    const CliRun r =
+        run_rdic("run --no-eval --max-tokens 2 --conditions semantic --out " + out.string() +
+                 " --data " + std::string(RDIC_DATA_DIR) + "/dev/fin-01.json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const CliRun first = run_rdic("eval --no-judge --no-embed --results " + out.string());
+    ASSERT_EQ(first.status, 0) << first.err;
+    std::vector<nlohmann::json> records;
+    for (const std::string& l : read_lines(out / "metrics.jsonl")) {
+        auto j = nlohmann::json::parse(l, nullptr, false);
+        if (!j.is_discarded()) records.push_back(std::move(j));
+    }
+    const auto moved = std::find_if(records.begin(), records.end(), [](const nlohmann::json& j) {
+        return j["metric_set"] == "contamination/v1";
+    });
+    ASSERT_NE(moved, records.end());
+    const auto same_output = [&](const nlohmann::json& j) {
+        return j.value("metric_set", "") == "contamination/v1" &&
+               j["example_id"] == (*moved)["example_id"] &&
+               j["condition"] == (*moved)["condition"] && j["cluster"] == (*moved)["cluster"];
+    };
+    {
+        std::ofstream f(out / "metrics.jsonl", std::ios::trunc | std::ios::binary);
+        for (auto it = records.begin(); it != records.end(); ++it) {
+            if (it != moved) f << it->dump() << '\n';
+        }
+        const std::string line = moved->dump();
+        f << line.substr(0, line.size() / 2);  // the killed write
+    }
+    const CliRun e = run_rdic("eval --no-judge --no-embed --results " + out.string());
+    ASSERT_EQ(e.status, 0) << e.err;
+    size_t found = 0;
+    for (const std::string& l : read_lines(out / "metrics.jsonl")) {
+        const auto j = nlohmann::json::parse(l, nullptr, false);
+        if (!j.is_discarded() && same_output(j)) ++found;
+    }
+    EXPECT_EQ(found, 1u) << "the record of the killed write is computed again, readable";
+}
+
 TEST_F(Cli, ResumeAfterKillLosesOnlyThePairInFlight) {
     const fs::path out = dir_ / "killed";
     const fs::path results = out / "results.jsonl";

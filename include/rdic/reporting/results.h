@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -70,14 +71,26 @@ struct RunRecord {
 
 std::string to_json_line(const RunRecord& record);  // no trailing newline
 
-class ResultsWriter {
+// Appends lines to a JSON-lines file, each flushed as written. Opening first ends a partial last
+// line that a process killed mid-write left behind, so the next line starts on its own (readers
+// skip the partial one). Shared by results.jsonl and metrics.jsonl.
+class JsonlAppender {
 public:
-    explicit ResultsWriter(const std::filesystem::path& file);  // throws file_not_found
-    void append(const RunRecord& record);                       // writes one line and flushes
+    explicit JsonlAppender(const std::filesystem::path& file);  // throws file_not_found
+    void append(std::string_view line);  // `line` without its newline; throws backend_failure
 
 private:
     std::filesystem::path file_;
     std::ofstream out_;
+};
+
+class ResultsWriter {
+public:
+    explicit ResultsWriter(const std::filesystem::path& file) : lines_(file) {}
+    void append(const RunRecord& record) { lines_.append(to_json_line(record)); }
+
+private:
+    JsonlAppender lines_;
 };
 
 // (example id, condition) pairs recorded without error. Unparseable lines (a run killed while
