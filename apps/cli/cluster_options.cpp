@@ -111,10 +111,7 @@ std::shared_ptr<const Model> clustering_model(const ClusterArgs& a,
                                               std::shared_ptr<const Model> generation,
                                               const std::string& model_flag, int32_t n_gpu_layers) {
     const ClusterMethod m = parse_cluster_method(a.method);
-    if (m == ClusterMethod::labels || m == ClusterMethod::random ||
-        m == ClusterMethod::positional || m == ClusterMethod::lexical) {
-        return nullptr;
-    }
+    if (!needs_model(m)) return nullptr;
     if (m != ClusterMethod::llm && !a.embed_model.empty()) {
         return Model::load({.path = a.embed_model, .n_gpu_layers = n_gpu_layers});
     }
@@ -128,12 +125,13 @@ std::map<std::string, ClusteringRecord> apply_clustering(const ClusterArgs& args
     const ClusterOptions options = to_cluster_options(args, n_threads);
     TurnClusterer clusterer(clustering_model(args, generation, "", n_gpu_layers), options);
     std::map<std::string, ClusteringRecord> out;
+    const std::map<std::string, std::string> parameters = cluster_parameters(args);
     double sum_ari = 0, sum_nmi = 0;
     for (Example& ex : examples) {
         const ClusteringResult r = clusterer.cluster(ex);
         ClusteringRecord rec;
         rec.method = args.method;
-        rec.parameters = cluster_parameters(args);
+        rec.parameters = parameters;
         rec.ari = r.ari;
         rec.nmi = r.nmi;
         rec.k = r.k;

@@ -129,9 +129,7 @@ int run_cluster(const ClusterCmdArgs& args) {
                     {"mean_nmi", sum_nmi / n},
                     {"mean_time_ms", sum_ms / n},
                     {"mean_model_ms", sum_model_ms / n}};
-    if (options.detect_synthesis &&
-        (options.method == ClusterMethod::embedding || options.method == ClusterMethod::lexical ||
-         options.method == ClusterMethod::online || options.method == ClusterMethod::llm)) {
+    if (options.detect_synthesis && detects_synthesis(options.method)) {
         overall["synthesis_detection"] = {
             {"true_positives", tp},
             {"false_positives", fp},

@@ -23,11 +23,9 @@ double ms_since(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+// In ClusterMethod's order.
 constexpr const char* kMethodNames[] = {"labels", "embedding",  "online", "llm",
                                         "random", "positional", "lexical"};
-constexpr ClusterMethod kMethods[] = {
-    ClusterMethod::labels, ClusterMethod::embedding,  ClusterMethod::online, ClusterMethod::llm,
-    ClusterMethod::random, ClusterMethod::positional, ClusterMethod::lexical};
 constexpr size_t kMaxLlmTurnChars = 600;  // longer turns are shortened in the llm prompt
 constexpr int32_t kMaxLetters = 26;
 
@@ -54,20 +52,25 @@ std::string_view to_string(ClusterMethod m) {
 }
 
 ClusterMethod parse_cluster_method(std::string_view name) {
-    for (size_t i = 0; i < std::size(kMethods); ++i) {
-        if (name == kMethodNames[i]) return kMethods[i];
+    for (size_t i = 0; i < std::size(kMethodNames); ++i) {
+        if (name == kMethodNames[i]) return static_cast<ClusterMethod>(i);
     }
     throw Error(ErrorCode::invalid_argument,
                 "unknown clustering method '" + std::string(name) +
                     "' (valid: labels, embedding, lexical, online, llm, random, positional)");
 }
 
+bool needs_model(ClusterMethod m) {
+    return m == ClusterMethod::embedding || m == ClusterMethod::online || m == ClusterMethod::llm;
+}
+
+bool detects_synthesis(ClusterMethod m) {
+    return needs_model(m) || m == ClusterMethod::lexical;
+}
+
 TurnClusterer::TurnClusterer(std::shared_ptr<const Model> model, const ClusterOptions& options)
     : model_(std::move(model)), options_(options) {
-    const bool needs_model = options.method == ClusterMethod::embedding ||
-                             options.method == ClusterMethod::online ||
-                             options.method == ClusterMethod::llm;
-    if (needs_model && !model_) {
+    if (needs_model(options.method) && !model_) {
         throw Error(ErrorCode::invalid_argument, std::string("clustering method ") +
                                                      std::string(to_string(options.method)) +
                                                      " needs a model");

@@ -98,9 +98,22 @@ TokenId Sampler::sample(const float* logits, int32_t n_vocab) {
 TokenId Sampler::sample_greedy_grammar(const float* logits, int32_t n_vocab) {
     // Checking a token against the grammar costs far more than a logit comparison (262k-token
     // vocabularies), so the most likely tokens are checked first: the best of them that the
-    // grammar accepts is the argmax over all accepted tokens. When none of them fits, the
-    // next 8,192 are checked, and only when none of those fits, the whole vocabulary. Order: logit
-    // descending, then token id ascending.
+    // grammar accepts is the argmax over all accepted tokens. First the argmax alone (ties go to
+    // the lowest id, as below); when the grammar rejects it, the 64 likeliest, then the next
+    // 8,192, and only when none of those fits, the whole vocabulary. Order: logit descending,
+    // then token id ascending.
+    const auto accept = [&](llama_token t) {
+        llama_sampler_accept(grammar_, t);
+        return TokenId(t);
+    };
+    {
+        const auto a =
+            static_cast<llama_token>(std::max_element(logits, logits + n_vocab) - logits);
+        llama_token_data one{a, logits[a], 0.0f};
+        llama_token_data_array arr{&one, 1, -1, false};
+        llama_sampler_apply(grammar_, &arr);
+        if (one.logit != -std::numeric_limits<float>::infinity()) return accept(a);
+    }
     constexpr int32_t kFirst = 64, kSecond = 8192;
     std::vector<llama_token_data>& data = candidates_->data;
     data.resize(static_cast<size_t>(n_vocab));
@@ -110,25 +123,27 @@ TokenId Sampler::sample_greedy_grammar(const float* logits, int32_t n_vocab) {
     };
     const int32_t n_first = std::min(kFirst, n_vocab);
     const int32_t n_second = std::min(kSecond, n_vocab);
+    // The rounds pick the best accepted token by `better` themselves: only the split matters.
     std::nth_element(data.begin(), data.begin() + n_second - 1, data.end(), better);
-    std::partial_sort(data.begin(), data.begin() + n_first, data.begin() + n_second, better);
+    std::nth_element(data.begin(), data.begin() + n_first - 1, data.begin() + n_second, better);
+    // Each round checks only the tokens the previous rounds did not: those were all rejected.
     const llama_token_data* best = nullptr;
+    size_t checked = 0;
     for (const size_t n :
          {static_cast<size_t>(n_first), static_cast<size_t>(n_second), data.size()}) {
-        llama_token_data_array arr{data.data(), n, -1, false};
+        llama_token_data_array arr{data.data() + checked, n - checked, -1, false};
         llama_sampler_apply(grammar_, &arr);  // sets rejected tokens' logits to -inf
-        for (size_t i = 0; i < n; ++i) {
+        for (size_t i = checked; i < n; ++i) {
             if (data[i].logit == -std::numeric_limits<float>::infinity()) continue;
             if (best == nullptr || better(data[i], *best)) best = &data[i];
         }
         if (best != nullptr) break;
+        checked = n;
     }
     if (best == nullptr) {
         throw Error(ErrorCode::backend_failure, "sampling.grammar: no token can continue");
     }
-    const llama_token t = best->id;
-    llama_sampler_accept(grammar_, t);
-    return TokenId(t);
+    return accept(best->id);
 }
 
 }  // namespace rdic

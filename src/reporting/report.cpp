@@ -134,11 +134,7 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
         if (n > 0) add(ex, cond, "", "", "example.ttft_s", ttft / n / 1000.0);
     }
 
-    if (!ari.empty()) {
-        double sum = 0;
-        for (const auto& [ex, v] : ari) sum += v;
-        info.mean_ari = sum / static_cast<double>(ari.size());
-    }
+    if (!ari.empty()) info.mean_ari = mean_of(ari);
 
     std::ifstream min(dir / "metrics.jsonl");
     while (std::getline(min, line)) {

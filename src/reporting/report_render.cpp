@@ -354,6 +354,8 @@ std::string render_json(const Report& r) {
                         {"model", i.model},
                         {"model_sha256_prefix", i.model_sha256_prefix},
                         {"execution", i.execution},
+                        {"clustering", i.clustering},
+                        {"mean_ari", num(i.mean_ari)},
                         {"temperature", i.temperature},
                         {"seed", i.seed},
                         {"max_tokens", i.max_tokens},

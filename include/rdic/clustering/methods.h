@@ -45,6 +45,11 @@ enum class ClusterMethod { labels, embedding, online, llm, random, positional, l
 std::string_view to_string(ClusterMethod m);
 // Throws invalid_argument naming the unknown method and the valid ones.
 ClusterMethod parse_cluster_method(std::string_view name);
+// embedding, online and llm run a model; labels, random, positional and lexical do not.
+bool needs_model(ClusterMethod m);
+// The methods that discover clusters (embedding, online, llm, lexical) first set synthesis turns
+// apart with the rule-based detector (ClusterOptions::detect_synthesis).
+bool detects_synthesis(ClusterMethod m);
 
 struct TurnEmbeddingOptions {
     Pooling pooling = Pooling::mean;
@@ -100,8 +105,6 @@ public:
 
     // Pooled, L2-normalised embedding of each text under options.embedding (no centering).
     std::vector<std::vector<float>> embed(const std::vector<std::string>& texts);
-
-    const ClusterOptions& options() const { return options_; }
 
 private:
     void cluster_embedding(const Example& ex, ClusteringResult& r);

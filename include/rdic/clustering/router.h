@@ -49,7 +49,6 @@ public:
 
     int32_t n_clusters() const { return static_cast<int32_t>(counts_.size()); }
     int32_t size(int32_t cluster) const { return counts_.at(cluster); }
-    int32_t dim() const { return dim_; }
 
 private:
     double distance_to(int32_t cluster, std::span<const float> v) const;

@@ -50,7 +50,6 @@ public:
     Sampler& operator=(Sampler&&) noexcept;
 
     TokenId sample(const float* logits, int32_t n_vocab);
-    bool greedy() const { return chain_ == nullptr; }  // argmax (under a grammar, if any)
 
 private:
     static llama_sampler* make_grammar(const SamplerOptions& options, const Model* model);
