@@ -14,6 +14,7 @@
 #include "rdic/datasets/example.h"
 #include "rdic/engine/model.h"
 #include "rdic/engine/sampler.h"
+#include "rdic/engine/session.h"
 #include "rdic/error.h"
 #include "rdic/model_paths.h"
 
@@ -31,6 +32,24 @@ inline std::shared_ptr<const Model> load_model(const std::string& flag, int32_t 
         }
         throw;
     }
+}
+
+// `--kv-layout VALUE` of run and bench, checked by the engine's own parser.
+inline void add_kv_layout_option(CLI::App& app, std::string& value) {
+    app.add_option("--kv-layout", value,
+                   "auto (one KV stream per sequence where outputs share no context), unified, "
+                   "per_sequence")
+        ->check(
+            [](const std::string& v) {
+                try {
+                    parse_kv_layout(v);
+                    return std::string();
+                } catch (const Error& e) {
+                    return std::string(e.what());
+                }
+            },
+            "auto|unified|per_sequence")
+        ->capture_default_str();
 }
 
 // The model's shape as `rdic info --json` and `rdic bench` write it (each adds its own keys).

@@ -20,6 +20,7 @@
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
 #include "rdic/engine/chat.h"
+#include "rdic/evaluation/statistics.h"
 #include "rdic/isolation/executor.h"
 #include "rdic/reporting/results.h"
 
@@ -128,8 +129,7 @@ Spread spread(std::vector<double> v) {
     Spread s;
     if (v.empty()) return s;
     std::sort(v.begin(), v.end());
-    const size_t n = v.size();
-    s.median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    s.median = quantile_of_sorted(v, 0.5);
     s.min = v.front();
     s.max = v.back();
     return s;
@@ -231,15 +231,8 @@ json prompts_json(const Model& model, const std::vector<Example>& examples,
                   const std::vector<Condition>& conditions, const ExecutorOptions& exec) {
     // The prompt text every output of the batched execution is generated from, for driving
     // another server with the same workload: prefix + rendered messages + request + tail.
-    constexpr const char* kMarker = "\x1fRDIC_USER\x1f";
-    const ChatFormatter chat(model, exec.chat_template);
-    std::vector<ChatMessage> msgs;
-    if (!exec.system_prompt.empty()) msgs.push_back({"system", exec.system_prompt});
-    msgs.push_back({"user", kMarker});
-    const std::string full = chat.format(msgs);
-    const size_t at = full.find(kMarker);
-    const std::string head = full.substr(0, at);
-    const std::string tail = full.substr(at + std::string(kMarker).size());
+    const auto [head, tail] =
+        ChatFormatter(model, exec.chat_template).user_turn(exec.system_prompt);
     json out = json::array();
     for (const Example& ex : examples) {
         for (Condition c : conditions) {
@@ -294,11 +287,7 @@ int run_bench(const BenchArgs& args) {
     exec.ignore_eog = !args.stop_at_eog;
     exec.type_k = exec.type_v = parse_kv_type(args.kv_type);
     exec.flash_attn = parse_flash_attn(args.flash_attn);
-    try {
-        exec.kv_layout = parse_kv_layout(args.kv_layout);
-    } catch (const Error& e) {
-        throw Error(ErrorCode::invalid_argument, std::string("--kv-layout: ") + e.what());
-    }
+    exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
 
     const auto load0 = load_average();
     const auto model = load_model(args.model, args.n_gpu_layers);
@@ -645,9 +634,7 @@ Action add_bench(CLI::App& app) {
     app.add_option("--kv-type", a->kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...")
         ->capture_default_str();
     app.add_option("--flash-attn", a->flash_attn, "auto, on or off")->capture_default_str();
-    app.add_option("--kv-layout", a->kv_layout,
-                   "auto (per_sequence when outputs share no context), unified, per_sequence")
-        ->capture_default_str();
+    add_kv_layout_option(app, a->kv_layout);
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)")
         ->capture_default_str();
     app.add_option("--threads", a->n_threads, "CPU threads (0 = all)")->capture_default_str();

@@ -314,11 +314,7 @@ Action add_run(CLI::App& app) {
     app.add_flag("--seed-compat", args->seed_compat,
                  "POC behaviour: baseline synthesis outputs get no topic outputs as messages");
     app.add_option("--system", args->system_prompt, "System prompt shared by every sequence");
-    app.add_option("--kv-layout", args->kv_layout,
-                   "auto (one KV stream per sequence where outputs share no context), unified, "
-                   "per_sequence")
-        ->check(CLI::IsMember({"auto", "unified", "per_sequence", "per-sequence"}))
-        ->capture_default_str();
+    add_kv_layout_option(app, args->kv_layout);
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
     app.add_option("--limit", args->limit, "Use only the first N examples");

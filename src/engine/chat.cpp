@@ -1,5 +1,8 @@
 #include "rdic/engine/chat.h"
 
+#include <string_view>
+#include <vector>
+
 #include "llama.h"
 #include "rdic/error.h"
 
@@ -35,6 +38,19 @@ ChatFormatter::ChatFormatter(const Model& model, std::string override_template) 
     } else if (template_ == "chatml" || template_.find("<|im_start|>") != std::string::npos) {
         stops_ = {"<|im_end|>", "<|im_start|>"};
     }
+}
+
+ChatFormatter::UserTurn ChatFormatter::user_turn(const std::string& system_prompt) const {
+    static constexpr std::string_view kMarker = "\x1fRDIC_USER_CONTENT\x1f";
+    std::vector<ChatMessage> msgs;
+    if (!system_prompt.empty()) msgs.push_back({"system", system_prompt});
+    msgs.push_back({"user", std::string(kMarker)});
+    const std::string full = format(msgs);
+    const size_t at = full.find(kMarker);
+    if (at == std::string::npos) {
+        throw Error(ErrorCode::invalid_argument, "chat template dropped the user message");
+    }
+    return {full.substr(0, at), full.substr(at + kMarker.size())};
 }
 
 std::string ChatFormatter::format(const std::vector<ChatMessage>& messages,

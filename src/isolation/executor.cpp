@@ -14,24 +14,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kUserMarker = "\x1fRDIC_USER_CONTENT\x1f";
-
 // Token pieces of every prompt: head (template up to the user content, with the system
 // prompt), the context block, the request (+messages), and the template's tail.
 class Prompts {
 public:
     Prompts(const Model& model, const ExecutorOptions& o) : model_(model) {
         const ChatFormatter chat(model, o.chat_template);
-        std::vector<ChatMessage> msgs;
-        if (!o.system_prompt.empty()) msgs.push_back({"system", o.system_prompt});
-        msgs.push_back({"user", kUserMarker});
-        const std::string full = chat.format(msgs);
-        const size_t at = full.find(kUserMarker);
-        if (at == std::string::npos) {
-            throw Error(ErrorCode::invalid_argument, "chat template dropped the user message");
-        }
-        head_ = chat.tokenize(full.substr(0, at));
-        tail_ = model.tokenize(full.substr(at + std::string(kUserMarker).size()), false, true);
+        const ChatFormatter::UserTurn turn = chat.user_turn(o.system_prompt);
+        head_ = chat.tokenize(turn.head);
+        tail_ = model.tokenize(turn.tail, false, true);
         stops_ = chat.stop_strings();
     }
     const Tokens& head() const { return head_; }

@@ -32,6 +32,14 @@ public:
     std::string format(const std::vector<ChatMessage>& messages,
                        bool add_assistant_prefix = true) const;
 
+    // The prompt of one user turn (after `system_prompt`, if not empty) around its content:
+    // `head + content + tail` == format({system, user: content}). Lets a caller tokenize the
+    // fixed parts once. Throws invalid_argument when the template drops the user message.
+    struct UserTurn {
+        std::string head, tail;
+    };
+    UserTurn user_turn(const std::string& system_prompt) const;
+
     // Tokenizes a formatted prompt with control tokens parsed and exactly one leading BOS when
     // the vocabulary wants one (none otherwise), whether or not the template wrote one.
     Tokens tokenize(const std::string& formatted) const;
