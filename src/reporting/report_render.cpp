@@ -185,7 +185,7 @@ Table runs_table(const Report& r) {
 }
 
 // Conditions as rows, metrics as columns: "mean [CI]".
-Table main_table(const Report& r, bool with_ci) {
+Table main_table(const Report& r) {
     Table t;
     t.header.push_back("condition");
     std::vector<std::string> cols;
@@ -202,8 +202,7 @@ Table main_table(const Report& r, bool with_ci) {
         for (const std::string& id : cols) {
             const ConditionSummary* s = r.summary(id, c);
             const int d = spec_of(id)->decimals;
-            row.push_back(s == nullptr ? "–"
-                                       : fmt(s->mean, d) + (with_ci ? " " + fmt_ci(s->ci, d) : ""));
+            row.push_back(s == nullptr ? "–" : fmt(s->mean, d) + ' ' + fmt_ci(s->ci, d));
         }
         t.rows.push_back(row);
     }
@@ -425,7 +424,7 @@ std::string render_json(const Report& r) {
 }
 
 std::string render_main_table(const Report& r) {
-    return markdown(main_table(r, true));
+    return markdown(main_table(r));
 }
 
 std::string render_csv(const Report& r) {
@@ -446,7 +445,7 @@ std::string render_markdown(const Report& r) {
            "examples with 95% bootstrap CIs (" + std::to_string(r.options.n_resamples) +
            " resamples, seed " + std::to_string(r.options.seed) + ").\n\n";
     out += "## Runs\n\n" + markdown(runs_table(r)) + "\n";
-    out += "## Main table\n\n" + markdown(main_table(r, true)) + "\n";
+    out += "## Main table\n\n" + markdown(main_table(r)) + "\n";
     out += "## " + r.options.reference + " against each baseline\n\n";
     out += "Paired by example; difference = " + r.options.reference +
            " − baseline; Holm adjustment over the comparisons of each metric.\n\n";
@@ -491,7 +490,7 @@ svg .ci{stroke:#1d2430;stroke-width:1.5}svg .axis{stroke:#9aa5b5;stroke-width:1}
     out += "<h2>Runs</h2>\n" + html(runs_table(r));
     out += "<h2>Charts</h2>\n<div class=\"charts\">\n";
     for (const std::string& id : kCharts) out += svg_chart(r, id);
-    out += "</div>\n<h2>Main table</h2>\n" + html(main_table(r, true));
+    out += "</div>\n<h2>Main table</h2>\n" + html(main_table(r));
     out += "<h2>" + html_escape(r.options.reference) +
            " against each baseline</h2>\n<p>Paired by example; difference = " +
            html_escape(r.options.reference) +
