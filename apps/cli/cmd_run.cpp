@@ -32,12 +32,13 @@ struct RunArgs {
     std::vector<std::string> data;
     std::string out;
     std::string conditions = "sequential,prompted,turn_based,semantic,separate_contexts";
-    int32_t max_tokens = 128;
+    int32_t max_tokens = 256;
     SamplerOptions sampling;
     bool resume = false;
     bool naive = false;
-    bool name_topics = false;
     bool seed_compat = false;
+    bool no_questions = false;
+    int32_t per_domain = 0;
     std::string kv_layout = "auto";
     std::string system_prompt = "You are a helpful assistant.";
     int32_t n_gpu_layers = -1;
@@ -153,6 +154,15 @@ int run_experiment(const RunArgs& args) {
     // Dataset: every problem is reported; invalid examples are skipped and make the run fail.
     int n_invalid = 0;
     std::vector<Example> examples = load_examples(args.data, &n_invalid);
+    if (args.per_domain > 0) {
+        // The first N examples (in file order) of each domain: a representative subset.
+        std::map<std::string, int32_t> taken;
+        std::vector<Example> subset;
+        for (Example& e : examples) {
+            if (taken[e.domain]++ < args.per_domain) subset.push_back(std::move(e));
+        }
+        examples = std::move(subset);
+    }
     if (args.limit > 0 && examples.size() > static_cast<size_t>(args.limit)) {
         examples.resize(static_cast<size_t>(args.limit));
     }
@@ -171,8 +181,8 @@ int run_experiment(const RunArgs& args) {
     config.max_tokens = args.max_tokens;
     config.sampling = args.sampling;
     config.system_prompt = args.system_prompt;
-    config.name_topics = args.name_topics;
     config.seed_compat = args.seed_compat;
+    config.questions = !args.no_questions;
     config.naive = args.naive;
     config.kv_layout = args.kv_layout;
     // Re-cluster the examples (--clusters; the labels by default) before anything runs.
@@ -209,7 +219,7 @@ int run_experiment(const RunArgs& args) {
     exec.system_prompt = args.system_prompt;
     exec.n_threads = args.n_threads;
     exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
-    const PromptOptions prompts{.name_topics = args.name_topics, .seed_compat = args.seed_compat};
+    const PromptOptions prompts{.seed_compat = args.seed_compat, .questions = !args.no_questions};
 
     size_t already = 0;
     for (const auto& e : examples) {
@@ -309,10 +319,14 @@ Action add_run(CLI::App& app) {
     app.add_flag("--resume", args->resume, "Skip pairs already recorded in --out");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
-    app.add_flag("--name-topics", args->name_topics,
-                 "Output requests name the topic (the POC's prompts) instead of 'output A'");
     app.add_flag("--seed-compat", args->seed_compat,
-                 "POC behaviour: baseline synthesis outputs get no topic outputs as messages");
+                 "The proof of concept's prompts: 'Generate output A' requests that do not name "
+                 "the topic, and baseline syntheses without the topic outputs");
+    app.add_flag("--no-questions", args->no_questions,
+                 "Do not ask the examples' fact questions (dataset v2)");
+    app.add_option("--per-domain", args->per_domain,
+                   "Use only the first N examples of each domain (the main job uses 1)")
+        ->check(CLI::Range(1, 1 << 20));
     app.add_option("--system", args->system_prompt, "System prompt shared by every sequence");
     add_kv_layout_option(app, args->kv_layout);
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");

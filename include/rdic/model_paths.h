@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 namespace rdic {
 
@@ -18,5 +19,17 @@ std::filesystem::path model_cache_dir();
 // `explicit_path` when non-empty, else the default model in the cache. Does not check existence;
 // Model::load reports a missing file with a hint to run scripts/setup.sh.
 std::filesystem::path resolve_model_path(std::string_view explicit_path);
+
+// The models scripts/setup.sh knows (pins in scripts/pins.env), in the order `rdic models` lists.
+struct KnownModel {
+    std::string_view role;  // "default", "large", "engine-tests (sliding window)", ...
+    std::string_view file;  // file name in the model cache
+    std::string_view sha256;
+    std::string_view how_to_get;  // the setup command that fetches it
+};
+const std::vector<KnownModel>& known_models();
+
+// The large model (judge, speculative target) when it is in the cache, else "".
+std::filesystem::path large_model_if_installed();
 
 }  // namespace rdic

@@ -1,6 +1,7 @@
 #include "rdic/model_paths.h"
 
 #include <cstdlib>
+#include <system_error>
 
 #include "rdic/build_info.h"
 
@@ -30,6 +31,26 @@ std::filesystem::path model_cache_dir() {
 std::filesystem::path resolve_model_path(std::string_view explicit_path) {
     if (!explicit_path.empty()) return std::filesystem::path(explicit_path);
     return model_cache_dir() / build_info::kDefaultModelFile;
+}
+
+const std::vector<KnownModel>& known_models() {
+    static const std::vector<KnownModel> models = {
+        {"default", build_info::kDefaultModelFile, build_info::kDefaultModelSha256,
+         "./scripts/setup.sh"},
+        {"large (judge, speculative target)", build_info::kLargeModelFile,
+         build_info::kLargeModelSha256, "RDIC_WITH_LARGE_MODEL=1 ./scripts/setup.sh"},
+        {"engine tests: sliding window, base model", build_info::kGemmaModelFile,
+         build_info::kGemmaModelSha256, "./scripts/setup.sh"},
+        {"engine tests: second architecture", build_info::kSmolModelFile,
+         build_info::kSmolModelSha256, "./scripts/setup.sh"},
+    };
+    return models;
+}
+
+std::filesystem::path large_model_if_installed() {
+    const std::filesystem::path p = model_cache_dir() / build_info::kLargeModelFile;
+    std::error_code ec;
+    return std::filesystem::is_regular_file(p, ec) ? p : std::filesystem::path();
 }
 
 }  // namespace rdic

@@ -1,4 +1,5 @@
-// JSON -> Example for both dataset formats, with every problem reported as file + JSON pointer.
+// JSON -> Example for every dataset format, with every problem reported as file + JSON pointer.
+// What rdic.dataset/v2 adds to v1 is read and checked in load_v2.cpp.
 #include <algorithm>
 #include <climits>
 #include <fstream>
@@ -7,18 +8,15 @@
 #include <set>
 #include <sstream>
 
+#include "load_internal.h"
 #include "rdic/datasets/example.h"
 #include "rdic/text_stream.h"
 
 namespace rdic {
 
+namespace dataset_internal {
+
 namespace {
-
-// ordered_json keeps objects in file order (POC clusters are read in the order written).
-using json = nlohmann::ordered_json;
-
-constexpr uint64_t kMaxFileBytes = uint64_t{64} << 20;
-constexpr const char* kNativeFormat = "rdic.dataset/v1";
 
 std::string escape_pointer_token(const std::string& s) {
     std::string out;
@@ -32,6 +30,8 @@ std::string escape_pointer_token(const std::string& s) {
     }
     return out;
 }
+
+}  // namespace
 
 std::string ptr(const std::string& base, const std::string& key) {
     return base + "/" + escape_pointer_token(key);
@@ -62,68 +62,82 @@ std::string type_name(const json& v) {
     }
 }
 
-// Collects issues for one file.
-class Reporter {
-public:
-    explicit Reporter(std::filesystem::path file) : file_(std::move(file)) {}
-    void add(std::string pointer, std::string message) {
-        issues_.push_back({file_, std::move(pointer), std::move(message)});
-    }
-    std::vector<Issue>& issues() { return issues_; }
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
 
-    // Typed field access: report and return nullopt when missing (if required) or mistyped.
-    std::optional<std::string> string(const json& obj, const std::string& base, const char* key,
-                                      bool required) {
-        auto it = obj.find(key);
-        if (it == obj.end()) {
-            if (required) add(ptr(base, key), "is missing");
-            return std::nullopt;
-        }
-        if (!it->is_string()) {
-            add(ptr(base, key), "must be a string, not " + type_name(*it));
-            return std::nullopt;
-        }
-        return it->get<std::string>();
+bool contains_ci(const std::string& haystack, const std::string& needle) {
+    return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+bool is_example_id(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+std::optional<std::string> Reporter::string(const json& obj, const std::string& base,
+                                            const char* key, bool required) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+        if (required) add(ptr(base, key), "is missing");
+        return std::nullopt;
     }
-    std::vector<std::string> strings(const json& obj, const std::string& base, const char* key,
-                                     bool required) {
-        std::vector<std::string> out;
-        auto it = obj.find(key);
-        if (it == obj.end()) {
-            if (required) add(ptr(base, key), "is missing");
-            return out;
-        }
-        if (!it->is_array()) {
-            add(ptr(base, key), "must be an array of strings, not " + type_name(*it));
-            return out;
-        }
-        for (size_t i = 0; i < it->size(); ++i) {
-            const json& v = (*it)[i];
-            if (!v.is_string()) {
-                add(ptr(ptr(base, key), i), "must be a string, not " + type_name(v));
-                continue;
-            }
-            out.push_back(v.get<std::string>());
-        }
+    if (!it->is_string()) {
+        add(ptr(base, key), "must be a string, not " + type_name(*it));
+        return std::nullopt;
+    }
+    return it->get<std::string>();
+}
+
+std::vector<std::string> Reporter::strings(const json& obj, const std::string& base,
+                                           const char* key, bool required) {
+    std::vector<std::string> out;
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+        if (required) add(ptr(base, key), "is missing");
         return out;
     }
+    if (!it->is_array()) {
+        add(ptr(base, key), "must be an array of strings, not " + type_name(*it));
+        return out;
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+        const json& v = (*it)[i];
+        if (!v.is_string()) {
+            add(ptr(ptr(base, key), i), "must be a string, not " + type_name(v));
+            continue;
+        }
+        out.push_back(v.get<std::string>());
+    }
+    return out;
+}
 
-private:
-    std::filesystem::path file_;
-    std::vector<Issue> issues_;
-};
+const json* Reporter::array(const json& obj, const std::string& base, const char* key,
+                            bool required) {
+    auto it = obj.find(key);
+    if (it == obj.end()) {
+        if (required) add(ptr(base, key), "is missing");
+        return nullptr;
+    }
+    if (!it->is_array()) {
+        add(ptr(base, key), "must be an array, not " + type_name(*it));
+        return nullptr;
+    }
+    return &*it;
+}
+
+namespace {
+
+constexpr uint64_t kMaxFileBytes = uint64_t{64} << 20;
 
 std::optional<TurnType> parse_turn_type(const std::string& s) {
     if (s == "instruction") return TurnType::instruction;
     if (s == "context") return TurnType::context;
     if (s == "query") return TurnType::query;
     return std::nullopt;
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 // Deepest nesting of arrays/objects in JSON text (strings skipped), stopping past `limit`.
@@ -153,14 +167,6 @@ size_t nesting_depth(const std::string& text, size_t limit) {
 
 constexpr size_t kMaxNesting = 256;
 
-// Where each element came from in the file, for issue pointers.
-struct Pointers {
-    std::string clusters_root = "/clusters";
-    std::map<std::string, std::string> cluster;
-    std::map<int32_t, std::string> turn;
-    std::map<std::string, std::vector<std::string>> canary;  // per cluster, per canary
-};
-
 std::optional<int32_t> read_turn_id(const json& t, const std::string& base, const char* key,
                                     Reporter& r) {
     const auto id = t.find(key);
@@ -179,21 +185,6 @@ std::optional<int32_t> read_turn_id(const json& t, const std::string& base, cons
         return std::nullopt;
     }
     return static_cast<int32_t>(v);
-}
-
-// Calls fn(element, pointer) for every element of `array` (at `base`) that is an object; reports
-// the others.
-template <class Fn>
-void each_object(const json& array, const std::string& base, Reporter& r, Fn&& fn) {
-    for (size_t i = 0; i < array.size(); ++i) {
-        const json& e = array[i];
-        const std::string at = ptr(base, i);
-        if (!e.is_object()) {
-            r.add(at, "must be an object, not " + type_name(e));
-            continue;
-        }
-        fn(e, at);
-    }
 }
 
 void read_turn_type(const json& t, const std::string& base, bool required, Reporter& r,
@@ -217,17 +208,15 @@ bool register_turn(int32_t id, const std::string& base, const char* id_key, Poin
     return true;
 }
 
-// ---- native format ----------------------------------------------------------------------------
+// ---- native format (v1, and what v2 shares with it) --------------------------------------------
 
-void read_native(const json& root, Example& ex, Reporter& r, Pointers& where) {
+void read_native(const json& root, const std::string& format, Example& ex, Reporter& r,
+                 Pointers& where) {
     auto& cluster_ptr = where.cluster;
-    ex.source_format = kNativeFormat;
+    ex.source_format = format;
     if (auto v = r.string(root, "", "id", true)) {
         ex.id = *v;
-        const bool ok = !v->empty() && std::all_of(v->begin(), v->end(), [](char c) {
-            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-        });
-        if (!ok) r.add("/id", "must be lowercase letters, digits and '-', and not empty");
+        if (!is_example_id(*v)) r.add("/id", kIdMessage);
     }
     if (auto v = r.string(root, "", "domain", true)) ex.domain = *v;
     if (auto v = r.string(root, "", "description", false)) ex.description = *v;
@@ -303,7 +292,9 @@ void read_native(const json& root, Example& ex, Reporter& r, Pointers& where) {
             turn.cluster = *v;
             if (v->empty()) r.add(ptr(base, "cluster"), "must not be empty");
         }
-        read_turn_type(t, base, /*required=*/true, r, turn);
+        read_turn_role(t, base, format, r, turn);
+        // v2: an assistant turn is context; its type may be left out.
+        read_turn_type(t, base, /*required=*/turn.role != TurnRole::assistant, r, turn);
         if (auto v = r.string(t, base, "text", true)) turn.text = *v;
         if (register_turn(turn.id, base, "id", where, r)) ex.turns.push_back(std::move(turn));
     });
@@ -355,7 +346,7 @@ void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
     auto& cluster_ptr = where.cluster;
     auto& turn_ptr = where.turn;
     where.clusters_root = "/semantic_clusters";
-    ex.source_format = "poc";
+    ex.source_format = kFormatPoc;
     if (auto v = r.string(root, "", "id", true)) ex.id = *v;
     if (auto v = r.string(root, "", "domain", false)) ex.domain = *v;
     if (auto v = r.string(root, "", "description", false)) ex.description = *v;
@@ -483,10 +474,6 @@ void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where) {
 
 // ---- semantic checks shared by both formats ----------------------------------------------------
 
-bool contains_ci(const std::string& haystack, const std::string& needle) {
-    return lower(haystack).find(lower(needle)) != std::string::npos;
-}
-
 void check_semantics(Example& ex, Reporter& r, const Pointers& where,
                      const ValidationOptions& opt) {
     const auto& cptr = where.cluster;
@@ -497,8 +484,7 @@ void check_semantics(Example& ex, Reporter& r, const Pointers& where,
             r.add(base, "turn " + std::to_string(t.id) + " has no text");
         }
         if (!t.cluster.empty() && !ex.find(t.cluster)) {
-            r.add(base + (ex.source_format == "poc" ? "/cluster" : "/cluster"),
-                  "names cluster \"" + t.cluster + "\", which does not exist");
+            r.add(base + "/cluster", "names cluster \"" + t.cluster + "\", which does not exist");
         }
     }
     size_t n_topics = 0, n_synth = 0;
@@ -548,7 +534,7 @@ void check_semantics(Example& ex, Reporter& r, const Pointers& where,
                                   std::to_string(t.id) + " of cluster \"" + t.cluster + "\"");
                 }
             }
-            if (!in_own && ex.source_format == kNativeFormat) {
+            if (!in_own && ex.source_format != kFormatPoc) {
                 r.add(cp, "canary \"" + can + "\" is in none of the cluster's turns");
             }
         }
@@ -615,6 +601,8 @@ void check_semantics(Example& ex, Reporter& r, const Pointers& where,
 
 }  // namespace
 
+}  // namespace dataset_internal
+
 std::string Issue::to_string() const {
     return file.string() + ": " + (pointer.empty() ? std::string("(file)") : pointer) + ": " +
            message;
@@ -664,6 +652,7 @@ std::vector<const Cluster*> Example::syntheses() const {
 }
 
 LoadResult load_example(const std::filesystem::path& file, const ValidationOptions& options) {
+    using namespace dataset_internal;
     LoadResult result;
     Reporter r(file);
     std::error_code ec;
@@ -721,17 +710,19 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
     ex.file = file;
     Pointers where;
     if (auto f = root.find("format"); f != root.end()) {
-        if (!f->is_string() || f->get<std::string>() != kNativeFormat) {
-            r.add("/format", std::string("must be \"") + kNativeFormat + "\"");
+        const std::string format = f->is_string() ? f->get<std::string>() : "";
+        if (format != kFormatV1 && format != kFormatV2) {
+            r.add("/format", std::string("must be \"") + kFormatV1 + "\" or \"" + kFormatV2 + "\"");
             result.issues = std::move(r.issues());
             return result;
         }
-        read_native(root, ex, r, where);
+        read_native(root, format, ex, r, where);
+        if (format == kFormatV2) read_v2(root, ex, r, where);
     } else if (root.contains("semantic_clusters")) {
         read_poc(root, ex, r, where);
     } else {
-        r.add("", std::string("neither format: no \"format\": \"") + kNativeFormat +
-                      "\" and no \"semantic_clusters\" (proof-of-concept format)");
+        r.add("", std::string("neither format: no \"format\" (\"") + kFormatV1 + "\" or \"" +
+                      kFormatV2 + "\") and no \"semantic_clusters\" (proof-of-concept format)");
         result.issues = std::move(r.issues());
         return result;
     }

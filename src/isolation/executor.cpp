@@ -7,6 +7,7 @@
 
 #include "rdic/engine/chat.h"
 #include "rdic/error.h"
+#include "rdic/evaluation/questions.h"
 
 namespace rdic {
 
@@ -29,10 +30,16 @@ public:
     Tokens context(const OutputPlan& o) const {
         return model_.tokenize(o.context + "\n\n", false, /*parse_special=*/false);
     }
-    Tokens request(const OutputPlan& o, const std::string& messages) const {
-        Tokens t = model_.tokenize(messages + o.request, false, /*parse_special=*/false);
+    Tokens context(const QuestionPlan& q) const {
+        return model_.tokenize(q.context + "\n\n", false, /*parse_special=*/false);
+    }
+    Tokens request(const std::string& messages, const std::string& request) const {
+        Tokens t = model_.tokenize(messages + request, false, /*parse_special=*/false);
         t.insert(t.end(), tail_.begin(), tail_.end());
         return t;
+    }
+    Tokens request(const OutputPlan& o, const std::string& messages) const {
+        return request(messages, o.request);
     }
     const std::vector<std::string>& stops() const { return stops_; }
 
@@ -47,6 +54,9 @@ Tokens concat(std::initializer_list<const Tokens*> parts) {
     for (const Tokens* p : parts) out.insert(out.end(), p->begin(), p->end());
     return out;
 }
+
+// Sampling seeds of question replies start here (outputs use seed + output index).
+constexpr uint32_t kAnswerSeedOffset = 1000;
 
 int32_t round_up(int64_t n, int32_t to) {
     return static_cast<int32_t>((n + to - 1) / to * to);
@@ -85,6 +95,9 @@ struct Runner {
 
     void record(const OutputPlan& o, const GenerationResult& g, const Sequence& seq) {
         OutputResult out;
+        out.prompt_copy_share =
+            copy_share(g.text, opt.system_prompt + "\n" + o.context + "\n\n" + messages_for(o) +
+                                   o.request);
         out.cluster_id = o.cluster_id;
         out.kind = o.kind;
         out.text = g.text;
@@ -115,7 +128,7 @@ struct Runner {
     }
 
     std::string messages_for(const OutputPlan& o) const {
-        return render_messages(ex, o.message_inputs, finished);
+        return render_messages(ex, o.message_inputs, finished, plan.prompt_options);
     }
 
     SessionOptions session_options(int64_t n_tokens, int32_t n_seqs,
@@ -178,6 +191,58 @@ struct Runner {
             }
         }
         if (shared) result.kv_peak = shared->kv_peak();
+    }
+
+    // The plan's questions, after every output exists (cross questions see the synthesis's
+    // messages): one unified session, the head prefilled once, each distinct context once and
+    // forked per question, all questions decoded in one lockstep batch.
+    void answer_questions() {
+        if (plan.questions.empty()) return;
+        const auto q0 = Clock::now();
+        std::map<std::string, Tokens> ctx;
+        std::vector<Tokens> reqs_tokens;
+        int64_t budget = static_cast<int64_t>(prompts.head().size()) + 64;
+        for (const QuestionPlan& q : plan.questions) {
+            if (!ctx.count(q.context_key)) {
+                ctx[q.context_key] = prompts.context(q);
+                budget += static_cast<int64_t>(ctx[q.context_key].size());
+            }
+            reqs_tokens.push_back(prompts.request(
+                render_messages(ex, q.message_inputs, finished, plan.prompt_options), q.request));
+            budget += static_cast<int64_t>(reqs_tokens.back().size()) + kAnswerMaxTokens + 8;
+        }
+        const auto n_q = static_cast<int32_t>(plan.questions.size());
+        Session s(model, session_options(budget, 2 + static_cast<int32_t>(ctx.size()) + n_q));
+        Sequence root = s.open();
+        s.prefill({{&root, prompts.head()}});
+        std::map<std::string, Sequence> ctx_seq;
+        std::vector<PrefillItem> items;
+        for (const auto& [key, tokens] : ctx) ctx_seq.emplace(key, s.fork(root));
+        for (auto& [key, seq] : ctx_seq) items.push_back({&seq, ctx.at(key)});
+        s.prefill(items);
+        std::vector<Sequence> seqs;
+        seqs.reserve(plan.questions.size());  // requests point into it
+        std::vector<GenerationRequest> reqs;
+        for (size_t i = 0; i < plan.questions.size(); ++i) {
+            seqs.push_back(s.fork(ctx_seq.at(plan.questions[i].context_key)));
+            GenerationRequest r = request_for(&seqs.back(), reqs_tokens[i], 0);
+            r.sampling.seed = opt.sampling.seed + kAnswerSeedOffset + static_cast<uint32_t>(i);
+            r.max_tokens = kAnswerMaxTokens;
+            r.stop = prompts.stops();
+            r.ignore_eog = false;
+            reqs.push_back(std::move(r));
+        }
+        const auto g = generate(s, reqs);
+        for (size_t i = 0; i < g.size(); ++i) {
+            AnswerResult a;
+            a.question_id = plan.questions[i].question_id;
+            a.text = g[i].text;
+            a.n_tokens = static_cast<int32_t>(g[i].tokens.size());
+            a.n_context_tokens = seqs[i].n_tokens() - a.n_tokens;
+            a.stop_reason = g[i].stop_reason;
+            result.answers.push_back(std::move(a));
+        }
+        result.questions_ms = std::chrono::duration<double, std::milli>(Clock::now() - q0).count();
     }
 };
 
@@ -350,6 +415,7 @@ ConditionResult run_condition(const std::shared_ptr<const Model>& model, const E
     }
     r.result.total_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     order_outputs(plan, r.result);
+    r.answer_questions();
     return r.result;
 }
 
@@ -383,6 +449,7 @@ std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const
     for (Runner& r : runners) {
         r.result.total_ms = total_ms;
         order_outputs(r.plan, r.result);
+        r.answer_questions();
         out.push_back(std::move(r.result));
     }
     return out;

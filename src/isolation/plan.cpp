@@ -1,5 +1,7 @@
 #include "rdic/isolation/plan.h"
 
+#include <algorithm>
+
 #include "rdic/error.h"
 
 namespace rdic {
@@ -41,37 +43,94 @@ std::string output_label(const Example& example, const std::string& cluster_id) 
     return "?";
 }
 
-namespace {
-
-std::string join_turns(const std::vector<const Turn*>& turns, bool markers) {
+std::string render_turns(const std::vector<const Turn*>& turns, bool markers) {
+    const bool roles = std::any_of(turns.begin(), turns.end(),
+                                   [](const Turn* t) { return t->role == TurnRole::assistant; });
     std::string out;
     for (const Turn* t : turns) {
         if (!out.empty()) out += "\n\n";
         if (markers) out += "[Turn " + std::to_string(t->id) + "] ";
+        if (roles) out += t->role == TurnRole::assistant ? "Assistant: " : "User: ";
         out += t->text;
     }
     return out;
 }
 
+namespace {
+
+std::string name_of(const Cluster& c) {
+    return c.name.empty() ? c.id : c.name;
+}
+
+std::string quoted_name(const Example& ex, const std::string& cluster_id) {
+    const Cluster* c = ex.find(cluster_id);
+    return "\"" + (c != nullptr ? name_of(*c) : cluster_id) + "\"";
+}
+
+// Chosen on the dev split (docs/evaluation.md): the topic's name and task, nothing else.
 std::string request_for(const Example& ex, const Cluster& c, const PromptOptions& o,
                         bool has_messages) {
-    std::string what = o.name_topics ? "the " + (c.name.empty() ? c.id : c.name) + " output" +
-                                           (c.task.empty() ? "" : " (" + c.task + ")")
-                                     : "output " + output_label(ex, c.id);
-    std::string r = "Generate " + what + " based on the provided context";
-    if (has_messages) r += " and the outputs above";
-    return r + ".";
+    if (o.seed_compat) {
+        std::string r = "Generate output " + output_label(ex, c.id) + " based on the provided context";
+        if (has_messages) r += " and the outputs above";
+        return r + ".";
+    }
+    std::string r = c.kind == ClusterKind::synthesis
+                        ? "Now the combined output \"" + name_of(c) + "\"."
+                        : "Now the output for the topic \"" + name_of(c) + "\".";
+    if (!c.task.empty()) r += " " + c.task;
+    if (has_messages) r += " Base it on the outputs above.";
+    return r;
+}
+
+std::string question_request(const Example& ex, const Question& q) {
+    std::string about;
+    if (q.kind == QuestionKind::topic) {
+        about = "the topic " + quoted_name(ex, q.cluster);
+    } else {
+        about = "the topics ";
+        for (size_t i = 0; i < q.clusters.size(); ++i) {
+            if (i > 0) about += i + 1 == q.clusters.size() ? " and " : ", ";
+            about += quoted_name(ex, q.clusters[i]);
+        }
+    }
+    return "Question about " + about + ": " + q.text +
+           "\nAnswer with the value only, in a few words. If the conversation does not say, "
+           "answer \"unknown\".";
+}
+
+// The synthesis output a cross question is asked after: the first that depends on all of its
+// topics, else the first synthesis.
+const OutputPlan* synthesis_for(const Plan& plan, const Example& ex, const Question& q) {
+    const OutputPlan* first = nullptr;
+    for (const OutputPlan& o : plan.outputs) {
+        if (o.kind != ClusterKind::synthesis) continue;
+        if (first == nullptr) first = &o;
+        const Cluster* c = ex.find(o.cluster_id);
+        const bool covers = c != nullptr && std::all_of(q.clusters.begin(), q.clusters.end(),
+                                                        [&](const std::string& id) {
+                                                            return std::find(c->depends_on.begin(),
+                                                                             c->depends_on.end(),
+                                                                             id) !=
+                                                                   c->depends_on.end();
+                                                        });
+        if (covers) return &o;
+    }
+    return first;
 }
 
 }  // namespace
 
 std::string render_messages(const Example& example, const std::vector<std::string>& inputs,
-                            const std::vector<std::pair<std::string, std::string>>& outputs) {
+                            const std::vector<std::pair<std::string, std::string>>& outputs,
+                            const PromptOptions& options) {
     std::string out;
     for (const std::string& id : inputs) {
         for (const auto& [cluster, text] : outputs) {
             if (cluster != id) continue;
-            out += "Output " + output_label(example, id) + ":\n" + text + "\n\n";
+            out += options.seed_compat ? "Output " + output_label(example, id) + ":\n"
+                                       : "Output for " + quoted_name(example, id) + ":\n";
+            out += text + "\n\n";
         }
     }
     return out;
@@ -80,19 +139,23 @@ std::string render_messages(const Example& example, const std::vector<std::strin
 Plan make_plan(const Example& ex, Condition condition, const PromptOptions& o) {
     Plan plan;
     plan.condition = condition;
+    plan.prompt_options = o;
     std::vector<const Turn*> all;
     for (const Turn& t : ex.turns) all.push_back(&t);
     const bool shared = condition == Condition::sequential || condition == Condition::prompted ||
                         condition == Condition::turn_based;
-    std::string shared_context = join_turns(all, condition == Condition::turn_based);
+    std::string shared_context = render_turns(all, condition == Condition::turn_based);
     if (condition == Condition::prompted) {
+        // Names only: v2 datasets keep topic names free of terminology, so a model echoing this
+        // preamble does not plant one topic's terms in another's output.
         std::string names;
         for (const Cluster* c : ex.topics()) {
             if (!names.empty()) names += "; ";
-            names += output_label(ex, c->id) + ": " + (c->name.empty() ? c->id : c->name);
+            names += o.seed_compat ? output_label(ex, c->id) + ": " + name_of(*c)
+                                   : quoted_name(ex, c->id);
         }
         shared_context = "This conversation covers separate topics (" + names +
-                         "). Keep the topics separate: when asked for one output, use only the "
+                         "). Keep the topics separate: when asked about one topic, use only the "
                          "parts of the conversation about that topic.\n\n" +
                          shared_context;
     }
@@ -109,11 +172,31 @@ Plan make_plan(const Example& ex, Condition condition, const PromptOptions& o) {
         } else {
             const auto own = ex.turns_of(c.id);
             out.context_key = c.id;
-            out.context = join_turns(own, false);
+            out.context = render_turns(own, false);
             for (const Turn* t : own) out.turn_ids.push_back(t->id);
         }
         out.request = request_for(ex, c, o, !out.message_inputs.empty());
         plan.outputs.push_back(std::move(out));
+    }
+    if (!o.questions) return plan;
+    for (const Question& q : ex.questions) {
+        const OutputPlan* where = nullptr;
+        if (q.kind == QuestionKind::topic) {
+            for (const OutputPlan& out : plan.outputs) {
+                if (out.cluster_id == q.cluster) where = &out;
+            }
+        } else {
+            where = synthesis_for(plan, ex, q);
+        }
+        if (where == nullptr) continue;  // a question about a cluster the plan does not have
+        QuestionPlan qp;
+        qp.question_id = q.id;
+        qp.kind = q.kind;
+        qp.context_key = where->context_key;
+        qp.context = where->context;
+        if (q.kind == QuestionKind::cross) qp.message_inputs = where->message_inputs;
+        qp.request = question_request(ex, q);
+        plan.questions.push_back(std::move(qp));
     }
     return plan;
 }

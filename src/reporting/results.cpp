@@ -22,8 +22,9 @@ json config_to_json(const RunConfig& c) {
             {"min_p", c.sampling.min_p},
             {"seed", c.sampling.seed},
             {"system_prompt", c.system_prompt},
-            {"name_topics", c.name_topics},
+            {"name_topics", !c.seed_compat},
             {"seed_compat", c.seed_compat},
+            {"questions", c.questions},
             {"naive", c.naive},
             {"kv_layout", c.kv_layout},
             {"clusters", c.clusters},
@@ -91,9 +92,21 @@ std::string to_json_line(const RunRecord& r) {
                            {"prefill_ms", o.timing.prefill_ms},
                            {"ttft_ms", o.timing.ttft_ms},
                            {"decode_tokens_per_s", o.timing.decode_tokens_per_s},
-                           {"total_ms", o.timing.total_ms}});
+                           {"total_ms", o.timing.total_ms},
+                           {"prompt_copy_share", o.prompt_copy_share}});
     }
     j["outputs"] = outputs;
+    if (!c.answers.empty()) {
+        json answers = json::array();
+        for (const AnswerResult& a : c.answers) {
+            answers.push_back({{"question", a.question_id},
+                               {"text", a.text},
+                               {"n_tokens", a.n_tokens},
+                               {"n_context_tokens", a.n_context_tokens},
+                               {"stop_reason", std::string(to_string(a.stop_reason))}});
+        }
+        j["answers"] = answers;
+    }
     j["kv"] = {{"peak_bytes", c.kv_peak.bytes},
                {"peak_cells_full", c.kv_peak.cells_full},
                {"peak_cells_swa", c.kv_peak.cells_swa},
@@ -106,7 +119,8 @@ std::string to_json_line(const RunRecord& r) {
                    {"prefill_ms", c.prefill_ms},
                    {"decode_ms", c.decode_ms},
                    {"decode_calls", c.n_decode_calls},
-                   {"prefill_tokens", c.n_prefill_tokens}};
+                   {"prefill_tokens", c.n_prefill_tokens},
+                   {"questions_ms", c.questions_ms}};
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

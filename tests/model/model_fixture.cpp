@@ -22,10 +22,10 @@ std::shared_ptr<const Model> load_cached(const std::filesystem::path& p) {
 }  // namespace
 
 std::filesystem::path gemma_path() {
-    return model_cache_dir() / build_info::kDefaultModelFile;
+    return model_cache_dir() / build_info::kGemmaModelFile;
 }
 std::filesystem::path smollm_path() {
-    return model_cache_dir() / "SmolLM2-135M-Instruct.Q4_1.gguf";
+    return model_cache_dir() / build_info::kSmolModelFile;
 }
 
 std::shared_ptr<const Model> gemma() {

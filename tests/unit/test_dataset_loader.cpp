@@ -550,19 +550,20 @@ std::vector<MalformedCase> malformed_cases() {
          .example = false},
         {.name = "WrongFormat",
          .base = kNative,
-         .edits = {{"rdic.dataset/v1", "rdic.dataset/v2"}},
-         .expected = {{"/format", R"(must be "rdic.dataset/v1")"}},
+         .edits = {{"rdic.dataset/v1", "rdic.dataset/v3"}},
+         .expected = {{"/format", R"(must be "rdic.dataset/v1" or "rdic.dataset/v2")"}},
          .example = false},
         {.name = "FormatNotString",
          .base = kNative,
          .edits = {{R"("rdic.dataset/v1")", "1"}},
-         .expected = {{"/format", R"(must be "rdic.dataset/v1")"}},
+         .expected = {{"/format", R"(must be "rdic.dataset/v1" or "rdic.dataset/v2")"}},
          .example = false},
         {.name = "NeitherFormat",
          .base = kNative,
          .edits = {{R"("format": "rdic.dataset/v1", )", ""}},
-         .expected = {{"", R"(neither format: no "format": "rdic.dataset/v1" and no )"
-                           R"("semantic_clusters" (proof-of-concept format))"}},
+         .expected = {{"", R"(neither format: no "format" ("rdic.dataset/v1" or )"
+                           R"("rdic.dataset/v2") and no "semantic_clusters" )"
+                           R"((proof-of-concept format))"}},
          .example = false},
 
         // -- native: top-level fields --

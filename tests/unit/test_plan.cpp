@@ -69,7 +69,7 @@ TEST(Plan, ContextTextPerCondition) {
               "[Turn 1] turn 1\n\n[Turn 2] turn 2\n\n[Turn 3] turn 3\n\n[Turn 4] turn 4\n\n"
               "[Turn 5] turn 5\n\n[Turn 6] turn 6");
     const std::string prompted = output(make_plan(ex, Condition::prompted), "b").context;
-    EXPECT_EQ(prompted.find("This conversation covers separate topics (A: Database; B: Hiring). "
+    EXPECT_EQ(prompted.find("This conversation covers separate topics (\"Database\"; \"Hiring\"). "
                             "Keep the topics separate"),
               0u)
         << prompted;
@@ -98,18 +98,74 @@ TEST(Plan, TopicOutputsComeBeforeSynthesis) {
     EXPECT_EQ(p.outputs[2].kind, ClusterKind::synthesis);
 }
 
-TEST(Plan, NeutralRequestsByDefaultTopicNamesAsOption) {
+TEST(Plan, RequestsNameTheirTopicByDefaultPocWordingUnderSeedCompat) {
     const Example ex = interleaved_example();
-    const Plan neutral = make_plan(ex, Condition::sequential);
-    EXPECT_EQ(output(neutral, "a").request, "Generate output A based on the provided context.");
-    EXPECT_EQ(output(neutral, "s").request,
-              "Generate output C based on the provided context and the outputs above.");
-    const Plan named = make_plan(ex, Condition::sequential, {.name_topics = true});
-    EXPECT_EQ(output(named, "b").request,
-              "Generate the Hiring output (Hire.) based on the provided context.");
+    const Plan named = make_plan(ex, Condition::sequential);
+    EXPECT_EQ(output(named, "b").request, "Now the output for the topic \"Hiring\". Hire.");
+    const std::string synth = output(named, "s").request;
+    EXPECT_EQ(synth.rfind("Now the combined output \"", 0), 0u) << synth;
+    EXPECT_NE(synth.find(" Base it on the outputs above."), std::string::npos) << synth;
     // Identical across conditions: only the context differs.
     EXPECT_EQ(output(make_plan(ex, Condition::semantic), "a").request,
-              output(neutral, "a").request);
+              output(named, "a").request);
+    const Plan poc = make_plan(ex, Condition::sequential, {.seed_compat = true});
+    EXPECT_EQ(output(poc, "a").request, "Generate output A based on the provided context.");
+    EXPECT_EQ(output(make_plan(ex, Condition::semantic, {.seed_compat = true}), "s").request,
+              "Generate output C based on the provided context and the outputs above.");
+}
+
+TEST(Plan, PromptedPreambleNamesTopicsOnly) {
+    const Example ex = interleaved_example();
+    const std::string ctx = output(make_plan(ex, Condition::prompted), "a").context;
+    EXPECT_EQ(ctx.rfind("This conversation covers separate topics (\"", 0), 0u) << ctx;
+    EXPECT_NE(ctx.find("\"Hiring\""), std::string::npos) << ctx;
+}
+
+TEST(Plan, AssistantTurnsLabelTheTranscript) {
+    Example ex = interleaved_example();
+    const std::string plain = output(make_plan(ex, Condition::semantic), "a").context;
+    EXPECT_EQ(plain.find("User: "), std::string::npos);
+    Turn reply = ex.turns.front();
+    reply.id = 99;
+    reply.role = TurnRole::assistant;
+    reply.text = "Noted.";
+    ex.turns.insert(ex.turns.begin() + 1, reply);
+    const std::string labelled = output(make_plan(ex, Condition::semantic), "a").context;
+    EXPECT_EQ(labelled.rfind("User: ", 0), 0u) << labelled;
+    EXPECT_NE(labelled.find("\n\nAssistant: Noted.\n\nUser: "), std::string::npos) << labelled;
+}
+
+TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
+    Example ex = interleaved_example();
+    Question q;
+    q.id = "q1";
+    q.cluster = "b";
+    q.text = "Who is the account manager?";
+    q.answers = {"Ann"};
+    Question x;
+    x.id = "x1";
+    x.kind = QuestionKind::cross;
+    x.clusters = {"a", "b"};
+    x.text = "Which is larger?";
+    x.answers = {"B"};
+    ex.questions = {q, x};
+    const Plan sem = make_plan(ex, Condition::semantic);
+    ASSERT_EQ(sem.questions.size(), 2u);
+    EXPECT_EQ(sem.questions[0].context_key, "b");
+    EXPECT_EQ(sem.questions[0].context, output(sem, "b").context);
+    EXPECT_TRUE(sem.questions[0].message_inputs.empty());
+    EXPECT_EQ(sem.questions[0].request.rfind("Question about the topic \"Hiring\": Who is", 0),
+              0u)
+        << sem.questions[0].request;
+    EXPECT_EQ(sem.questions[1].context_key, "s");
+    EXPECT_EQ(sem.questions[1].message_inputs, (std::vector<std::string>{"a", "b"}));
+    EXPECT_NE(sem.questions[1].request.find("\" and \"Hiring\": Which is larger?"),
+              std::string::npos)
+        << sem.questions[1].request;
+    const Plan seq = make_plan(ex, Condition::sequential);
+    EXPECT_EQ(seq.questions[0].context_key, "all");
+    EXPECT_EQ(seq.questions[0].request, sem.questions[0].request);
+    EXPECT_TRUE(make_plan(ex, Condition::semantic, {.questions = false}).questions.empty());
 }
 
 TEST(Plan, SeedCompatDropsMessagesFromBaselineSynthesisOnly) {
@@ -122,8 +178,11 @@ TEST(Plan, SeedCompatDropsMessagesFromBaselineSynthesisOnly) {
 
 TEST(Plan, RenderMessagesInDependencyOrder) {
     const Example ex = interleaved_example();
-    EXPECT_EQ(render_messages(ex, {"a", "b"}, {{"b", "hire two"}, {"a", "add an index"}}),
+    EXPECT_EQ(render_messages(ex, {"a", "b"}, {{"b", "hire two"}, {"a", "add an index"}},
+                              {.seed_compat = true}),
               "Output A:\nadd an index\n\nOutput B:\nhire two\n\n");
+    EXPECT_EQ(render_messages(ex, {"b"}, {{"b", "hire two"}}),
+              "Output for \"Hiring\":\nhire two\n\n");
 }
 
 TEST(Plan, ConditionNames) {

@@ -53,6 +53,18 @@ struct OutputResult {
     StopReason stop_reason = StopReason::max_tokens;
     SequenceTiming timing;
     uint64_t kv_bytes = 0;  // KV the sequence needed when it finished
+    // Copy control: share of the text's bytes inside verbatim spans (>= kCopyMinSpan bytes) of
+    // its own prompt (system prompt, context, messages, request). rdic/evaluation/questions.h.
+    double prompt_copy_share = 0;
+};
+
+// A fact question's reply (dataset v2), generated after all outputs of the condition.
+struct AnswerResult {
+    std::string question_id;
+    std::string text;
+    int32_t n_tokens = 0;
+    int32_t n_context_tokens = 0;  // tokens it was asked after (head, context, messages, question)
+    StopReason stop_reason = StopReason::max_tokens;
 };
 
 struct ConditionResult {
@@ -69,6 +81,12 @@ struct ConditionResult {
     double decode_ms = 0;
     double total_ms = 0;
     uint64_t weights_bytes = 0;  // one copy of the model weights
+    // Fact questions: answered after the outputs in a session of their own (unified KV; each
+    // distinct context prefilled once and forked per question), so the outputs' KV, time and
+    // TTFT above are the same with or without questions. Greedy replies are the same for every
+    // execution (batched, naive, together) up to batch-shape rounding.
+    std::vector<AnswerResult> answers;
+    double questions_ms = 0;
     // Separate model instances would load the weights once per context:
     uint64_t separate_instances_bytes() const {
         return weights_bytes * static_cast<uint64_t>(n_sessions) + kv_allocated_bytes;

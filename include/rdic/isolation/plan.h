@@ -26,8 +26,12 @@ std::string_view to_string(Condition c);
 Condition parse_condition(std::string_view name);
 
 struct PromptOptions {
-    bool name_topics = false;  // POC's topic-naming requests instead of neutral "output A"
-    bool seed_compat = false;  // POC behaviour: baseline synthesis gets no topic outputs
+    // The proof of concept's prompts: requests say "Generate output A ..." without naming the
+    // topic, messages are labelled "Output A", and baseline syntheses get no topic outputs.
+    // Default (false): every request names its topic and task (a fair test: a model cannot write
+    // a topic's output if nothing says which topic is meant).
+    bool seed_compat = false;
+    bool questions = true;  // plan the example's fact questions (dataset v2) too
 };
 
 struct OutputPlan {
@@ -40,16 +44,40 @@ struct OutputPlan {
     std::vector<int32_t> turn_ids;            // the turns in `context`, in order (for tests)
 };
 
+// A fact question, asked in the context the condition gives its topic: a topic question in that
+// topic output's context (semantic: the topic's own turns; shared baselines: the whole
+// conversation); a cross question in the context of a synthesis output that depends on all its
+// topics, after that synthesis's messages (the topic outputs), as the synthesis would see them.
+struct QuestionPlan {
+    std::string question_id;
+    QuestionKind kind = QuestionKind::topic;
+    std::string context_key;  // as OutputPlan::context_key: equal keys share head + context
+    std::string context;
+    std::vector<std::string> message_inputs;  // cross questions: the synthesis's inputs
+    std::string request;                      // the question, naming its topic(s)
+};
+
 struct Plan {
     Condition condition = Condition::semantic;
     std::vector<OutputPlan> outputs;  // topic outputs first, then synthesis in dependency order
+    std::vector<QuestionPlan> questions;  // the example's questions, in file order
+    PromptOptions prompt_options;         // what make_plan was given (messages are rendered so)
 };
 
 Plan make_plan(const Example& example, Condition condition, const PromptOptions& options = {});
 
-// The text that carries `inputs` (earlier outputs) into a synthesis request.
+// The text that carries `inputs` (earlier outputs) into a synthesis request: "Output for
+// \"<topic name>\":" blocks (seed_compat: "Output A:").
 std::string render_messages(const Example& example, const std::vector<std::string>& inputs,
-                            const std::vector<std::pair<std::string, std::string>>& outputs);
+                            const std::vector<std::pair<std::string, std::string>>& outputs,
+                            const PromptOptions& options = {});
+
+// The context block of `turns`: texts separated by blank lines; with `markers`, each prefixed
+// "[Turn N] "; when any turn is the assistant's, each is labelled "User: " or "Assistant: ".
+std::string render_turns(const std::vector<const Turn*>& turns, bool markers);
+
+// Longest answer a question may get, in tokens.
+inline constexpr int32_t kAnswerMaxTokens = 48;
 
 // "A", "B", ... for the i-th cluster of the example (its position in example.clusters).
 std::string output_label(const Example& example, const std::string& cluster_id);

@@ -47,8 +47,8 @@ struct RunConfig {
     int32_t max_tokens = 0;
     SamplerOptions sampling;
     std::string system_prompt;
-    bool name_topics = false;
-    bool seed_compat = false;
+    bool seed_compat = false;  // the POC's prompts (PromptOptions::seed_compat)
+    bool questions = true;     // fact questions asked (dataset v2)
     bool naive = false;
     std::string kv_layout = "auto";                         // auto, unified, per_sequence
     std::string clusters = "labels";                        // clustering method
