@@ -39,6 +39,7 @@ struct RunArgs {
     bool seed_compat = false;
     bool no_questions = false;
     int32_t per_domain = 0;
+    int32_t answer_tokens = kAnswerMaxTokens;
     std::string kv_layout = "auto";
     std::string system_prompt = "You are a helpful assistant.";
     int32_t n_gpu_layers = -1;
@@ -183,6 +184,7 @@ int run_experiment(const RunArgs& args) {
     config.system_prompt = args.system_prompt;
     config.seed_compat = args.seed_compat;
     config.questions = !args.no_questions;
+    config.answer_tokens = args.answer_tokens;
     config.naive = args.naive;
     config.kv_layout = args.kv_layout;
     // Re-cluster the examples (--clusters; the labels by default) before anything runs.
@@ -215,6 +217,7 @@ int run_experiment(const RunArgs& args) {
     ExecutorOptions exec;
     exec.sampling = args.sampling;
     exec.max_tokens = args.max_tokens;
+    exec.answer_max_tokens = args.answer_tokens;
     exec.naive = args.naive;
     exec.system_prompt = args.system_prompt;
     exec.n_threads = args.n_threads;
@@ -324,6 +327,9 @@ Action add_run(CLI::App& app) {
                  "the topic, and baseline syntheses without the topic outputs");
     app.add_flag("--no-questions", args->no_questions,
                  "Do not ask the examples' fact questions (dataset v2)");
+    app.add_option("--answer-tokens", args->answer_tokens, "Tokens per question's reply")
+        ->check(CLI::Range(1, 1 << 12))
+        ->capture_default_str();
     app.add_option("--per-domain", args->per_domain,
                    "Use only the first N examples of each domain (the main job uses 1)")
         ->check(CLI::Range(1, 1 << 20));

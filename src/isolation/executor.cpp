@@ -209,7 +209,7 @@ struct Runner {
             }
             reqs_tokens.push_back(prompts.request(
                 render_messages(ex, q.message_inputs, finished, plan.prompt_options), q.request));
-            budget += static_cast<int64_t>(reqs_tokens.back().size()) + kAnswerMaxTokens + 8;
+            budget += static_cast<int64_t>(reqs_tokens.back().size()) + opt.answer_max_tokens + 8;
         }
         const auto n_q = static_cast<int32_t>(plan.questions.size());
         Session s(model, session_options(budget, 2 + static_cast<int32_t>(ctx.size()) + n_q));
@@ -227,7 +227,7 @@ struct Runner {
             seqs.push_back(s.fork(ctx_seq.at(plan.questions[i].context_key)));
             GenerationRequest r = request_for(&seqs.back(), reqs_tokens[i], 0);
             r.sampling.seed = opt.sampling.seed + kAnswerSeedOffset + static_cast<uint32_t>(i);
-            r.max_tokens = kAnswerMaxTokens;
+            r.max_tokens = opt.answer_max_tokens;
             r.stop = prompts.stops();
             r.ignore_eog = false;
             reqs.push_back(std::move(r));

@@ -1,6 +1,7 @@
 #include "rdic/reporting/evaluate.h"
 
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -10,6 +11,8 @@
 #include "rdic/engine/model.h"
 #include "rdic/error.h"
 #include "rdic/evaluation/contamination.h"
+#include "rdic/evaluation/copy_control.h"
+#include "rdic/evaluation/questions.h"
 #include "rdic/evaluation/model_metrics.h"
 #include "rdic/evaluation/similarity.h"
 #include "rdic/evaluation/statistics.h"
@@ -29,7 +32,67 @@ struct OutputRef {
     int64_t n_tokens = 0;
     const Example* example = nullptr;
     const Cluster* spec = nullptr;
+    std::optional<double> prompt_copy_share;  // absent in records written before it existed
 };
+
+// A fact question's reply (dataset v2).
+struct AnswerRef {
+    std::string example_id, condition, question_id, text;
+    bool naive = false;
+    const Question* question = nullptr;
+};
+
+std::string key_of(const std::string& set, const AnswerRef& a) {
+    return set + "|" + a.example_id + "|" + a.condition + "|" + (a.naive ? "naive|" : "") +
+           "q:" + a.question_id;
+}
+
+json question_record(const AnswerRef& a) {
+    const AnswerOutcome outcome = score_answer(*a.question, a.text);
+    return {{"metric_set", "questions/v1"},
+            {"example_id", a.example_id},
+            {"condition", a.condition},
+            {"naive", a.naive},
+            {"question", a.question_id},
+            {"kind", a.question->kind == QuestionKind::topic ? "question" : "cross"},
+            {"cluster", a.question->cluster},
+            {"has_lure", !a.question->lures.empty()},
+            {"outcome", std::string(to_string(outcome))},
+            {"correct", outcome == AnswerOutcome::correct},
+            {"lure", outcome == AnswerOutcome::lure || outcome == AnswerOutcome::mixed},
+            {"abstained", outcome == AnswerOutcome::abstained}};
+}
+
+// The copy control's outputs for `outputs`: per (example, cluster) one copy_own and one copy_all
+// text as long as the run's outputs of that cluster are on average (in words).
+std::vector<OutputRef> copy_controls(const std::vector<OutputRef>& outputs) {
+    std::map<std::pair<std::string, std::string>, std::pair<double, int>> words;
+    std::map<std::pair<std::string, std::string>, const OutputRef*> first;
+    for (const OutputRef& o : outputs) {
+        if (o.naive || is_copy_control(o.condition)) continue;
+        auto& w = words[{o.file, o.cluster}];
+        w.first += static_cast<double>(count_words(o.text));
+        w.second += 1;
+        first.emplace(std::make_pair(o.file, o.cluster), &o);
+    }
+    std::vector<OutputRef> out;
+    for (const auto& [key, w] : words) {
+        const OutputRef& o = *first.at(key);
+        const auto n = static_cast<int32_t>(w.first / w.second + 0.5);
+        for (const auto& [cond, source] :
+             {std::pair{kCopyOwnCondition, CopySource::own_turns},
+              std::pair{kCopyAllCondition, CopySource::whole_conversation}}) {
+            OutputRef c = o;
+            c.condition = std::string(cond);
+            c.text = copy_control_text(*o.example, o.cluster, source, n);
+            c.stop_reason = "copy";
+            c.n_tokens = 0;
+            c.prompt_copy_share.reset();
+            out.push_back(std::move(c));
+        }
+    }
+    return out;
+}
 
 std::string key_of(const std::string& set, const OutputRef& o) {
     return set + "|" + o.example_id + "|" + o.condition + "|" + (o.naive ? "naive|" : "") +
@@ -74,6 +137,7 @@ json contamination_record(const OutputRef& o) {
               {"own_canaries", m.own_canaries},
               {"topic_term_coverage", m.topic_term_coverage},
               {"topic_canary_coverage", m.topic_canary_coverage}});
+    if (o.prompt_copy_share) r["prompt_copy_share"] = *o.prompt_copy_share;
     return r;
 }
 
@@ -161,19 +225,31 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
         while (std::getline(old, line)) {
             const json j = json::parse(line, nullptr, false);
             if (!j.is_object()) continue;  // a partial last line of a killed eval
-            OutputRef o;
-            o.example_id = j.value("example_id", "");
-            o.condition = j.value("condition", "");
-            o.cluster = j.value("cluster", "");
-            o.naive = j.value("naive", false);
             const std::string set = j.value("metric_set", "");
-            if (have.insert(key_of(set, o)).second) ++summary.records_present[set];
+            std::string key;
+            if (set == "questions/v1") {
+                AnswerRef a;
+                a.example_id = j.value("example_id", "");
+                a.condition = j.value("condition", "");
+                a.question_id = j.value("question", "");
+                a.naive = j.value("naive", false);
+                key = key_of(set, a);
+            } else {
+                OutputRef o;
+                o.example_id = j.value("example_id", "");
+                o.condition = j.value("condition", "");
+                o.cluster = j.value("cluster", "");
+                o.naive = j.value("naive", false);
+                key = key_of(set, o);
+            }
+            if (have.insert(key).second) ++summary.records_present[set];
         }
     }
 
     // Outputs of every successful (example, condition) record.
     std::map<std::string, Example> examples;
     std::vector<OutputRef> outputs;
+    std::vector<AnswerRef> answers;
     std::string line;
     int line_no = 0;
     while (std::getline(in, line)) {
@@ -205,7 +281,11 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                         .naive = r.value("naive", false),
                         .n_tokens = jo.value("n_tokens", int64_t{0}),
                         .example = &it->second,
-                        .spec = it->second.find(jo.value("cluster", ""))};
+                        .spec = it->second.find(jo.value("cluster", "")),
+                        .prompt_copy_share = {}};
+            if (jo.contains("prompt_copy_share") && jo["prompt_copy_share"].is_number()) {
+                o.prompt_copy_share = jo["prompt_copy_share"].get<double>();
+            }
             if (o.spec == nullptr) {
                 // A discovered cluster (`rdic run --clusters`) that matched no labelled one has
                 // no terms or reference to score against.
@@ -214,7 +294,26 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             }
             outputs.push_back(std::move(o));
         }
+        for (const json& ja : r.value("answers", json::array())) {
+            AnswerRef a{.example_id = r.value("example_id", ""),
+                        .condition = r.value("condition", ""),
+                        .question_id = ja.value("question", ""),
+                        .text = ja.value("text", ""),
+                        .naive = r.value("naive", false),
+                        .question = nullptr};
+            for (const Question& q : it->second.questions) {
+                if (q.id == a.question_id) a.question = &q;
+            }
+            if (a.question == nullptr) {
+                std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
+                          << ": /answers: question '" << a.question_id << "' is not in "
+                          << file << "\n";
+                continue;
+            }
+            answers.push_back(std::move(a));
+        }
     }
+    const std::vector<OutputRef> controls = copy_controls(outputs);
     summary.outputs = static_cast<int64_t>(outputs.size());
     if (summary.unlabelled_outputs > 0) {
         std::cerr << "rdic: eval: " << summary.unlabelled_outputs
@@ -224,8 +323,17 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
     MetricsWriter writer(summary.metrics_file);
     auto& written = summary.records_written;
 
-    // Text metrics: cheap, every output.
-    for (const OutputRef& o : outputs) {
+    // Fact questions: scored against accepted answers and lures (no model).
+    for (const AnswerRef& a : answers) {
+        if (!have.count(key_of("questions/v1", a))) writer.write(question_record(a), written);
+    }
+
+    // Text metrics: cheap, every output and the copy control's texts.
+    std::vector<const OutputRef*> text_scored;
+    for (const OutputRef& o : outputs) text_scored.push_back(&o);
+    for (const OutputRef& o : controls) text_scored.push_back(&o);
+    for (const OutputRef* po : text_scored) {
+        const OutputRef& o = *po;
         if (!have.count(key_of("contamination/v1", o))) {
             writer.write(contamination_record(o), written);
         }
@@ -274,7 +382,12 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             std::swap(todo[i - 1], todo[static_cast<size_t>(rng.next() % i)]);
         }
         if (!todo.empty()) {
-            const auto model = load(options.judge_model, dir, options);
+            // The larger instruct model judges when it is installed (a model should not grade
+            // its own outputs when a better one is at hand); else the run's model, and the
+            // report's degenerate-judge rule says whether its scores carry information.
+            std::string judge_path = options.judge_model;
+            if (judge_path.empty()) judge_path = large_model_if_installed().string();
+            const auto model = load(judge_path, dir, options);
             const json identity = model_identity(*model);
             JudgeOptions jo;
             jo.batch = options.judge_batch;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "rdic/build_info.h"
 #include "rdic/clock.h"
 #include "rdic/error.h"
+#include "rdic/evaluation/copy_control.h"
 #include "rdic/evaluation/similarity.h"
 
 namespace rdic {
@@ -38,6 +40,12 @@ const std::vector<MetricSpec> kMetrics = {
     {"topic.judge_expected_relevance", "Judge E[relevance] (topic)", "judge", false, 2},
     {"topic.judge_expected_focus", "Judge E[focus] (topic)", "judge", false, 2},
     {"topic.judge_expected_coherence", "Judge E[coherence] (topic)", "judge", false, 2},
+    {"question.correct", "Question accuracy", "questions", false, 3},
+    {"question.lure", "Lure rate (questions with a lure)", "questions", true, 3},
+    {"question.abstained", "Questions abstained", "questions", false, 3},
+    {"cross.correct", "Cross-topic question accuracy", "questions", false, 3},
+    {"topic.copy_share", "Copy share of own prompt (topic)", "copy", true, 3},
+    {"synthesis.copy_share", "Copy share of own prompt (synthesis)", "copy", true, 3},
     {"topic.n_words", "Words (topic)", "length", false, 1},
     {"topic.hit_token_limit", "Topic outputs at the token limit", "length", false, 3},
     {"synthesis.term_coverage", "Synthesis term coverage", "contamination", false, 3},
@@ -136,6 +144,8 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
 
     if (!ari.empty()) info.mean_ari = mean_of(ari);
 
+    std::set<std::string> controls;
+    std::vector<std::string> control_order;
     std::ifstream min(dir / "metrics.jsonl");
     while (std::getline(min, line)) {
         const json m = json::parse(line, nullptr, false);
@@ -148,8 +158,26 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
         auto put = [&](const std::string& name, double v) {
             add(ex, cond, cluster, kind, kind + "." + name, v);
         };
+        if (set == "questions/v1") {
+            const std::string q = m.value("question", "");
+            auto put_q = [&](const std::string& name, bool v) {
+                add(ex, cond, q, kind, kind + "." + name, v ? 1.0 : 0.0);
+            };
+            put_q("correct", m.value("correct", false));
+            if (kind == "question") {
+                put_q("abstained", m.value("abstained", false));
+                if (m.value("has_lure", false)) put_q("lure", m.value("lure", false));
+            }
+            continue;
+        }
+        if (is_copy_control(cond) && controls.insert(cond).second) {
+            control_order.push_back(cond);
+        }
         if (set == "contamination/v1") {
             put("n_words", m.value("n_words", 0.0));
+            if (m.contains("prompt_copy_share")) {
+                put("copy_share", m.value("prompt_copy_share", 0.0));
+            }
             put("hit_token_limit", m.value("hit_token_limit", false) ? 1.0 : 0.0);
             if (kind == "topic") {
                 const auto leaked = m.value("leaked_canaries", json::array()).size();
@@ -190,7 +218,69 @@ void load_run(const std::filesystem::path& dir, Report& report, std::set<std::st
             }
         }
     }
+    // The copy control's pseudo-conditions come after the real ones.
+    for (const std::string& c : control_order) {
+        if (conds.insert(c).second) report.conditions.push_back(c);
+    }
     report.runs.push_back(info);
+}
+
+// A judge that gives (almost) every output one score, or every condition the same mean,
+// measured nothing: its metrics are reported as uninformative and draw no verdict.
+void flag_uninformative_judges(Report& report) {
+    for (const MetricSpec& spec : kMetrics) {
+        if (spec.group != "judge") continue;
+        std::map<double, int64_t> counts;
+        int64_t n = 0;
+        for (const TidyRow& r : report.rows) {
+            if (r.metric != spec.id || is_copy_control(r.condition)) continue;
+            ++counts[r.value];
+            ++n;
+        }
+        if (n == 0) continue;
+        int64_t modal = 0;
+        double modal_value = 0;
+        for (const auto& [v, c] : counts) {
+            if (c > modal) modal = c, modal_value = v;
+        }
+        const double share = static_cast<double>(modal) / static_cast<double>(n);
+        std::set<double> means;
+        for (const ConditionSummary& s : report.summaries) {
+            if (s.metric == spec.id && !is_copy_control(s.condition)) means.insert(s.mean);
+        }
+        char why[200];
+        if (share >= kDegenerateJudgeShare) {
+            std::snprintf(why, sizeof why, "%.0f%% of %lld scores are %g", 100 * share,
+                          static_cast<long long>(n), modal_value);
+        } else if (means.size() == 1) {
+            std::snprintf(why, sizeof why, "every condition has the same mean (%g)",
+                          *means.begin());
+        } else {
+            continue;
+        }
+        report.uninformative[spec.id] = why;
+    }
+    if (!report.uninformative.empty()) {
+        report.notes.push_back(
+            "The LLM judge is uninformative on this run (" +
+            std::to_string(report.uninformative.size()) +
+            " judge metrics: one score for >= 90% of outputs, or no difference between "
+            "conditions); its columns are shown as such and draw no verdict.");
+    }
+}
+
+void flag_copying(Report& report) {
+    for (const std::string& c : report.conditions) {
+        const ConditionSummary* s = report.summary("topic.copy_share", c);
+        if (s == nullptr || is_copy_control(c) || !(s->mean >= kCopyingShare)) continue;
+        char note[200];
+        std::snprintf(note, sizeof note,
+                      "Condition %s: %.0f%% of its topic outputs' text is verbatim copy of its own "
+                      "prompt (spans of >= 25 characters); read its scores against the copy "
+                      "control rows.",
+                      c.c_str(), 100 * s->mean);
+        report.notes.push_back(note);
+    }
 }
 
 void dedupe(std::vector<std::string>& v) {
@@ -284,6 +374,9 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
         }
     }
 
+    flag_uninformative_judges(report);
+    flag_copying(report);
+
     // The reference condition against every other, paired by example; Holm per metric.
     if (conds.count(options.reference)) {
         for (const MetricSpec& spec : kMetrics) {
@@ -292,7 +385,9 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
             if (ref == by_cond.end()) continue;
             const size_t first = report.comparisons.size();
             for (const std::string& cond : report.conditions) {
-                if (cond == options.reference || !by_cond.count(cond)) continue;
+                if (cond == options.reference || !by_cond.count(cond) || is_copy_control(cond)) {
+                    continue;
+                }
                 std::vector<double> a, b;
                 for (const auto& [ex, v] : ref->second) {
                     const auto o = by_cond[cond].find(ex);
@@ -318,6 +413,11 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
                     if (constant(a) && constant(b)) {
                         ni.verdict = NonInferiorityVerdict::undefined;
                         ni.undefined_reason = "the metric is constant in both conditions";
+                    }
+                    if (const auto u = report.uninformative.find(spec.id);
+                        u != report.uninformative.end()) {
+                        ni.verdict = NonInferiorityVerdict::undefined;
+                        ni.undefined_reason = "uninformative judge: " + u->second;
                     }
                     report.non_inferiority.push_back({spec.id, options.reference, cond, ni});
                 }

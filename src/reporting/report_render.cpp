@@ -15,19 +15,31 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-const std::vector<std::string> kMainColumns = {"topic.foreign_per_100_words",
+const std::string kControlsNote =
+    "copy_own and copy_all are no-model controls: each output replaced by the first words of its "
+    "cluster's own turns (copy_own) or of the whole conversation (copy_all), as many words as the "
+    "run's outputs of that cluster have on average. A score is evidence only where it is above "
+    "what copying scores. Questions are scored by normalised match: correct (an accepted answer, "
+    "no lure), lure (another topic's value for the same attribute), abstained.";
+
+const std::vector<std::string> kMainColumns = {"question.correct",
+                                               "question.lure",
+                                               "cross.correct",
+                                               "topic.foreign_per_100_words",
                                                "topic.leaked_canaries",
-                                               "topic.leaking_output",
                                                "topic.own_term_coverage",
                                                "topic.chrf",
-                                               "topic.rougeL",
+                                               "topic.copy_share",
                                                "topic.judge_focus",
-                                               "synthesis.term_coverage",
                                                "synthesis.chrf",
+                                               "topic.hit_token_limit",
                                                "example.kv_peak_mib",
                                                "example.total_s"};
 
-const std::vector<std::string> kKeyComparisons = {"topic.foreign_per_100_words",
+const std::vector<std::string> kKeyComparisons = {"question.correct",
+                                                  "question.lure",
+                                                  "cross.correct",
+                                                  "topic.foreign_per_100_words",
                                                   "topic.leaked_canaries",
                                                   "topic.leaking_output",
                                                   "topic.own_term_coverage",
@@ -43,7 +55,10 @@ const std::vector<std::string> kKeyComparisons = {"topic.foreign_per_100_words",
                                                   "example.kv_peak_mib",
                                                   "example.total_s"};
 
-const std::vector<std::string> kCharts = {"topic.foreign_per_100_words",
+const std::vector<std::string> kCharts = {"question.correct",
+                                          "question.lure",
+                                          "cross.correct",
+                                          "topic.foreign_per_100_words",
                                           "topic.leaked_canaries",
                                           "topic.chrf",
                                           "topic.rougeL",
@@ -202,6 +217,10 @@ Table main_table(const Report& r) {
         for (const std::string& id : cols) {
             const ConditionSummary* s = r.summary(id, c);
             const int d = spec_of(id)->decimals;
+            if (s != nullptr && r.uninformative.count(id)) {
+                row.push_back("uninformative");
+                continue;
+            }
             row.push_back(s == nullptr ? "–" : fmt(s->mean, d) + ' ' + fmt_ci(s->ci, d));
         }
         t.rows.push_back(row);
@@ -420,6 +439,8 @@ std::string render_json(const Report& r) {
     }
     j["non_inferiority"] = ni;
     j["provenance"] = r.provenance;
+    j["notes"] = r.notes;
+    j["uninformative_metrics"] = r.uninformative;
     return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
@@ -445,7 +466,8 @@ std::string render_markdown(const Report& r) {
            "examples with 95% bootstrap CIs (" + std::to_string(r.options.n_resamples) +
            " resamples, seed " + std::to_string(r.options.seed) + ").\n\n";
     out += "## Runs\n\n" + markdown(runs_table(r)) + "\n";
-    out += "## Main table\n\n" + markdown(main_table(r)) + "\n";
+    for (const std::string& n : r.notes) out += "> **Note.** " + n + "\n\n";
+    out += "## Main table\n\n" + markdown(main_table(r)) + "\n" + kControlsNote + "\n\n";
     out += "## " + r.options.reference + " against each baseline\n\n";
     out += "Paired by example; difference = " + r.options.reference +
            " − baseline; Holm adjustment over the comparisons of each metric.\n\n";
@@ -476,7 +498,7 @@ h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{padding:.25em .6em;border-bottom:1px solid #e4e8ef;text-align:right}
 thead th{background:#f2f5f9}tbody th{text-align:left;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:1em}figure.chart{margin:0;padding:.5em;border:1px solid #e4e8ef;border-radius:6px}
-figcaption{font-size:.75em;color:#5b6678}
+figcaption{font-size:.75em;color:#5b6678}.note{background:#fff6e0;border-left:4px solid #e0a400;padding:.4em .8em}
 svg .title{font-size:13px;font-weight:600;fill:#1d2430}svg .label{font-size:12px;text-anchor:end;fill:#1d2430}
 svg .value{font-size:12px;fill:#1d2430}svg .bar{fill:#8fa6c8}svg .bar.ref{fill:#2f6fd0}
 svg .ci{stroke:#1d2430;stroke-width:1.5}svg .axis{stroke:#9aa5b5;stroke-width:1}
@@ -490,7 +512,12 @@ svg .ci{stroke:#1d2430;stroke-width:1.5}svg .axis{stroke:#9aa5b5;stroke-width:1}
     out += "<h2>Runs</h2>\n" + html(runs_table(r));
     out += "<h2>Charts</h2>\n<div class=\"charts\">\n";
     for (const std::string& id : kCharts) out += svg_chart(r, id);
-    out += "</div>\n<h2>Main table</h2>\n" + html(main_table(r));
+    out += "</div>\n";
+    for (const std::string& n : r.notes) {
+        out += "<p class=\"note\"><strong>Note.</strong> " + html_escape(n) + "</p>\n";
+    }
+    out += "<h2>Main table</h2>\n" + html(main_table(r)) + "<p>" + html_escape(kControlsNote) +
+           "</p>\n";
     out += "<h2>" + html_escape(r.options.reference) +
            " against each baseline</h2>\n<p>Paired by example; difference = " +
            html_escape(r.options.reference) +

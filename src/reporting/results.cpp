@@ -25,6 +25,7 @@ json config_to_json(const RunConfig& c) {
             {"name_topics", !c.seed_compat},
             {"seed_compat", c.seed_compat},
             {"questions", c.questions},
+            {"answer_tokens", c.answer_tokens},
             {"naive", c.naive},
             {"kv_layout", c.kv_layout},
             {"clusters", c.clusters},

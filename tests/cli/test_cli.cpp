@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rdic/build_info.h"
 #include "rdic/model_paths.h"
 #include "support/gguf_writer.h"
 #include "support/run_cli.h"
@@ -27,6 +28,7 @@ namespace fs = std::filesystem;
 
 using rdic::test::CliRun;
 using rdic::test::run_rdic;
+using rdic::test::run_rdic_env;
 
 size_t count_lines(const std::string& s) {
     size_t n = 0;
@@ -55,12 +57,33 @@ TEST_F(Cli, Version) {
 }
 
 TEST_F(Cli, InfoOnDefaultModel) {
+    // The default is the instruction-tuned Qwen2.5-Coder-0.5B-Instruct with its ChatML template.
     const CliRun r = run_rdic("info");
     ASSERT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("gemma3"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("sliding window 512"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("chat template  absent"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("qwen2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("sliding window none"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("chat template  absent"), std::string::npos) << r.out;
     EXPECT_TRUE(r.err.empty()) << "llama.cpp's log must not leak to stderr:\n" << r.err;
+}
+
+TEST_F(Cli, ModelsListsKnownModelsAndWhere) {
+    const CliRun r = run_rdic("models --json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["cache_dir"], rdic::model_cache_dir().string());
+    ASSERT_GE(j["models"].size(), 4u);
+    EXPECT_EQ(j["models"][0]["role"], "default");
+    EXPECT_EQ(j["models"][0]["file"], rdic::build_info::kDefaultModelFile);
+    EXPECT_EQ(j["models"][0]["status"], "installed");  // setup.sh fetched it
+    EXPECT_EQ(j["models"][1]["install"], "RDIC_WITH_LARGE_MODEL=1 ./scripts/setup.sh");
+    // A model cache without the models says what is missing and how to get it.
+    const CliRun empty =
+        run_rdic_env("RDIC_MODELS=" + (dir_ / "empty").string(), "models");
+    ASSERT_EQ(empty.status, 0) << empty.err;
+    EXPECT_NE(empty.out.find(std::string("default: ") + rdic::build_info::kDefaultModelFile +
+                             "  [missing]  get: ./scripts/setup.sh"),
+              std::string::npos)
+        << empty.out;
 }
 
 TEST_F(Cli, InfoJson) {
@@ -169,8 +192,11 @@ TEST_F(Cli, ValidateShippedDataAndReportBadFile) {
 
 TEST_F(Cli, RunTwoExamplesFiveConditions) {
     const fs::path out = dir_ / "run";
-    const CliRun r =
-        run_rdic("run --max-tokens 4 --out " + out.string() + " --data " + kTwoExamples);
+    // Gemma 270M generates and judges here (fast); the questions get 4 tokens each.
+    const std::string gemma = (rdic::model_cache_dir() / rdic::build_info::kGemmaModelFile).string();
+    const CliRun r = run_rdic("run --max-tokens 4 --answer-tokens 4 --model " + gemma +
+                              " --judge " + gemma + " --out " + out.string() + " --data " +
+                              kTwoExamples);
     ASSERT_EQ(r.status, 0) << r.err;
     const auto lines = read_lines(out / "results.jsonl");
     EXPECT_EQ(lines.size(), 10u);
@@ -198,8 +224,21 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
 
     // The run evaluated itself: per output a contamination record, reference similarity and
     // embedding records where the cluster has a reference, and a judge record; then the reports.
-    size_t n_outputs = 0;
-    for (const std::string& l : lines) n_outputs += nlohmann::json::parse(l)["outputs"].size();
+    size_t n_outputs = 0, n_answers = 0;
+    std::set<std::string> clusters;  // example|cluster
+    for (const std::string& l : lines) {
+        const auto j = nlohmann::json::parse(l);
+        n_outputs += j["outputs"].size();
+        n_answers += j["answers"].size();
+        for (const auto& o : j["outputs"]) {
+            clusters.insert(j["example_id"].get<std::string>() + "|" + o["cluster"].get<std::string>());
+            const double copy = o["prompt_copy_share"];
+            EXPECT_TRUE(copy >= 0 && copy <= 1) << copy;
+        }
+        // Every condition answered every question of the example (dataset v2).
+        EXPECT_GE(j["answers"].size(), 9u) << j["condition"];
+        EXPECT_EQ(j["config"]["answer_tokens"], 4);
+    }
     ASSERT_GE(n_outputs, 30u);  // 2 examples x 5 conditions x 3-4 outputs
     const auto metrics = read_lines(out / "metrics.jsonl");
     std::map<std::string, size_t> per_set;
@@ -218,13 +257,18 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
             EXPECT_EQ(m.find("\"raw\":\"{\\\"relevance\\\": "), m.find("\"raw\":")) << m;
         }
     }
-    EXPECT_EQ(per_set["contamination/v1"], n_outputs);
+    // The copy control adds copy_own and copy_all texts for every (example, cluster).
+    EXPECT_EQ(per_set["contamination/v1"], n_outputs + 2 * clusters.size());
+    EXPECT_EQ(per_set["questions/v1"], n_answers);
     EXPECT_EQ(per_set["judge/v1"], n_outputs);
     EXPECT_EQ(per_set["similarity/v1"], per_set["embedding/v1"]);
     EXPECT_GE(per_set["similarity/v1"], n_outputs * 2 / 3);  // every topic output has a reference
     EXPECT_TRUE(fs::exists(out / "report.md"));
     EXPECT_TRUE(fs::exists(out / "report.html"));
     EXPECT_NE(r.out.find("Foreign terms / 100 words"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Question accuracy"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| copy_own |"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("| copy_all |"), std::string::npos) << r.out;
 
     // eval again: nothing recomputed, nothing duplicated.
     const CliRun e = run_rdic("eval --results " + out.string());

@@ -22,10 +22,12 @@ struct CliRun {
     std::string err;  // standard error
 };
 
-inline CliRun run_rdic(const std::string& args) {
+// `env` ("NAME=value ...", may be empty) is set for the command only.
+inline CliRun run_rdic_env(const std::string& env, const std::string& args) {
     const std::filesystem::path err_file =
         std::filesystem::temp_directory_path() / ("rdic_cli_err_" + std::to_string(::getpid()));
-    const std::string cmd = std::string(RDIC_BINARY) + " " + args + " 2>" + err_file.string();
+    const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(RDIC_BINARY) +
+                            " " + args + " 2>" + err_file.string();
     CliRun r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     std::array<char, 4096> buf{};
@@ -39,6 +41,10 @@ inline CliRun run_rdic(const std::string& args) {
     r.err = ss.str();
     std::filesystem::remove(err_file);
     return r;
+}
+
+inline CliRun run_rdic(const std::string& args) {
+    return run_rdic_env("", args);
 }
 
 }  // namespace rdic::test

@@ -28,6 +28,7 @@ namespace rdic {
 struct ExecutorOptions {
     SamplerOptions sampling;   // same for every output (seed offset by output index)
     int32_t max_tokens = 256;  // per output
+    int32_t answer_max_tokens = kAnswerMaxTokens;  // per fact question's reply
     bool naive = false;        // the POC's execution: every output from scratch, serially
     std::string system_prompt = "You are a helpful assistant.";
     std::string chat_template;  // override the model's template ("" = model's / default)

@@ -9,6 +9,9 @@
 //   similarity/v1     ROUGE-1/2/L F1, BLEU, chrF against the cluster's reference output
 //   embedding/v1      cosine similarity of output and reference embeddings (+ embedding model)
 //   judge/v1          LLM judge scores 1-5 (+ judge model, prompt version, presentation order)
+//   questions/v1      fact questions (dataset v2): correct, lure, abstained per reply
+// Outputs are also scored for the copy control (contamination and similarity of copy_own and
+// copy_all texts, rdic/evaluation/copy_control.h) as pseudo-conditions.
 // Records already present are not computed again, so an interrupted eval resumes where it
 // stopped, and a later eval with a judge adds judge records to an earlier one's. Records are
 // flushed as they are produced.
@@ -24,7 +27,7 @@ namespace rdic {
 struct EvalOptions {
     bool judge = true;
     bool embeddings = true;
-    std::string judge_model;  // GGUF path; "" = the generation model of the run
+    std::string judge_model;  // GGUF path; "" = the large model if installed, else the run's
     std::string embed_model;  // GGUF path; "" = the generation model of the run
     uint64_t judge_seed = 1;  // presentation order of the outputs
     int32_t judge_batch = 8;

@@ -25,6 +25,11 @@
 
 namespace rdic {
 
+// A judge metric is uninformative when one score covers at least this share of outputs.
+inline constexpr double kDegenerateJudgeShare = 0.9;
+// A condition is flagged when its topic outputs are on average at least this much prompt copy.
+inline constexpr double kCopyingShare = 0.5;
+
 struct MetricSpec {
     std::string id;     // "topic.foreign_per_100_words", "synthesis.chrf", "example.kv_peak_mib"
     std::string label;  // for tables and charts
@@ -94,6 +99,8 @@ struct Report {
     std::vector<Comparison> comparisons;
     std::vector<NonInferiorityResult> non_inferiority;
     std::map<std::string, std::vector<std::string>> provenance;  // judge models, signatures...
+    std::map<std::string, std::string> uninformative;  // judge metric -> why (no verdict)
+    std::vector<std::string> notes;                    // shown above every table
     std::string generated_at;
 
     const ConditionSummary* summary(const std::string& metric, const std::string& cond) const;
