@@ -48,6 +48,7 @@ struct RunArgs {
     bool no_eval = false;
     EvalOptions eval;
     bool no_judge = false;
+    bool no_embed = false;
     ClusterArgs clusters;
 };
 
@@ -285,6 +286,7 @@ int run_experiment(const RunArgs& args) {
         try {
             EvalOptions eo = args.eval;
             eo.judge = !args.no_judge;
+            eo.embeddings = !args.no_embed;
             eo.n_gpu_layers = args.n_gpu_layers;
             eo.n_threads = args.n_threads;
             const Report report = evaluate_and_summarise(out.string(), eo);
@@ -341,6 +343,7 @@ Action add_run(CLI::App& app) {
     app.add_flag("--no-eval", args->no_eval,
                  "Do not evaluate and report at the end (`rdic eval` and `rdic report` can later)");
     app.add_flag("--no-judge", args->no_judge, "Evaluate without the LLM judge");
+    app.add_flag("--no-embed", args->no_embed, "Evaluate without embedding similarity");
     app.add_option("--judge", args->eval.judge_model, "Judge GGUF (default: the run's model)");
     app.add_option("--embed", args->eval.embed_model, "Embedding GGUF (default: the run's model)");
     add_cluster_options(app, args->clusters, "--clusters");

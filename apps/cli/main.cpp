@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     commands.emplace_back(clu, rdic::cli::add_cluster(*clu));
     auto* val = app.add_subcommand("validate", "Check dataset files");
     commands.emplace_back(val, rdic::cli::add_validate(*val));
-    auto* models = app.add_subcommand("models", "List the known models, installed or not, and where");
+    auto* models =
+        app.add_subcommand("models", "List the known models, installed or not, and where");
     commands.emplace_back(models, rdic::cli::add_models(*models));
     auto* bench = app.add_subcommand("bench", "Time the experiment's workload (JSON + tables)");
     commands.emplace_back(bench, rdic::cli::add_bench(*bench));

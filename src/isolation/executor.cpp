@@ -95,9 +95,8 @@ struct Runner {
 
     void record(const OutputPlan& o, const GenerationResult& g, const Sequence& seq) {
         OutputResult out;
-        out.prompt_copy_share =
-            copy_share(g.text, opt.system_prompt + "\n" + o.context + "\n\n" + messages_for(o) +
-                                   o.request);
+        out.prompt_copy_share = copy_share(
+            g.text, opt.system_prompt + "\n" + o.context + "\n\n" + messages_for(o) + o.request);
         out.cluster_id = o.cluster_id;
         out.kind = o.kind;
         out.text = g.text;

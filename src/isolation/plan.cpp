@@ -71,7 +71,8 @@ std::string quoted_name(const Example& ex, const std::string& cluster_id) {
 std::string request_for(const Example& ex, const Cluster& c, const PromptOptions& o,
                         bool has_messages) {
     if (o.seed_compat) {
-        std::string r = "Generate output " + output_label(ex, c.id) + " based on the provided context";
+        std::string r =
+            "Generate output " + output_label(ex, c.id) + " based on the provided context";
         if (has_messages) r += " and the outputs above";
         return r + ".";
     }
@@ -107,13 +108,12 @@ const OutputPlan* synthesis_for(const Plan& plan, const Example& ex, const Quest
         if (o.kind != ClusterKind::synthesis) continue;
         if (first == nullptr) first = &o;
         const Cluster* c = ex.find(o.cluster_id);
-        const bool covers = c != nullptr && std::all_of(q.clusters.begin(), q.clusters.end(),
-                                                        [&](const std::string& id) {
-                                                            return std::find(c->depends_on.begin(),
-                                                                             c->depends_on.end(),
-                                                                             id) !=
-                                                                   c->depends_on.end();
-                                                        });
+        const bool covers =
+            c != nullptr &&
+            std::all_of(q.clusters.begin(), q.clusters.end(), [&](const std::string& id) {
+                return std::find(c->depends_on.begin(), c->depends_on.end(), id) !=
+                       c->depends_on.end();
+            });
         if (covers) return &o;
     }
     return first;

@@ -1,9 +1,9 @@
 #include "rdic/reporting/evaluate.h"
 
 #include <fstream>
-#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -12,8 +12,8 @@
 #include "rdic/error.h"
 #include "rdic/evaluation/contamination.h"
 #include "rdic/evaluation/copy_control.h"
-#include "rdic/evaluation/questions.h"
 #include "rdic/evaluation/model_metrics.h"
+#include "rdic/evaluation/questions.h"
 #include "rdic/evaluation/similarity.h"
 #include "rdic/evaluation/statistics.h"
 #include "rdic/model_paths.h"
@@ -306,8 +306,8 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             }
             if (a.question == nullptr) {
                 std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
-                          << ": /answers: question '" << a.question_id << "' is not in "
-                          << file << "\n";
+                          << ": /answers: question '" << a.question_id << "' is not in " << file
+                          << "\n";
                 continue;
             }
             answers.push_back(std::move(a));

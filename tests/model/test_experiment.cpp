@@ -21,8 +21,57 @@ Example load(const std::string& name) {
 ExecutorOptions small(bool naive = false) {
     ExecutorOptions o;
     o.max_tokens = 12;
+    o.answer_max_tokens = 6;
     o.naive = naive;
     return o;
+}
+
+// Fact questions (dataset v2): every condition answers every question, in a session of their
+// own, so the outputs and their KV and prefill records are exactly what they are without them;
+// naive execution asks the same questions in the same contexts and gets the same greedy replies.
+TEST(Experiment, QuestionsAnsweredWithoutChangingTheOutputs) {
+    const auto model = test::smollm();  // instruction-tuned, ChatML
+    const Example ex = load("test/edu-08.json");
+    ASSERT_GE(ex.questions.size(), 9u);
+    const Plan seq_plan = make_plan(ex, Condition::sequential);
+    const Plan sem_plan = make_plan(ex, Condition::semantic);
+    const ConditionResult seq = run_condition(model, ex, seq_plan, small());
+    const ConditionResult sem = run_condition(model, ex, sem_plan, small());
+    const ConditionResult without = run_condition(
+        model, ex, make_plan(ex, Condition::sequential, {.questions = false}), small());
+    for (const ConditionResult* r : {&seq, &sem}) {
+        ASSERT_EQ(r->answers.size(), ex.questions.size()) << to_string(r->condition);
+        EXPECT_GT(r->questions_ms, 0);
+        for (size_t i = 0; i < ex.questions.size(); ++i) {
+            EXPECT_EQ(r->answers[i].question_id, ex.questions[i].id);
+            EXPECT_GT(r->answers[i].n_tokens, 0);
+            EXPECT_LE(r->answers[i].n_tokens, 6);
+        }
+    }
+    EXPECT_TRUE(without.answers.empty());
+    EXPECT_EQ(without.questions_ms, 0);
+    ASSERT_EQ(seq.outputs.size(), without.outputs.size());
+    for (size_t i = 0; i < seq.outputs.size(); ++i) {
+        EXPECT_EQ(seq.outputs[i].text, without.outputs[i].text);
+    }
+    EXPECT_EQ(seq.kv_peak.cells_full, without.kv_peak.cells_full);
+    EXPECT_EQ(seq.n_prefill_tokens, without.n_prefill_tokens);
+    // A topic question is asked after its topic's context: the whole conversation for the
+    // shared baseline, the topic's own turns under isolation.
+    for (size_t i = 0; i < ex.questions.size(); ++i) {
+        if (ex.questions[i].kind != QuestionKind::topic) continue;
+        EXPECT_LT(sem.answers[i].n_context_tokens, seq.answers[i].n_context_tokens)
+            << ex.questions[i].id;
+    }
+    // Naive execution asks in the same contexts: the same greedy replies (cross questions follow
+    // the outputs as messages, which batch shapes may round, so only topic questions).
+    const ConditionResult naive = run_condition(model, ex, sem_plan, small(true));
+    ASSERT_EQ(naive.answers.size(), sem.answers.size());
+    for (size_t i = 0; i < sem.answers.size(); ++i) {
+        if (ex.questions[i].kind != QuestionKind::topic) continue;
+        EXPECT_EQ(naive.answers[i].text, sem.answers[i].text) << ex.questions[i].id;
+        EXPECT_EQ(naive.answers[i].n_context_tokens, sem.answers[i].n_context_tokens);
+    }
 }
 
 class ExperimentTest : public ::testing::TestWithParam<std::string> {};

@@ -106,8 +106,7 @@ TEST(Plan, RequestsNameTheirTopicByDefaultPocWordingUnderSeedCompat) {
     EXPECT_EQ(synth.rfind("Now the combined output \"", 0), 0u) << synth;
     EXPECT_NE(synth.find(" Base it on the outputs above."), std::string::npos) << synth;
     // Identical across conditions: only the context differs.
-    EXPECT_EQ(output(make_plan(ex, Condition::semantic), "a").request,
-              output(named, "a").request);
+    EXPECT_EQ(output(make_plan(ex, Condition::semantic), "a").request, output(named, "a").request);
     const Plan poc = make_plan(ex, Condition::sequential, {.seed_compat = true});
     EXPECT_EQ(output(poc, "a").request, "Generate output A based on the provided context.");
     EXPECT_EQ(output(make_plan(ex, Condition::semantic, {.seed_compat = true}), "s").request,
@@ -154,8 +153,7 @@ TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
     EXPECT_EQ(sem.questions[0].context_key, "b");
     EXPECT_EQ(sem.questions[0].context, output(sem, "b").context);
     EXPECT_TRUE(sem.questions[0].message_inputs.empty());
-    EXPECT_EQ(sem.questions[0].request.rfind("Question about the topic \"Hiring\": Who is", 0),
-              0u)
+    EXPECT_EQ(sem.questions[0].request.rfind("Question about the topic \"Hiring\": Who is", 0), 0u)
         << sem.questions[0].request;
     EXPECT_EQ(sem.questions[1].context_key, "s");
     EXPECT_EQ(sem.questions[1].message_inputs, (std::vector<std::string>{"a", "b"}));

@@ -25,9 +25,13 @@ public:
     }
     ~RunDir() { std::filesystem::remove_all(dir_); }
     void result(const std::string& ex, const std::string& cond) {
-        json r = {{"example_id", ex},       {"condition", cond}, {"status", "ok"},
-                  {"naive", false},         {"outputs", json::array()},
-                  {"kv", {{"peak_bytes", 1048576}}}, {"timing", {{"total_ms", 1000}}}};
+        json r = {{"example_id", ex},
+                  {"condition", cond},
+                  {"status", "ok"},
+                  {"naive", false},
+                  {"outputs", json::array()},
+                  {"kv", {{"peak_bytes", 1048576}}},
+                  {"timing", {{"total_ms", 1000}}}};
         append("results.jsonl", r);
     }
     void metric(json m) {
@@ -45,9 +49,15 @@ private:
 
 json question(const std::string& ex, const std::string& cond, const std::string& id,
               const std::string& kind, bool correct, bool lure, bool has_lure) {
-    return {{"metric_set", "questions/v1"}, {"example_id", ex},   {"condition", cond},
-            {"question", id},                {"kind", kind},       {"has_lure", has_lure},
-            {"correct", correct},            {"lure", lure},       {"abstained", false}};
+    return {{"metric_set", "questions/v1"},
+            {"example_id", ex},
+            {"condition", cond},
+            {"question", id},
+            {"kind", kind},
+            {"has_lure", has_lure},
+            {"correct", correct},
+            {"lure", lure},
+            {"abstained", false}};
 }
 
 json topic_text(const std::string& ex, const std::string& cond, double copy, double chrf_like) {

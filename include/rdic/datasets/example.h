@@ -6,9 +6,9 @@
 //
 // Three formats: rdic's own `rdic.dataset/v1` and `rdic.dataset/v2` (v2 adds assistant turns, fact
 // questions with lures, shared entities and long variants; docs/dataset.md, JSON Schemas in
-// docs/schema/) and the proof of concept's three-cluster format, read as it is. JSON stops at this module: everything
-// downstream sees Example. Nothing here throws on bad input; problems are returned as Issues,
-// each naming the file, a JSON pointer and what is wrong.
+// docs/schema/) and the proof of concept's three-cluster format, read as it is. JSON stops at this
+// module: everything downstream sees Example. Nothing here throws on bad input; problems are
+// returned as Issues, each naming the file, a JSON pointer and what is wrong.
 #pragma once
 
 #include <cstdint>
@@ -48,9 +48,9 @@ struct Question {
     std::string cluster;                // topic questions: the topic cluster asked about
     std::vector<std::string> clusters;  // cross questions: >= 2 topic clusters
     std::string text;
-    std::string answer_type;            // number, date, name, code, text
-    std::vector<std::string> answers;   // accepted answers (any one counts)
-    std::vector<Lure> lures;            // topic questions only; may be empty
+    std::string answer_type;           // number, date, name, code, text
+    std::vector<std::string> answers;  // accepted answers (any one counts)
+    std::vector<Lure> lures;           // topic questions only; may be empty
 };
 
 struct Cluster {
@@ -72,13 +72,13 @@ struct Example {
     std::string description;
     std::string source_format;  // "rdic.dataset/v1", "rdic.dataset/v2" or "poc"
     std::filesystem::path file;
-    std::vector<Cluster> clusters;  // topic clusters first (file order), then synthesis clusters
-                                    // in dependency order
-    std::vector<Turn> turns;        // conversation order
-    std::vector<Question> questions;             // v2 (empty for v1 and POC files)
-    std::vector<std::string> shared_entities;    // v2: names that occur in several topics' turns
-    std::string variant_of;                      // v2 long variants: the short example's id
-    std::string length = "short";                // v2: "short" or "long"
+    std::vector<Cluster> clusters;    // topic clusters first (file order), then synthesis clusters
+                                      // in dependency order
+    std::vector<Turn> turns;          // conversation order
+    std::vector<Question> questions;  // v2 (empty for v1 and POC files)
+    std::vector<std::string> shared_entities;  // v2: names that occur in several topics' turns
+    std::string variant_of;                    // v2 long variants: the short example's id
+    std::string length = "short";              // v2: "short" or "long"
 
     const Cluster* find(const std::string& cluster_id) const;
     std::vector<const Turn*> turns_of(const std::string& cluster_id) const;

@@ -29,7 +29,7 @@ struct ExecutorOptions {
     SamplerOptions sampling;   // same for every output (seed offset by output index)
     int32_t max_tokens = 256;  // per output
     int32_t answer_max_tokens = kAnswerMaxTokens;  // per fact question's reply
-    bool naive = false;        // the POC's execution: every output from scratch, serially
+    bool naive = false;  // the POC's execution: every output from scratch, serially
     std::string system_prompt = "You are a helpful assistant.";
     std::string chat_template;  // override the model's template ("" = model's / default)
     int32_t n_threads = 0;

@@ -59,7 +59,7 @@ struct QuestionPlan {
 
 struct Plan {
     Condition condition = Condition::semantic;
-    std::vector<OutputPlan> outputs;  // topic outputs first, then synthesis in dependency order
+    std::vector<OutputPlan> outputs;      // topic outputs first, then synthesis in dependency order
     std::vector<QuestionPlan> questions;  // the example's questions, in file order
     PromptOptions prompt_options;         // what make_plan was given (messages are rendered so)
 };
@@ -77,7 +77,7 @@ std::string render_messages(const Example& example, const std::vector<std::strin
 std::string render_turns(const std::vector<const Turn*>& turns, bool markers);
 
 // Longest answer a question may get, in tokens.
-inline constexpr int32_t kAnswerMaxTokens = 48;
+inline constexpr int32_t kAnswerMaxTokens = 24;
 
 // "A", "B", ... for the i-th cluster of the example (its position in example.clusters).
 std::string output_label(const Example& example, const std::string& cluster_id);

@@ -99,8 +99,8 @@ struct Report {
     std::vector<Comparison> comparisons;
     std::vector<NonInferiorityResult> non_inferiority;
     std::map<std::string, std::vector<std::string>> provenance;  // judge models, signatures...
-    std::map<std::string, std::string> uninformative;  // judge metric -> why (no verdict)
-    std::vector<std::string> notes;                    // shown above every table
+    std::map<std::string, std::string> uninformative;            // judge metric -> why (no verdict)
+    std::vector<std::string> notes;                              // shown above every table
     std::string generated_at;
 
     const ConditionSummary* summary(const std::string& metric, const std::string& cond) const;
