@@ -521,3 +521,15 @@ TEST_F(Cli, ClusterLexicalNeedsNoModelAndDetectsSynthesis) {
     EXPECT_EQ(last["cluster"], "synth");
     EXPECT_EQ(last["synthesis_rule"], "follow-up");
 }
+
+TEST_F(Cli, LongVariantsHoldMoreThan4KTokensWithTheDefaultTokenizer) {
+    // data/test-long grows every test example past 4K tokens (dataset v2): a context of 4,096
+    // tokens must be too small for each of them, and the short originals must fit.
+    const std::string long_dir = std::string(RDIC_DATA_DIR) + "/test-long";
+    const CliRun r = run_rdic("validate --check-context --context 4096 " + long_dir);
+    EXPECT_EQ(r.status, 1);
+    EXPECT_NE(r.out.find("25 files, 0 valid, 25 problems"), std::string::npos) << r.out;
+    const CliRun s =
+        run_rdic("validate --check-context --context 4096 " + std::string(RDIC_DATA_DIR) + "/test");
+    EXPECT_EQ(s.status, 0) << s.out;
+}

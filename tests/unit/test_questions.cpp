@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "rdic/evaluation/copy_control.h"
 #include "rdic/evaluation/questions.h"
 
 namespace rdic {
@@ -336,6 +337,48 @@ TEST(CopyShare, MatchesTheDefinitionOnRandomTwoLetterTexts) {
                          copy_share_by_definition(output, prompt, span))
             << "output '" << output << "' prompt '" << prompt << "' span " << span;
     }
+}
+
+}  // namespace
+}  // namespace rdic
+
+namespace rdic {
+namespace {
+
+Example copy_control_example() {
+    Example ex;
+    Cluster a;
+    a.id = "a";
+    Cluster b;
+    b.id = "b";
+    ex.clusters = {a, b};
+    ex.turns = {{1, "a", TurnType::context, "one two three", TurnRole::user},
+                {2, "b", TurnType::context, "four five", TurnRole::user},
+                {3, "a", TurnType::context, "six seven", TurnRole::user}};
+    return ex;
+}
+
+TEST(CopyControl, OwnTurnsOrWholeConversationCutToTheWordCount) {
+    const Example ex = copy_control_example();
+    EXPECT_EQ(copy_control_text(ex, "a", CopySource::own_turns, 4), "one two three six");
+    EXPECT_EQ(copy_control_text(ex, "a", CopySource::whole_conversation, 4),
+              "one two three four");
+    EXPECT_EQ(copy_control_text(ex, "b", CopySource::own_turns, 10), "four five");
+    EXPECT_EQ(copy_control_text(ex, "a", CopySource::own_turns, 0), "");
+    EXPECT_EQ(copy_control_text(ex, "zz", CopySource::own_turns, 3), "");
+}
+
+TEST(CopyControl, AssistantTurnsAreLabelledAsInThePrompt) {
+    Example ex = copy_control_example();
+    ex.turns[2].role = TurnRole::assistant;
+    EXPECT_EQ(copy_control_text(ex, "a", CopySource::own_turns, 6),
+              "User: one two three Assistant: six");
+}
+
+TEST(CopyControl, ControlConditionNames) {
+    EXPECT_TRUE(is_copy_control("copy_own"));
+    EXPECT_TRUE(is_copy_control("copy_all"));
+    EXPECT_FALSE(is_copy_control("semantic"));
 }
 
 }  // namespace
