@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rdic/datasets/example.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -57,35 +58,7 @@ void write_bytes(const fs::path& file, std::string_view bytes) {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-// A fresh directory for the running test, removed when it goes out of scope.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::string name = std::string(info->test_suite_name()) + "." + info->name();
-        std::replace(name.begin(), name.end(), '/', '_');
-        path_ =
-            fs::temp_directory_path() / ("rdic-unit-" + std::to_string(::getpid()) + "-" + name);
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    const fs::path& path() const { return path_; }
-    fs::path write(const std::string& name, std::string_view bytes) const {
-        const fs::path file = path_ / name;
-        write_bytes(file, bytes);
-        return file;
-    }
-
-private:
-    fs::path path_;
-};
+using rdic::test::TempDir;
 
 struct Expected {
     std::string pointer;

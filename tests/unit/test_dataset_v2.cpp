@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rdic/datasets/example.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -55,35 +56,7 @@ std::string read_bytes(const fs::path& file) {
     return ss.str();
 }
 
-// A fresh directory for the running test, removed when it goes out of scope.
-class TempDir {
-public:
-    TempDir() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::string name = std::string(info->test_suite_name()) + "." + info->name();
-        std::replace(name.begin(), name.end(), '/', '_');
-        path_ =
-            fs::temp_directory_path() / ("rdic-unit-v2-" + std::to_string(::getpid()) + "-" + name);
-        fs::remove_all(path_);
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    fs::path write(const std::string& name, std::string_view bytes) const {
-        const fs::path file = path_ / name;
-        std::ofstream out(file, std::ios::binary | std::ios::trunc);
-        out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        return file;
-    }
-
-private:
-    fs::path path_;
-};
+using rdic::test::TempDir;
 
 // `text` with each edit's `from`, which must occur exactly once, replaced by its `to`, in order.
 std::string edited(std::string text, const Edits& edits) {

@@ -361,8 +361,7 @@ Example copy_control_example() {
 TEST(CopyControl, OwnTurnsOrWholeConversationCutToTheWordCount) {
     const Example ex = copy_control_example();
     EXPECT_EQ(copy_control_text(ex, "a", CopySource::own_turns, 4), "one two three six");
-    EXPECT_EQ(copy_control_text(ex, "a", CopySource::whole_conversation, 4),
-              "one two three four");
+    EXPECT_EQ(copy_control_text(ex, "a", CopySource::whole_conversation, 4), "one two three four");
     EXPECT_EQ(copy_control_text(ex, "b", CopySource::own_turns, 10), "four five");
     EXPECT_EQ(copy_control_text(ex, "a", CopySource::own_turns, 0), "");
     EXPECT_EQ(copy_control_text(ex, "zz", CopySource::own_turns, 3), "");
