@@ -528,7 +528,9 @@ TEST_F(Cli, LongVariantsHoldMoreThan4KTokensWithTheDefaultTokenizer) {
     const std::string long_dir = std::string(RDIC_DATA_DIR) + "/test-long";
     const CliRun r = run_rdic("validate --check-context --context 4096 " + long_dir);
     EXPECT_EQ(r.status, 1);
-    EXPECT_NE(r.out.find("25 files, 0 valid, 25 problems"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("25 files, 0 valid, 25 problems"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("lgs-10.json: /turns: all turns together are"), std::string::npos)
+        << r.out;
     const CliRun s =
         run_rdic("validate --check-context --context 4096 " + std::string(RDIC_DATA_DIR) + "/test");
     EXPECT_EQ(s.status, 0) << s.out;
