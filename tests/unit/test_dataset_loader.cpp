@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "rdic/datasets/example.h"
+#include "support/dataset_test_helpers.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -38,26 +39,8 @@ constexpr uintmax_t kMaxFileBytes = uintmax_t{64} << 20;
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-// All issues, one a line, for failure messages.
-std::string describe(const std::vector<Issue>& issues) {
-    if (issues.empty()) return " (no issues)";
-    std::string out;
-    for (const Issue& i : issues) out += "\n  " + i.to_string();
-    return out;
-}
-
-std::string read_bytes(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-void write_bytes(const fs::path& file, std::string_view bytes) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
+using rdic::test::describe;
+using rdic::test::read_bytes;
 using rdic::test::TempDir;
 
 struct Expected {

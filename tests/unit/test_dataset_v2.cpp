@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rdic/datasets/example.h"
+#include "support/dataset_test_helpers.h"
 #include "support/temp_dir.h"
 
 namespace {
@@ -42,20 +43,8 @@ using Edits = std::vector<std::pair<std::string, std::string>>;
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-std::string describe(const std::vector<Issue>& issues) {
-    if (issues.empty()) return " (no issues)";
-    std::string out;
-    for (const Issue& i : issues) out += "\n  " + i.to_string();
-    return out;
-}
-
-std::string read_bytes(const fs::path& file) {
-    std::ifstream in(file, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
+using rdic::test::describe;
+using rdic::test::read_bytes;
 using rdic::test::TempDir;
 
 // `text` with each edit's `from`, which must occur exactly once, replaced by its `to`, in order.
