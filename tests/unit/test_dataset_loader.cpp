@@ -40,6 +40,8 @@ constexpr uintmax_t kMaxFileBytes = uintmax_t{64} << 20;
 // ---- helpers ------------------------------------------------------------------------------------
 
 using rdic::test::describe;
+using rdic::test::edited;
+using rdic::test::Edits;
 using rdic::test::read_bytes;
 using rdic::test::TempDir;
 
@@ -80,20 +82,6 @@ std::vector<int32_t> ids_of(const std::vector<const Turn*>& turns) {
 }
 
 using Strings = std::vector<std::string>;
-using Edits = std::vector<std::pair<std::string, std::string>>;
-
-// `text` with each edit's `from`, which must occur exactly once, replaced by its `to`, in order.
-std::string edited(std::string text, const Edits& edits) {
-    for (const auto& [from, to] : edits) {
-        const size_t at = text.find(from);
-        if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
-            ADD_FAILURE() << "edit target does not occur exactly once: " << from;
-            continue;
-        }
-        text.replace(at, from.size(), to);
-    }
-    return text;
-}
 
 // ---- minimal valid documents that the malformed cases edit --------------------------------------
 

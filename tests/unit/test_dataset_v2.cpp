@@ -39,26 +39,14 @@ const fs::path kData = RDIC_DATA_DIR;
 const fs::path kFixture = kTestData / "native_v2_small.json";
 
 using Strings = std::vector<std::string>;
-using Edits = std::vector<std::pair<std::string, std::string>>;
 
 // ---- helpers ------------------------------------------------------------------------------------
 
 using rdic::test::describe;
+using rdic::test::edited;
+using rdic::test::Edits;
 using rdic::test::read_bytes;
 using rdic::test::TempDir;
-
-// `text` with each edit's `from`, which must occur exactly once, replaced by its `to`, in order.
-std::string edited(std::string text, const Edits& edits) {
-    for (const auto& [from, to] : edits) {
-        const size_t at = text.find(from);
-        if (at == std::string::npos || text.find(from, at + 1) != std::string::npos) {
-            ADD_FAILURE() << "edit target does not occur exactly once: " << from;
-            continue;
-        }
-        text.replace(at, from.size(), to);
-    }
-    return text;
-}
 
 struct Expected {
     std::string pointer;
