@@ -1,6 +1,7 @@
 #include "rdic/engine/generate.h"
 
 #include <chrono>
+#include <utility>
 
 #include "rdic/error.h"
 #include "rdic/text_stream.h"
@@ -15,15 +16,6 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-struct Active {
-    Sampler sampler;
-    TextStream text;
-    bool done = false;
-    int32_t step = 0;
-    Clock::time_point first_token;
-    Clock::time_point last_token;
-};
-
 }  // namespace
 
 std::string_view to_string(StopReason r) {
@@ -34,136 +26,194 @@ std::string_view to_string(StopReason r) {
             return "stop_string";
         case StopReason::max_tokens:
             return "max_tokens";
+        case StopReason::cancelled:
+            return "cancelled";
     }
     return "?";
 }
 
-std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,
-                                       const GenerateOptions& options, GenerateStats* stats) {
-    const auto t_start = Clock::now();
-    const Model& model = session.model();
-    const int32_t n_vocab = model.info().n_vocab;
-    std::vector<GenerationResult> results(requests.size());
-    std::vector<Active> active;
-    active.reserve(requests.size());
-    for (size_t i = 0; i < requests.size(); ++i) {
-        const GenerationRequest& r = requests[i];
-        if (r.seq == nullptr || !r.seq->valid()) {
-            throw Error(ErrorCode::invalid_argument,
-                        "generate: request " + std::to_string(i) + " has no sequence");
-        }
-        if (r.max_tokens < 0) {
-            throw Error(ErrorCode::invalid_argument,
-                        "generate: request " + std::to_string(i) + " max_tokens < 0");
-        }
-        active.push_back({Sampler(r.sampling, &model), TextStream(r.stop), false, 0, {}, {}});
-    }
+struct Generator::Slot {
+    Slot(GenerationRequest r, const Model* model)
+        : request(std::move(r)), sampler(request.sampling, model), text(request.stop) {}
+    GenerationRequest request;
+    Sampler sampler;
+    TextStream text;
+    GenerationResult result;
+    Tokens refeed;  // a fresh fork's last token, decoded again to get its logits
+    int32_t step = 0;
+    bool cancelled = false;
+    TokenId next{};
+    Clock::time_point added{};
+    Clock::time_point first_token;
+    Clock::time_point last_token;
+};
 
-    // 1. Prefill every prompt together. A request without a prompt re-feeds its last token when
-    //    its sequence has no logits (e.g. a fresh fork), which costs one token, not a prefill.
-    std::vector<Tokens> refeed(requests.size());
+Generator::Generator(Session& session, GenerateOptions options)
+    : session_(session), options_(std::move(options)) {}
+
+Generator::~Generator() = default;
+
+Generator::Id Generator::add(GenerationRequest r) {
+    if (failed_) throw Error(ErrorCode::invalid_argument, "generator: used after a failed step");
+    const Id id = slots_.size();
+    const std::string what = "generate: request " + std::to_string(id);
+    if (r.seq == nullptr || !r.seq->valid()) {
+        throw Error(ErrorCode::invalid_argument, what + " has no sequence");
+    }
+    if (r.max_tokens < 0) throw Error(ErrorCode::invalid_argument, what + " max_tokens < 0");
+    if (r.prompt.empty() && session_.last_logits(*r.seq) == nullptr && r.seq->n_tokens() == 0) {
+        throw Error(ErrorCode::invalid_argument,
+                    what + " has an empty sequence and an empty prompt");
+    }
+    slots_.push_back(std::make_unique<Slot>(std::move(r), &session_.model()));
+    slots_.back()->added = Clock::now();
+    pending_.push_back(id);
+    return id;
+}
+
+bool Generator::cancel(Id id) {
+    if (id >= slots_.size() || !slots_[id]) return false;
+    if (slots_[id]->cancelled) return false;
+    slots_[id]->cancelled = true;
+    return true;
+}
+
+size_t Generator::n_active() const {
+    return pending_.size() + decoding_.size();
+}
+
+std::vector<std::pair<Generator::Id, GenerationResult>> Generator::take_finished() {
+    return std::exchange(finished_, {});
+}
+
+void Generator::finish(Id id, StopReason reason) {
+    Slot& slot = *slots_[id];
+    slot.result.stop_reason = reason;
+    slot.result.text = slot.text.finish();
+    if (options_.on_text) {
+        // Release what was held back (a stop-string prefix that never completed).
+        if (std::string rest = slot.text.take_ready(); !rest.empty()) options_.on_text(id, rest);
+    }
+    SequenceTiming& tm = slot.result.timing;
+    tm.n_generated = static_cast<int32_t>(slot.result.tokens.size());
+    if (slot.step > 0) tm.decode_ms = ms_between(slot.first_token, slot.last_token);
+    if (slot.step > 1 && tm.decode_ms > 0)
+        tm.decode_tokens_per_s = (slot.step - 1) * 1000.0 / tm.decode_ms;
+    tm.total_ms = ms_between(slot.added, slot.step > 0 ? slot.last_token : Clock::now());
+    finished_.emplace_back(id, std::move(slot.result));
+    slots_[id].reset();
+}
+
+// Prompts of the requests added since the last step, all in one prefill call. A request without
+// a prompt re-feeds its last token when its sequence has no logits (e.g. a fresh fork), which
+// costs one token, not a prefill.
+void Generator::prefill_pending() {
     std::vector<PrefillItem> items;
-    for (size_t i = 0; i < requests.size(); ++i) {
-        GenerationRequest& r = requests[i];
-        std::span<const TokenId> toks = r.prompt;
-        if (toks.empty() && session.last_logits(*r.seq) == nullptr) {
-            if (r.seq->n_tokens() == 0) {
-                throw Error(ErrorCode::invalid_argument,
-                            "generate: request " + std::to_string(i) +
-                                " has an empty sequence and an empty prompt");
-            }
-            refeed[i] = {r.seq->tokens().back()};
-            r.seq->truncate(r.seq->n_tokens() - 1);
-            toks = refeed[i];
+    std::vector<Id> started;
+    for (const Id id : pending_) {
+        Slot& s = *slots_[id];
+        if (s.cancelled) {
+            finish(id, StopReason::cancelled);
+            continue;
         }
-        results[i].timing.n_prompt_tokens = static_cast<int32_t>(toks.size());
-        if (!toks.empty()) items.push_back({r.seq, toks});
+        std::span<const TokenId> toks = s.request.prompt;
+        if (toks.empty() && session_.last_logits(*s.request.seq) == nullptr) {
+            s.refeed = {s.request.seq->tokens().back()};
+            s.request.seq->truncate(s.request.seq->n_tokens() - 1);
+            toks = s.refeed;
+        }
+        s.result.timing.n_prompt_tokens = static_cast<int32_t>(toks.size());
+        if (!toks.empty()) items.push_back({s.request.seq, toks});
+        started.push_back(id);
     }
-    const DecodeStats pre = session.prefill(items);
-    for (auto& res : results) res.timing.prefill_ms = pre.wall_ms;
+    pending_.clear();
+    if (started.empty()) return;
+    const DecodeStats pre = session_.prefill(items);
+    stats_.prefill_ms += pre.wall_ms;
+    for (const Id id : started) {
+        slots_[id]->result.timing.prefill_ms = pre.wall_ms;
+        decoding_.push_back(id);
+    }
+}
 
-    // 2. Lockstep decode: sample every unfinished request, then one llama_decode for all.
-    std::vector<TokenId> next(requests.size());
-    std::vector<PrefillItem> step_items;
-    int32_t n_steps = 0;
-    double decode_ms = 0;
-    for (;;) {
-        step_items.clear();
-        for (size_t i = 0; i < requests.size(); ++i) {
-            Active& a = active[i];
-            if (a.done) continue;
-            GenerationRequest& r = requests[i];
-            GenerationResult& res = results[i];
-            if (a.step >= r.max_tokens) {
-                a.done = true;
-                res.stop_reason = StopReason::max_tokens;
+bool Generator::step() {
+    if (failed_) throw Error(ErrorCode::invalid_argument, "generator: used after a failed step");
+    if (pending_.empty() && decoding_.empty()) return false;
+    const auto t0 = Clock::now();
+    try {
+        prefill_pending();
+        const Model& model = session_.model();
+        const int32_t n_vocab = model.info().n_vocab;
+        std::vector<PrefillItem> step_items;
+        std::vector<Id> still;
+        for (const Id id : decoding_) {
+            Slot& s = *slots_[id];
+            const GenerationRequest& r = s.request;
+            if (s.cancelled) {
+                finish(id, StopReason::cancelled);
                 continue;
             }
-            const float* logits = session.last_logits(*r.seq);
-            if (options.on_logits) {
-                options.on_logits(i, a.step, std::span<const float>(logits, n_vocab));
+            if (s.step >= r.max_tokens) {
+                finish(id, StopReason::max_tokens);
+                continue;
             }
-            const TokenId t = a.sampler.sample(logits, n_vocab);
+            const float* logits = session_.last_logits(*r.seq);
+            if (options_.on_logits) {
+                options_.on_logits(id, s.step, std::span<const float>(logits, n_vocab));
+            }
+            const TokenId t = s.sampler.sample(logits, n_vocab);
             const auto now = Clock::now();
-            if (a.step == 0) {
-                a.first_token = now;
-                res.timing.ttft_ms = ms_between(t_start, now);
+            if (s.step == 0) {
+                s.first_token = now;
+                s.result.timing.ttft_ms = ms_between(s.added, now);
             }
-            a.last_token = now;
-            ++a.step;
+            s.last_token = now;
+            ++s.step;
             if (!r.ignore_eog && model.is_end_of_generation(t)) {
-                a.done = true;
-                res.stop_reason = StopReason::end_of_generation;
+                finish(id, StopReason::end_of_generation);
                 continue;
             }
-            res.tokens.push_back(t);
-            if (a.text.push(model.token_to_piece(t, /*render_special=*/true))) {
-                a.done = true;
-                res.stop_reason = StopReason::stop_string;
-            }
-            if (options.on_text) {
-                if (std::string ready = a.text.take_ready(); !ready.empty()) {
-                    options.on_text(i, ready);
+            s.result.tokens.push_back(t);
+            const bool stopped = s.text.push(model.token_to_piece(t, /*render_special=*/true));
+            if (options_.on_text) {
+                if (std::string ready = s.text.take_ready(); !ready.empty()) {
+                    options_.on_text(id, ready);
                 }
             }
-            if (a.done) continue;  // the stop string's token is kept in the KV, not the text
-            if (a.step >= r.max_tokens) {
-                // Keep the sequence consistent with res.tokens: the last token still goes in.
-                a.done = true;
-                res.stop_reason = StopReason::max_tokens;
+            if (stopped) {  // the stop string's token is kept in the KV, not the text
+                finish(id, StopReason::stop_string);
+                continue;
             }
-            next[i] = t;
-            step_items.push_back({r.seq, std::span<const TokenId>(&next[i], 1)});
+            // At max_tokens the last token still goes in: the sequence matches result.tokens.
+            s.next = t;
+            step_items.push_back({r.seq, std::span<const TokenId>(&s.next, 1)});
+            still.push_back(id);
         }
-        if (step_items.empty()) break;
-        const DecodeStats ds = session.prefill(step_items);
-        decode_ms += ds.wall_ms;
-        ++n_steps;
+        decoding_ = std::move(still);
+        if (!step_items.empty()) {
+            const DecodeStats ds = session_.prefill(step_items);
+            stats_.decode_ms += ds.wall_ms;
+            ++stats_.n_steps;
+        }
+    } catch (...) {
+        failed_ = true;
+        throw;
     }
+    stats_.wall_ms += ms_between(t0, Clock::now());
+    stats_.kv_peak = session_.kv_peak();
+    return true;
+}
 
-    const auto t_end = Clock::now();
-    for (size_t i = 0; i < requests.size(); ++i) {
-        GenerationResult& res = results[i];
-        Active& a = active[i];
-        res.text = a.text.finish();
-        if (options.on_text) {
-            // Release what was held back (a stop-string prefix that never completed).
-            if (std::string rest = a.text.take_ready(); !rest.empty()) options.on_text(i, rest);
-        }
-        SequenceTiming& tm = res.timing;
-        tm.n_generated = static_cast<int32_t>(res.tokens.size());
-        if (a.step > 0) tm.decode_ms = ms_between(a.first_token, a.last_token);
-        if (a.step > 1 && tm.decode_ms > 0)
-            tm.decode_tokens_per_s = (a.step - 1) * 1000.0 / tm.decode_ms;
-        tm.total_ms = ms_between(t_start, a.step > 0 ? a.last_token : t_end);
+std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,
+                                       const GenerateOptions& options, GenerateStats* stats) {
+    Generator gen(session, options);
+    for (const GenerationRequest& r : requests) gen.add(r);
+    std::vector<GenerationResult> results(requests.size());
+    while (gen.step()) {
+        for (auto& [id, res] : gen.take_finished()) results[id] = std::move(res);
     }
-    if (stats != nullptr) {
-        stats->n_steps = n_steps;
-        stats->prefill_ms = pre.wall_ms;
-        stats->decode_ms = decode_ms;
-        stats->wall_ms = ms_between(t_start, t_end);
-        stats->kv_peak = session.kv_peak();
-    }
+    for (auto& [id, res] : gen.take_finished()) results[id] = std::move(res);
+    if (stats != nullptr) *stats = gen.stats();
     return results;
 }
 

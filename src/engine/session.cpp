@@ -12,6 +12,7 @@
 #include "llama.h"
 #include "llama_log.h"
 #include "rdic/error.h"
+#include "session_internal.h"
 
 namespace rdic {
 
@@ -24,23 +25,6 @@ double ms_since(Clock::time_point t0) {
 }
 
 }  // namespace
-
-// A run of consecutive positions whose KV cells were written together. Forks share segments by
-// pointer identity, so the distinct cells of the pool can be counted without asking llama.cpp.
-struct Session::Segment {
-    std::shared_ptr<const int> block;  // identity of the cells' origin
-    int32_t begin = 0;
-    int32_t end = 0;  // [begin, end)
-};
-
-struct Session::SeqState {
-    bool live = false;
-    Tokens tokens;
-    std::vector<Segment> segments;
-    int32_t logits_index = -1;       // output row in llama.cpp's logits buffer, -1 = none
-    std::vector<float> logits_copy;  // used when a later decode call overwrote that buffer
-    bool logits_copied = false;
-};
 
 // Fixed-capacity llama_batch: add() never allocates; clear() before each call.
 struct Session::BatchBuffer {
@@ -363,6 +347,9 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
             s.logits_copied = false;
         }
     }
+    // Sequences not in this call keep their logits (a request joining a lockstep batch is
+    // prefilled while the others still have theirs to sample).
+    keep_logits();
     while (i_item < items.size()) {
         batch_->clear();
         last_rows.clear();
@@ -424,6 +411,16 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
     return stats;
 }
 
+void Session::keep_logits() {
+    for (SeqState& s : seqs_) {
+        if (s.live && s.logits_index >= 0 && !s.logits_copied) {
+            const float* src = llama_get_logits_ith(ctx_, s.logits_index);
+            s.logits_copy.assign(src, src + model_->info().n_vocab);
+            s.logits_copied = true;
+        }
+    }
+}
+
 const float* Session::last_logits(const Sequence& seq) const {
     const SeqState& s = state(seq.id());
     if (s.logits_copied) return s.logits_copy.data();
@@ -441,14 +438,7 @@ std::vector<float> Session::embed(std::span<const TokenId> tokens) {
                     "embed: " + std::to_string(tokens.size()) + " tokens; need 1.." +
                         std::to_string(options_.n_ubatch) + " (n_ubatch)");
     }
-    // Other sequences' logits rows are overwritten by this decode.
-    for (SeqState& s : seqs_) {
-        if (s.live && s.logits_index >= 0 && !s.logits_copied) {
-            const float* src = llama_get_logits_ith(ctx_, s.logits_index);
-            s.logits_copy.assign(src, src + model_->info().n_vocab);
-            s.logits_copied = true;
-        }
-    }
+    keep_logits();  // other sequences' rows are overwritten by this decode
     update_peak();  // the scratch sequence below is not part of the peak
     struct ScratchScope {
         bool& flag;

@@ -1,4 +1,6 @@
 // Lockstep generation: N sequences decode together, one llama_decode per step for all of them.
+// `Generator` is the step-wise form (requests join and leave between steps: continuous
+// batching, as a server needs); `generate()` adds every request and steps until all finish.
 //
 //   std::vector<rdic::GenerationRequest> reqs(2);
 //   reqs[0] = {.seq = &a, .prompt = toks_a, .max_tokens = 64};
@@ -15,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,7 +27,8 @@
 
 namespace rdic {
 
-enum class StopReason { end_of_generation, stop_string, max_tokens };
+// cancelled: Generator::cancel() ended the request (a client went away); never from generate().
+enum class StopReason { end_of_generation, stop_string, max_tokens, cancelled };
 std::string_view to_string(StopReason r);
 
 struct GenerationRequest {
@@ -70,6 +74,59 @@ struct GenerateStats {
     double decode_ms = 0;
     double wall_ms = 0;
     KvUsage kv_peak;  // session's peak after this call
+};
+
+// Step-wise lockstep generation over one Session.
+//
+//   rdic::Generator gen(session);
+//   const auto id = gen.add(std::move(request));   // prefilled at the next step()
+//   while (gen.step()) {
+//       for (auto& [done_id, result] : gen.take_finished()) { ... }
+//   }
+//
+// step(): prefill the prompts added since the last step (one prefill call for all of them), then
+// sample one token for every active request and append the sampled tokens in one decode call.
+// A request that finishes (end of generation, stop string, max_tokens, cancel) is handed out by
+// take_finished() and leaves the batch; its sequence keeps the tokens it generated. A request's
+// TTFT counts from its add(). The Sequence a request points to must outlive it in the Generator.
+// An engine error (context_overflow, out_of_memory, backend_failure) propagates from step() and
+// leaves the Generator failed: every later call throws, and its requests' sequences hold what
+// was decoded before the failing call. Drop it and start again from the sequences.
+class Generator {
+public:
+    using Id = size_t;
+    explicit Generator(Session& session, GenerateOptions options = {});
+    ~Generator();
+    Generator(const Generator&) = delete;
+    Generator& operator=(const Generator&) = delete;
+
+    // Checks the request (throws invalid_argument naming it) and queues it.
+    Id add(GenerationRequest request);
+    // Ends a queued or active request at the next step (StopReason::cancelled); false if unknown
+    // or already finished.
+    bool cancel(Id id);
+    // One step; returns false when nothing was left to do (no pending or active request).
+    bool step();
+    // Results of the requests that finished since the last call, in the order they finished.
+    std::vector<std::pair<Id, GenerationResult>> take_finished();
+
+    size_t n_active() const;  // queued or decoding, not yet handed out
+    // Totals over every step so far: prefill and decode calls, their wall time, and steps.
+    const GenerateStats& stats() const { return stats_; }
+
+private:
+    struct Slot;
+    void prefill_pending();
+    void finish(Id id, StopReason reason);
+
+    Session& session_;
+    GenerateOptions options_;
+    std::vector<std::unique_ptr<Slot>> slots_;  // by id; a finished slot is reset to nullptr
+    std::vector<Id> pending_;                   // added, not yet prefilled
+    std::vector<Id> decoding_;                  // prefilled, generating
+    std::vector<std::pair<Id, GenerationResult>> finished_;
+    GenerateStats stats_;
+    bool failed_ = false;
 };
 
 std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,

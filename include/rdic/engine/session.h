@@ -81,6 +81,14 @@ struct KvUsage {
 
 class Session;
 
+// One sequence's KV state outside its session: its tokens and llama.cpp's serialised cells of
+// that sequence (llama_state_seq_get_data). Restorable into any Session of the same model with
+// the same KV types; sequence_file.h writes it to disk.
+struct SequenceSnapshot {
+    Tokens tokens;
+    std::vector<uint8_t> kv;
+};
+
 // Move-only handle on one KV sequence. Destroying it frees its cells (shared cells stay while
 // another sequence still references them). Must not outlive its Session.
 class Sequence {
@@ -148,6 +156,14 @@ public:
     // fork has no logits of its own until something is decoded into it.
     Sequence fork(const Sequence& src, int32_t n_prefix = -1);
 
+    // The sequence's tokens and KV cells, copied out (the sequence is unchanged).
+    SequenceSnapshot snapshot(const Sequence& seq) const;
+    // A new sequence holding the snapshot's tokens with their KV cells copied in; no logits
+    // until something is decoded into it (generate() re-feeds the last token). Throws
+    // out_of_memory when no sequence slot or too few cells are free, corrupt_file when llama.cpp
+    // rejects the bytes (another model or KV type) or restores fewer positions than the tokens.
+    Sequence restore(const SequenceSnapshot& snapshot);
+
     // Appends tokens to several sequences in as few llama_decode calls as possible (one when the
     // total fits n_batch). Afterwards each non-empty item's sequence has the logits of its last
     // token. Throws context_overflow / out_of_memory / backend_failure; on failure the sequences
@@ -158,7 +174,8 @@ public:
     }
 
     // Logits (n_vocab floats) of the last token decoded into `seq`, or nullptr when it has none.
-    // Valid until the next prefill/embed call.
+    // The pointer is valid until the next prefill/embed call; the logits themselves stay
+    // available (copied out) until something is decoded into `seq` itself.
     const float* last_logits(const Sequence& seq) const;
 
     // Mean-pooled (or last-token), L2-normalised hidden state of `tokens`, computed in a scratch
@@ -191,6 +208,8 @@ private:
     // Usage only grows while tokens are appended and only shrinks when cells are freed, so the
     // peak is sampled just before a free or truncate and when asked for, never per decode.
     void update_peak() const;
+    // Copies out the logits rows of live sequences that the next decode would overwrite.
+    void keep_logits();
 
     std::shared_ptr<const Model> model_;
     SessionOptions options_;
