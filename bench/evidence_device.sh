@@ -8,6 +8,7 @@
 #   bench/evidence_device.sh assemble  # wait for the build, rebuild both GGUFs, check sha256
 #   bench/evidence_device.sh launch J..# start runs J (names below) in the background
 #   bench/evidence_device.sh wait SECS # show progress until the runs end or SECS pass
+#   bench/evidence_device.sh stop      # SIGTERM every run (background jobs ignore SIGINT)
 #   bench/evidence_device.sh pack      # results of every run (partial ones too) into $OUT
 #
 # Each run is `rdic run` (all five conditions, 256 tokens per output, questions, then the
@@ -68,6 +69,8 @@ launch)
     cd $D/src
     for name in "$@"; do
         read -r model data samp < <(run_spec "$name") || continue
+        # Two writers on one results folder duplicate records: never start a second one.
+        if pgrep -f "$R/$name " >/dev/null; then echo "$name is still running"; continue; fi
         # shellcheck disable=SC2086
         RDIC_MODELS=$M OMP_WAIT_POLICY=passive setsid nohup $B/rdic run --model "$model" \
             --data "$data" --out $R/$name --max-tokens 256 --threads 1 --resume $samp \
@@ -81,6 +84,9 @@ wait)
     for log in $R/*.log; do echo "$(basename "$log"): $(tail -c 160 "$log" | tr '\r\n' '  ')"; done
     nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
     echo "running: $(pgrep -x rdic | wc -l)"
+    ;;
+stop)
+    pkill -TERM -f "$B/rdic run" ; sleep 2; echo "running: $(pgrep -x rdic | wc -l)"
     ;;
 pack)
     tar czf "$OUT/evidence.tgz" -C $R . && ls -la "$OUT"

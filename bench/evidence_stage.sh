@@ -3,7 +3,8 @@
 #   bench/evidence_stage.sh [STAGE_DIR]            (default .device/ev, git-ignored)
 # STAGE_DIR/base: the pinned llama.cpp (libraries only) and the nlohmann-json and CLI11 headers;
 # STAGE_DIR/chunks/chunk.NN: the 0.5B and 1.5B instruct models, concatenated in that order and
-# split into 54 MiB pieces, one per call (a call carries 64 MiB with the working tree).
+# split into pieces that fit one call beside the working tree (a call carries 64 MiB in all; the
+# piece is 62 MiB minus the tree, or CHUNK_MIB).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 S=${1:-$here/.device/ev}
@@ -14,5 +15,8 @@ rm -rf "$S" && mkdir -p "$S/base/prefix/include" "$S/base/prefix/share/cmake" "$
 tar czf "$S/base/llama.tgz" -C "$L" CMakeLists.txt cmake ggml src include vendor licenses LICENSE
 cp -r /usr/include/nlohmann /usr/include/CLI "$S/base/prefix/include/"
 cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$S/base/prefix/share/cmake/"
-cat "$MODELS/$QWEN05_FILE" "$MODELS/$QWEN15_FILE" | split -b 54m -d - "$S/chunks/chunk."
+tree_mib=$(cd "$here" && git ls-files -co --exclude-standard -z | du -cm --files0-from=- | tail -1 | cut -f1)
+chunk=${CHUNK_MIB:-$((62 - tree_mib))}
+echo "working tree ${tree_mib} MiB: chunks of ${chunk} MiB"
+cat "$MODELS/$QWEN05_FILE" "$MODELS/$QWEN15_FILE" | split -b "${chunk}m" -d - "$S/chunks/chunk."
 du -sh "$S/base"; ls "$S/chunks" | wc -l
