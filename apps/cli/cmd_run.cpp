@@ -37,6 +37,7 @@ struct RunArgs {
     bool resume = false;
     bool naive = false;
     bool seed_compat = false;
+    std::string question_wording = "value-or-unknown";
     bool no_questions = false;
     int32_t per_domain = 0;
     int32_t answer_tokens = kAnswerMaxTokens;
@@ -184,6 +185,7 @@ int run_experiment(const RunArgs& args) {
     config.sampling = args.sampling;
     config.system_prompt = args.system_prompt;
     config.seed_compat = args.seed_compat;
+    config.question_wording = args.question_wording;
     config.questions = !args.no_questions;
     config.answer_tokens = args.answer_tokens;
     config.naive = args.naive;
@@ -223,7 +225,9 @@ int run_experiment(const RunArgs& args) {
     exec.system_prompt = args.system_prompt;
     exec.n_threads = args.n_threads;
     exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
-    const PromptOptions prompts{.seed_compat = args.seed_compat, .questions = !args.no_questions};
+    const PromptOptions prompts{.seed_compat = args.seed_compat,
+                                .questions = !args.no_questions,
+                                .allow_unknown = args.question_wording == "value-or-unknown"};
 
     size_t already = 0;
     for (const auto& e : examples) {
@@ -324,6 +328,10 @@ Action add_run(CLI::App& app) {
     app.add_flag("--resume", args->resume, "Skip pairs already recorded in --out");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
+    app.add_option("--question-wording", args->question_wording,
+                   "value-or-unknown (default: questions offer \"unknown\") or value-only; "
+                   "chosen on the dev split (docs/evaluation.md)")
+        ->check(CLI::IsMember({"value-or-unknown", "value-only"}));
     app.add_flag("--seed-compat", args->seed_compat,
                  "The proof of concept's prompts: 'Generate output A' requests that do not name "
                  "the topic, and baseline syntheses without the topic outputs");

@@ -84,7 +84,7 @@ std::string request_for(const Example& ex, const Cluster& c, const PromptOptions
     return r;
 }
 
-std::string question_request(const Example& ex, const Question& q) {
+std::string question_request(const Example& ex, const Question& q, bool allow_unknown) {
     std::string about;
     if (q.kind == QuestionKind::topic) {
         about = "the topic " + quoted_name(ex, q.cluster);
@@ -96,8 +96,9 @@ std::string question_request(const Example& ex, const Question& q) {
         }
     }
     return "Question about " + about + ": " + q.text +
-           "\nAnswer with the value only, in a few words. If the conversation does not say, "
-           "answer \"unknown\".";
+           (allow_unknown ? "\nAnswer with the value only, in a few words. If the conversation "
+                            "does not say, answer \"unknown\"."
+                          : "\nAnswer with the value only, in a few words.");
 }
 
 // The synthesis output a cross question is asked after: the first that depends on all of its
@@ -195,7 +196,7 @@ Plan make_plan(const Example& ex, Condition condition, const PromptOptions& o) {
         qp.context_key = where->context_key;
         qp.context = where->context;
         if (q.kind == QuestionKind::cross) qp.message_inputs = where->message_inputs;
-        qp.request = question_request(ex, q);
+        qp.request = question_request(ex, q, o.allow_unknown);
         plan.questions.push_back(std::move(qp));
     }
     return plan;

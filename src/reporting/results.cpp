@@ -24,6 +24,7 @@ json config_to_json(const RunConfig& c) {
             {"system_prompt", c.system_prompt},
             {"name_topics", !c.seed_compat},
             {"seed_compat", c.seed_compat},
+            {"question_wording", c.question_wording},
             {"questions", c.questions},
             {"answer_tokens", c.answer_tokens},
             {"naive", c.naive},
