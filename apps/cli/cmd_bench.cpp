@@ -19,9 +19,9 @@
 #include "rdic/bench/workload.h"
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
-#include "rdic/engine/chat.h"
 #include "rdic/evaluation/statistics.h"
 #include "rdic/isolation/executor.h"
+#include "rdic/isolation/prompt.h"
 #include "rdic/reporting/results.h"
 
 namespace rdic::cli {
@@ -231,8 +231,7 @@ json prompts_json(const Model& model, const std::vector<Example>& examples,
                   const std::vector<Condition>& conditions, const ExecutorOptions& exec) {
     // The prompt text every output of the batched execution is generated from, for driving
     // another server with the same workload: prefix + rendered messages + request + tail.
-    const auto [head, tail] =
-        ChatFormatter(model, exec.chat_template).user_turn(exec.system_prompt);
+    const PromptBuilder prompts(model, exec.system_prompt, exec.chat_template);
     json out = json::array();
     for (const Example& ex : examples) {
         for (Condition c : conditions) {
@@ -243,11 +242,12 @@ json prompts_json(const Model& model, const std::vector<Example>& examples,
                 for (const std::string& id : o.message_inputs) {
                     inputs.push_back({{"cluster", id}, {"label", output_label(ex, id)}});
                 }
-                outputs.push_back({{"cluster", o.cluster_id},
-                                   {"kind", o.kind == ClusterKind::topic ? "topic" : "synthesis"},
-                                   {"prefix", head + o.context + "\n\n"},
-                                   {"message_inputs", inputs},
-                                   {"request", o.request + tail}});
+                outputs.push_back(
+                    {{"cluster", o.cluster_id},
+                     {"kind", o.kind == ClusterKind::topic ? "topic" : "synthesis"},
+                     {"prefix", prompts.head_text() + PromptBuilder::context_block(o.context)},
+                     {"message_inputs", inputs},
+                     {"request", o.request + prompts.tail_text()}});
             }
             out.push_back({{"example", ex.id},
                            {"condition", std::string(to_string(c))},

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "rdic/error.h"
+#include "rdic/isolation/prompt.h"
 
 namespace rdic {
 
@@ -41,9 +42,11 @@ std::string join(const std::vector<std::string>& parts) {
     return out;
 }
 
-// The context block exactly as plans build it: turns joined by blank lines, then "\n\n".
+// The context block exactly as plans build it: turns joined by blank lines (render_turns), then
+// the prompt builder's block end.
 int64_t block_tokens(const Model& model, const std::vector<std::string>& turns) {
-    return static_cast<int64_t>(model.tokenize(join(turns) + "\n\n", false, false).size());
+    return static_cast<int64_t>(
+        model.tokenize(PromptBuilder::context_block(join(turns)), false, false).size());
 }
 
 // Turns for one cluster: words are appended to turn k until the block reaches k+1 shares of

@@ -5,49 +5,15 @@
 #include <map>
 #include <optional>
 
-#include "rdic/engine/chat.h"
 #include "rdic/error.h"
 #include "rdic/evaluation/questions.h"
+#include "rdic/isolation/prompt.h"
 
 namespace rdic {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Token pieces of every prompt: head (template up to the user content, with the system
-// prompt), the context block, the request (+messages), and the template's tail.
-class Prompts {
-public:
-    Prompts(const Model& model, const ExecutorOptions& o) : model_(model) {
-        const ChatFormatter chat(model, o.chat_template);
-        const ChatFormatter::UserTurn turn = chat.user_turn(o.system_prompt);
-        head_ = chat.tokenize(turn.head);
-        tail_ = model.tokenize(turn.tail, false, true);
-        stops_ = chat.stop_strings();
-    }
-    const Tokens& head() const { return head_; }
-    Tokens context(const OutputPlan& o) const {
-        return model_.tokenize(o.context + "\n\n", false, /*parse_special=*/false);
-    }
-    Tokens context(const QuestionPlan& q) const {
-        return model_.tokenize(q.context + "\n\n", false, /*parse_special=*/false);
-    }
-    Tokens request(const std::string& messages, const std::string& request) const {
-        Tokens t = model_.tokenize(messages + request, false, /*parse_special=*/false);
-        t.insert(t.end(), tail_.begin(), tail_.end());
-        return t;
-    }
-    Tokens request(const OutputPlan& o, const std::string& messages) const {
-        return request(messages, o.request);
-    }
-    const std::vector<std::string>& stops() const { return stops_; }
-
-private:
-    const Model& model_;
-    Tokens head_, tail_;
-    std::vector<std::string> stops_;
-};
 
 Tokens concat(std::initializer_list<const Tokens*> parts) {
     Tokens out;
@@ -67,7 +33,7 @@ struct Runner {
     const Example& ex;
     const Plan& plan;
     const ExecutorOptions& opt;
-    Prompts prompts;
+    PromptBuilder prompts;
     ConditionResult result;
     std::vector<std::pair<std::string, std::string>> finished;  // cluster id -> output text
     Clock::time_point t0 = Clock::now();                        // the condition's start
@@ -95,8 +61,8 @@ struct Runner {
 
     void record(const OutputPlan& o, const GenerationResult& g, const Sequence& seq) {
         OutputResult out;
-        out.prompt_copy_share = copy_share(
-            g.text, opt.system_prompt + "\n" + o.context + "\n\n" + messages_for(o) + o.request);
+        out.prompt_copy_share =
+            copy_share(g.text, prompts.visible_text(o.context, messages_for(o), o.request));
         out.cluster_id = o.cluster_id;
         out.kind = o.kind;
         out.text = g.text;
@@ -150,15 +116,16 @@ struct Runner {
         std::optional<Session> shared;
         int64_t longest = 0;
         for (const OutputPlan& o : plan.outputs) {
-            longest = std::max<int64_t>(longest, static_cast<int64_t>(prompts.context(o).size()));
+            longest =
+                std::max<int64_t>(longest, static_cast<int64_t>(prompts.context(o.context).size()));
         }
         const int64_t budget =
             static_cast<int64_t>(prompts.head().size()) + longest +
             (opt.max_tokens + 64) * (static_cast<int64_t>(plan.outputs.size()) + 1) + 512;
         for (size_t i = 0; i < plan.outputs.size(); ++i) {
             const OutputPlan& o = plan.outputs[i];
-            const Tokens ctx = prompts.context(o);
-            const Tokens req = prompts.request(o, messages_for(o));
+            const Tokens ctx = prompts.context(o.context);
+            const Tokens req = prompts.request(messages_for(o), o.request);
             std::optional<Session> own;
             Session* s = nullptr;
             if (own_session) {
@@ -203,7 +170,7 @@ struct Runner {
         int64_t budget = static_cast<int64_t>(prompts.head().size()) + 64;
         for (const QuestionPlan& q : plan.questions) {
             if (!ctx.count(q.context_key)) {
-                ctx[q.context_key] = prompts.context(q);
+                ctx[q.context_key] = prompts.context(q.context);
                 budget += static_cast<int64_t>(ctx[q.context_key].size());
             }
             reqs_tokens.push_back(prompts.request(
@@ -263,7 +230,7 @@ void run_batched_group(const std::vector<Runner*>& rs) {
         for (const OutputPlan& o : r.plan.outputs) ++ps[p].uses[o.context_key];
         for (const OutputPlan& o : r.plan.outputs) {
             if (!ps[p].ctx_tokens.count(o.context_key)) {
-                ps[p].ctx_tokens[o.context_key] = r.prompts.context(o);
+                ps[p].ctx_tokens[o.context_key] = r.prompts.context(o.context);
                 budget += static_cast<int64_t>(ps[p].ctx_tokens[o.context_key].size());
             }
             budget += r.opt.max_tokens * 2 + 128 + static_cast<int64_t>(o.request.size());
@@ -333,7 +300,7 @@ void run_batched_group(const std::vector<Runner*>& rs) {
     auto start = [&](size_t p, const OutputPlan& o, std::vector<Sequence>& seqs) {
         const bool shared = ctx_seq[p].count(o.context_key) > 0;
         seqs.push_back(session.fork(shared ? ctx_seq[p].at(o.context_key) : root));
-        const Tokens req = rs[p]->prompts.request(o, rs[p]->messages_for(o));
+        const Tokens req = rs[p]->prompts.request(rs[p]->messages_for(o), o.request);
         return shared ? req : concat({&ps[p].ctx_tokens[o.context_key], &req});
     };
     // One generate() for `outs` (plan index, output); each plan is charged its own prompts.
@@ -401,7 +368,15 @@ void order_outputs(const Plan& plan, ConditionResult& result) {
 ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
                               const Plan& plan, const ExecutorOptions& options) {
     const auto t0 = Clock::now();
-    Runner r{model, example, plan, options, Prompts(*model, options), {}, {}, t0, t0};
+    Runner r{model,
+             example,
+             plan,
+             options,
+             PromptBuilder(*model, options.system_prompt, options.chat_template),
+             {},
+             {},
+             t0,
+             t0};
     r.result.condition = plan.condition;
     r.result.naive = options.naive;
     r.result.weights_bytes = model->info().weight_bytes;
@@ -427,7 +402,7 @@ std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const
     }
     if (plans.empty()) return {};
     const auto t0 = Clock::now();
-    const Prompts prompts(*model, options);
+    const PromptBuilder prompts(*model, options.system_prompt, options.chat_template);
     std::vector<Runner> runners;
     runners.reserve(plans.size());
     for (const Plan& plan : plans) {

@@ -47,10 +47,10 @@ struct RunConfig {
     int32_t max_tokens = 0;
     SamplerOptions sampling;
     std::string system_prompt;
-    bool seed_compat = false;   // the POC's prompts (PromptOptions::seed_compat)
+    bool seed_compat = false;  // the POC's prompts (PromptOptions::seed_compat)
     std::string question_wording = "value-or-unknown";  // PromptOptions::allow_unknown
-    bool questions = true;      // fact questions asked (dataset v2)
-    int32_t answer_tokens = 0;  // token limit of each question's reply
+    bool questions = true;                              // fact questions asked (dataset v2)
+    int32_t answer_tokens = 0;                          // token limit of each question's reply
     bool naive = false;
     std::string kv_layout = "auto";                         // auto, unified, per_sequence
     std::string clusters = "labels";                        // clustering method
