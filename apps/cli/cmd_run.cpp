@@ -37,7 +37,7 @@ struct RunArgs {
     bool resume = false;
     bool naive = false;
     bool seed_compat = false;
-    std::string question_wording = "value-or-unknown";
+    std::string question_wording = "value-only";
     bool no_questions = false;
     int32_t per_domain = 0;
     int32_t answer_tokens = kAnswerMaxTokens;
@@ -329,8 +329,8 @@ Action add_run(CLI::App& app) {
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
     app.add_option("--question-wording", args->question_wording,
-                   "value-or-unknown (default: questions offer \"unknown\") or value-only; "
-                   "chosen on the dev split (docs/evaluation.md)")
+                   "value-only (default: \"Answer with the value only\") or value-or-unknown "
+                   "(also offers \"unknown\"); chosen on the dev split (docs/evaluation.md)")
         ->check(CLI::IsMember({"value-or-unknown", "value-only"}));
     app.add_flag("--seed-compat", args->seed_compat,
                  "The proof of concept's prompts: 'Generate output A' requests that do not name "

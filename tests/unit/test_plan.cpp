@@ -164,6 +164,15 @@ TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
     EXPECT_EQ(seq.questions[0].context_key, "all");
     EXPECT_EQ(seq.questions[0].request, sem.questions[0].request);
     EXPECT_TRUE(make_plan(ex, Condition::semantic, {.questions = false}).questions.empty());
+    // The answer instruction: the value only by default (chosen on dev); "unknown" on request.
+    const std::string value_only = sem.questions[0].request;
+    EXPECT_NE(value_only.find("\nAnswer with the value only, in a few words."), std::string::npos);
+    EXPECT_EQ(value_only.find("unknown"), std::string::npos) << value_only;
+    const Plan offered = make_plan(ex, Condition::semantic, {.allow_unknown = true});
+    EXPECT_NE(offered.questions[0].request.find("If the conversation does not say, answer "
+                                                "\"unknown\"."),
+              std::string::npos)
+        << offered.questions[0].request;
 }
 
 TEST(Plan, SeedCompatDropsMessagesFromBaselineSynthesisOnly) {

@@ -7,10 +7,11 @@
 //   | u64 n_kv | n_kv bytes: llama.cpp's sequence state | 64 bytes: sha256 (hex) of all before it
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string_view>
 
-#include "rdic/engine/session.h"
+#include "rdic/engine/types.h"
 
 namespace rdic {
 

@@ -81,14 +81,6 @@ struct KvUsage {
 
 class Session;
 
-// One sequence's KV state outside its session: its tokens and llama.cpp's serialised cells of
-// that sequence (llama_state_seq_get_data). Restorable into any Session of the same model with
-// the same KV types; sequence_file.h writes it to disk.
-struct SequenceSnapshot {
-    Tokens tokens;
-    std::vector<uint8_t> kv;
-};
-
 // Move-only handle on one KV sequence. Destroying it frees its cells (shared cells stay while
 // another sequence still references them). Must not outlive its Session.
 class Sequence {

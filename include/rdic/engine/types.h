@@ -22,4 +22,12 @@ using SeqId = StrongInt<struct SeqIdTag>;        // KV-cache sequence slot insid
 
 using Tokens = std::vector<TokenId>;
 
+// One sequence's KV state outside its session: its tokens and llama.cpp's serialised cells of
+// that sequence (llama_state_seq_get_data). Restorable into any Session of the same model with
+// the same KV types (Session::restore); sequence_file.h writes it to disk.
+struct SequenceSnapshot {
+    Tokens tokens;
+    std::vector<uint8_t> kv;
+};
+
 }  // namespace rdic

@@ -32,9 +32,9 @@ struct PromptOptions {
     // a topic's output if nothing says which topic is meant).
     bool seed_compat = false;
     bool questions = true;  // plan the example's fact questions (dataset v2) too
-    // Question requests offer "unknown" as an answer (default); false asks for the value only.
-    // The dev split decides which one is the default (docs/evaluation.md, "Question wording").
-    bool allow_unknown = true;
+    // Question requests ask for the value only (default), or also offer "unknown" as an answer.
+    // Chosen on the dev split (docs/evaluation.md, "Question wording").
+    bool allow_unknown = false;
 };
 
 struct OutputPlan {

@@ -48,7 +48,7 @@ struct RunConfig {
     SamplerOptions sampling;
     std::string system_prompt;
     bool seed_compat = false;  // the POC's prompts (PromptOptions::seed_compat)
-    std::string question_wording = "value-or-unknown";  // PromptOptions::allow_unknown
+    std::string question_wording = "value-only";  // PromptOptions::allow_unknown
     bool questions = true;                              // fact questions asked (dataset v2)
     int32_t answer_tokens = 0;                          // token limit of each question's reply
     bool naive = false;
