@@ -91,6 +91,15 @@ inline std::vector<Example> load_examples(const std::vector<std::string>& data, 
     return examples;
 }
 
+// Upper bound of --threads: more threads than this only exhaust memory (each has a stack).
+inline constexpr int32_t kMaxThreads = 1024;
+
+// `--threads N` (0 = all cores), bounded to [0, kMaxThreads].
+inline void add_threads_option(CLI::App& app, int32_t& n_threads) {
+    app.add_option("--threads", n_threads, "CPU threads (0 = all cores; at most 1024)")
+        ->check(CLI::Range(0, kMaxThreads));
+}
+
 // --temperature, --top-k, --top-p, --min-p, --seed (shared by generate and run).
 inline void add_sampling_options(CLI::App& app, SamplerOptions& s) {
     app.add_option("--temperature", s.temperature, "0 = greedy (default)");
