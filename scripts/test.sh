@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up whatever is missing, then runs the whole test suite: unit tests, model tests with the
-# real GGUF models, the CLI tests, an address+undefined sanitizer build of the unit tests, and
-# the clang-format check.
+# real GGUF models, the CLI tests, an address+undefined sanitizer build of the unit tests, the
+# libFuzzer targets for a bounded time (RDIC_FUZZ_SECONDS each, default 30: five targets, 2.5
+# minutes), and the clang-format check.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
@@ -19,6 +20,9 @@ if [ ! -f "$SAN_DIR/build.ninja" ]; then
 fi
 ninja -C "$SAN_DIR" rdic_unit_tests
 ctest --test-dir "$SAN_DIR" --output-on-failure -L unit
+
+echo "== fuzzing (libFuzzer; longer: ./scripts/fuzz.sh SECONDS) =="
+"$ROOT/scripts/fuzz.sh" "${RDIC_FUZZ_SECONDS:-30}"
 
 echo "== format check (clang-format, pinned .clang-format) =="
 "$ROOT/scripts/format.sh" --check

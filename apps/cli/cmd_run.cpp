@@ -159,18 +159,8 @@ void check_directory(const std::filesystem::path& out, bool resume, const Config
         return;
     }
     if (!std::filesystem::exists(out / "config.json")) return;
-    const ConfigRecord theirs = read_config(out / "config.json");
-    std::vector<std::string> diff =
-        setting_differences(theirs.config, theirs.model, mine.config, mine.model, true, true);
-    std::set<std::string> a, b;
-    for (const DataFile& d : theirs.data) a.insert(d.absolute);
-    for (const DataFile& d : mine.data) b.insert(d.absolute);
-    for (const std::string& f : a) {
-        if (!b.count(f)) diff.push_back("data: " + printable_path(f) + " is not in this --data");
-    }
-    for (const std::string& f : b) {
-        if (!a.count(f)) diff.push_back("data: " + printable_path(f) + " was not in the run");
-    }
+    const std::vector<std::string> diff =
+        resume_differences(read_config(out / "config.json"), mine);
     if (!diff.empty()) {
         std::string list;
         for (const std::string& d : diff) list += (list.empty() ? "" : "; ") + d;

@@ -10,7 +10,9 @@
 
 #include "load_internal.h"
 #include "rdic/datasets/example.h"
+#include "rdic/printable.h"
 #include "rdic/text_stream.h"
+#include "strict_json.h"
 
 namespace rdic {
 
@@ -604,8 +606,8 @@ void check_semantics(Example& ex, Reporter& r, const Pointers& where,
 }  // namespace dataset_internal
 
 std::string Issue::to_string() const {
-    return file.string() + ": " + (pointer.empty() ? std::string("(file)") : pointer) + ": " +
-           message;
+    return printable_path(file) + ": " + (pointer.empty() ? std::string("(file)") : pointer) +
+           ": " + message;
 }
 
 std::string_view to_string(TurnType t) {
@@ -686,6 +688,11 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
         result.issues = std::move(r.issues());
         return result;
     }
+    if (const auto problem = strict_json_problem(text)) {
+        r.add(problem->pointer, problem->message);
+        result.issues = std::move(r.issues());
+        return result;
+    }
     json root;
     try {
         root = json::parse(text);
@@ -732,23 +739,74 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
     return result;
 }
 
+namespace {
+
+// A dataset file found by expand_data_paths, or an issue when its name cannot be stored.
+void add_file(const std::filesystem::path& p, std::vector<std::filesystem::path>& out,
+              std::vector<Issue>* issues) {
+    if (is_utf8_path(p)) {
+        out.push_back(p);
+    } else if (issues != nullptr) {
+        issues->push_back(
+            {p, "",
+             "the file name is not valid UTF-8 (results record it as JSON text); rename it"});
+    }
+}
+
+// The *.json files under `dir`, sorted. Every entry that cannot be read (a symlink loop, no
+// permission) is one issue; the rest of the directory is still listed. Symlinks to directories
+// are not followed (no loops).
+void collect_json(const std::filesystem::path& dir, std::vector<std::filesystem::path>& out,
+                  std::vector<Issue>* issues) {
+    auto issue = [&](const std::filesystem::path& p, const std::string& what) {
+        if (issues != nullptr) issues->push_back({p, "", what});
+    };
+    std::error_code ec;
+    std::filesystem::directory_iterator it(dir, ec);
+    if (ec) {
+        issue(dir, "cannot read the directory (" + ec.message() + ")");
+        return;
+    }
+    std::vector<std::filesystem::path> entries;
+    for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        entries.push_back(it->path());
+    }
+    if (ec) issue(dir, "cannot list the whole directory (" + ec.message() + ")");
+    std::sort(entries.begin(), entries.end());
+    std::vector<std::filesystem::path> files;
+    for (const auto& p : entries) {
+        std::error_code se;
+        const auto link = std::filesystem::symlink_status(p, se);
+        if (!se && std::filesystem::is_directory(link)) {
+            collect_json(p, files, issues);
+            continue;
+        }
+        if (p.extension() != ".json") continue;
+        const auto st = std::filesystem::status(p, se);
+        if (se) {
+            issue(p, "cannot read (" + se.message() + ")");
+        } else if (std::filesystem::is_regular_file(st)) {
+            add_file(p, files, issues);
+        }
+    }
+    out.insert(out.end(), files.begin(), files.end());
+}
+
+}  // namespace
+
 std::vector<std::filesystem::path> expand_data_paths(
     const std::vector<std::filesystem::path>& paths, std::vector<Issue>* issues) {
     std::vector<std::filesystem::path> out;
     for (const auto& p : paths) {
         std::error_code ec;
         if (std::filesystem::is_directory(p, ec)) {
-            std::vector<std::filesystem::path> found;
-            for (const auto& e : std::filesystem::recursive_directory_iterator(p, ec)) {
-                if (e.is_regular_file() && e.path().extension() == ".json")
-                    found.push_back(e.path());
-            }
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
+            collect_json(p, out, issues);
         } else if (std::filesystem::exists(p, ec)) {
-            out.push_back(p);
+            add_file(p, out, issues);
         } else if (issues != nullptr) {
-            issues->push_back({p, "", "no such file or directory"});
+            issues->push_back(
+                {p, "", ec ? "cannot read (" + ec.message() + ")" : "no such file or directory"});
         }
     }
     return out;

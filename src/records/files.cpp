@@ -55,34 +55,6 @@ off_t whole_lines_size(int fd, const fs::path& file) {
 
 }  // namespace
 
-std::string printable_path(const fs::path& file) {
-    const std::string s = file.string();
-    std::string out;
-    size_t i = 0;
-    auto hex = [&](unsigned char c) {
-        char b[5];
-        std::snprintf(b, sizeof b, "\\x%02X", c);
-        out += b;
-    };
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        int len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = len > 0 && i + static_cast<size_t>(len) <= s.size();
-        for (int k = 1; ok && k < len; ++k) {
-            ok = (static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) >> 6) == 2;
-        }
-        if (ok && len == 2 && c < 0xC2) ok = false;  // overlong
-        if (!ok || (len == 1 && (c < 0x20 || c == 0x7F))) {
-            hex(c);
-            ++i;
-            continue;
-        }
-        out.append(s, i, static_cast<size_t>(len));
-        i += static_cast<size_t>(len);
-    }
-    return out;
-}
-
 std::string os_error_message(const fs::path& file, const std::string& what, int err) {
     return printable_path(file) + ": " + what + ": " + std::strerror(err);
 }
@@ -117,8 +89,10 @@ JsonlContent read_jsonl(const fs::path& file) {
 JsonlAppender::JsonlAppender(const fs::path& file) : file_(file) {
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw_os(ErrorCode::file_not_found, file, "cannot open for appending", errno);
+    struct stat st {};
     const off_t keep = whole_lines_size(fd_, file);
-    if (::ftruncate(fd_, keep) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+    if (::fstat(fd_, &st) != 0 || (keep != st.st_size && ::ftruncate(fd_, keep) != 0) ||
+        ::lseek(fd_, 0, SEEK_END) < 0) {
         const int err = errno;
         ::close(fd_);
         throw_os(ErrorCode::backend_failure, file, "cannot cut a torn last line", err);
@@ -140,7 +114,10 @@ void JsonlAppender::append(std::string_view line) {
 
 void write_file_atomic(const fs::path& file, std::string_view text) {
     const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-    std::string tmpl = (dir / ("." + file.filename().string() + ".tmp.XXXXXX")).string();
+    std::string name = file.filename().string();
+    name.insert(0, 1, '.');
+    name.append(".tmp.XXXXXX");
+    std::string tmpl = (dir / name).string();
     const int fd = ::mkstemp(tmpl.data());
     if (fd < 0) throw_os(ErrorCode::file_not_found, file, "cannot write", errno);
     const fs::path tmp = tmpl;

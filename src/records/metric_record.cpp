@@ -94,8 +94,13 @@ const std::vector<std::string>& metric_sets() {
     return kSets;
 }
 
-std::string MetricRecord::key() const {
+std::string metric_key(const std::string& set, const std::string& example_id,
+                       const std::string& condition, bool naive, const std::string& item) {
     return set + "|" + example_id + "|" + condition + "|" + (naive ? "naive|" : "") + item;
+}
+
+std::string MetricRecord::key() const {
+    return metric_key(set, example_id, condition, naive, item);
 }
 
 MetricRecord parse_metric_line(const std::string& line, const std::string& where) {

@@ -1,6 +1,7 @@
 #include "rdic/records/run_config.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "json_fields.h"
@@ -190,6 +191,21 @@ std::vector<std::string> setting_differences(const RunConfig& a, const ModelIden
                       json(b.conditions).dump());
     }
     return out;
+}
+
+std::vector<std::string> resume_differences(const ConfigRecord& recorded, const ConfigRecord& now) {
+    std::vector<std::string> diff =
+        setting_differences(recorded.config, recorded.model, now.config, now.model, true, true);
+    std::set<std::string> a, b;
+    for (const DataFile& d : recorded.data) a.insert(d.absolute);
+    for (const DataFile& d : now.data) b.insert(d.absolute);
+    for (const std::string& f : a) {
+        if (!b.count(f)) diff.push_back("data: " + printable_path(f) + " is not in this --data");
+    }
+    for (const std::string& f : b) {
+        if (!a.count(f)) diff.push_back("data: " + printable_path(f) + " was not in the run");
+    }
+    return diff;
 }
 
 }  // namespace rdic

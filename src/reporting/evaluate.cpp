@@ -46,8 +46,7 @@ struct AnswerRef {
 };
 
 std::string key_of(const std::string& set, const AnswerRef& a) {
-    return set + "|" + a.example_id + "|" + a.condition + "|" + (a.naive ? "naive|" : "") +
-           "q:" + a.question_id;
+    return metric_key(set, a.example_id, a.condition, a.naive, a.question_id);
 }
 
 json question_record(const AnswerRef& a) {
@@ -98,8 +97,7 @@ std::vector<OutputRef> copy_controls(const std::vector<OutputRef>& outputs) {
 }
 
 std::string key_of(const std::string& set, const OutputRef& o) {
-    return set + "|" + o.example_id + "|" + o.condition + "|" + (o.naive ? "naive|" : "") +
-           o.cluster;
+    return metric_key(set, o.example_id, o.condition, o.naive, o.cluster);
 }
 
 json base_record(const char* set, const OutputRef& o) {

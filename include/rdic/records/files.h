@@ -16,14 +16,12 @@
 #include <string_view>
 #include <vector>
 
+#include "rdic/printable.h"
+
 namespace rdic {
 
 // "FILE: WHAT: REASON" for errno `err` (bytes-safe file name).
 std::string os_error_message(const std::filesystem::path& file, const std::string& what, int err);
-
-// A file name as printable text: bytes that are not valid UTF-8 or are control characters are
-// written as \xHH, so a name never garbles a terminal or a JSON record.
-std::string printable_path(const std::filesystem::path& file);
 
 // One complete line of a JSON-lines file and its 1-based number.
 struct JsonlLine {

@@ -57,8 +57,13 @@ struct MetricRecord {
     std::vector<std::pair<std::string, double>> values;  // report metric id -> value
     std::string provenance_key;                          // "judge model", "embedding model", or ""
     std::string provenance;                              // its text
-    std::string key() const;  // set|example|condition|naive|item: one record per key
+    std::string key() const;  // metric_key(...) of this record: one record per key
 };
+
+// The identity of a metric record: set|example|condition|[naive|]item. `rdic eval` computes a
+// record only when its key is not in metrics.jsonl yet.
+std::string metric_key(const std::string& set, const std::string& example_id,
+                       const std::string& condition, bool naive, const std::string& item);
 
 // Parses one line; `where` ("FILE:LINE") prefixes every error (corrupt_file).
 MetricRecord parse_metric_line(const std::string& line, const std::string& where);

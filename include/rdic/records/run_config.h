@@ -89,4 +89,8 @@ std::vector<std::string> setting_differences(const RunConfig& a, const ModelIden
                                              const RunConfig& b, const ModelIdentity& mb,
                                              bool with_seed, bool with_conditions);
 
+// Everything in which the run recorded in `recorded` differs from `now` (`rdic run --resume`):
+// setting_differences with seed and conditions, then each data file in one and not the other.
+std::vector<std::string> resume_differences(const ConfigRecord& recorded, const ConfigRecord& now);
+
 }  // namespace rdic
