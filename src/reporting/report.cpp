@@ -262,7 +262,7 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
         report.notes.push_back("Mixed runs: " + what +
                                "; their numbers are averaged as if they were seeds.");
     }
-    if (!conds.count(options.reference)) {
+    if (options.require_reference && !conds.count(options.reference)) {
         std::string list;
         for (const std::string& c : report.conditions) list += (list.empty() ? "" : ", ") + c;
         throw Error(ErrorCode::invalid_argument, "report: --reference '" + options.reference +

@@ -262,7 +262,11 @@ TEST(Records, EmptyOrDirectoryResultsAndAnUnknownReferenceAreRefused) {
     }
     const fs::path ok = run_dir(t, "ok", {result_to_line(sample_result("e", "semantic"))});
     try {
-        build_report({ok}, {.reference = "bogus"});
+        ReportOptions bogus;
+        bogus.reference = "bogus";
+        EXPECT_NO_THROW(build_report({ok}, bogus));  // the default: no comparisons
+        bogus.require_reference = true;              // a user's --reference
+        build_report({ok}, bogus);
         ADD_FAILURE() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
