@@ -33,8 +33,12 @@ seed() {  # seed TARGET
     rm -rf "$d"; mkdir -p "$d"
     case "$1" in
         fuzz_dataset)
+            # Names made unique by their directory (dev/ and test-long/ share file names).
             find "$ROOT/data" "$ROOT/tests/data" -maxdepth 2 -name '*.json' \
-                ! -name '*fixtures.json' -size -200k -exec cp -t "$d" {} + ;;
+                ! -name '*fixtures.json' -size -200k -print0 |
+                while IFS= read -r -d '' f; do
+                    rel="${f#"$ROOT"/}"; cp "$f" "$d/${rel//\//_}"
+                done ;;
         fuzz_result_record) split -l 1 "$ROOT/tests/data/report_run/results.jsonl" "$d/line-" ;;
         fuzz_metric_record) split -l 1 "$ROOT/tests/data/report_run/metrics.jsonl" "$d/line-" ;;
         fuzz_config) cp "$ROOT/tests/data/report_run/config.json" "$d/" ;;
@@ -60,7 +64,7 @@ for t in "${TARGETS[@]}"; do
     corpus="$WORK/corpus/$t"; crashes="$WORK/crashes/$t"
     mkdir -p "$corpus" "$crashes"
     log="$WORK/$t.log"
-    if "$BUILD/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+    if "$BUILD/bin/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
             -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" \
             "$corpus" "$WORK/seeds/$t" >"$log" 2>&1; then
         execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')"
