@@ -1,6 +1,7 @@
-// `rdic run`: the isolation experiment. Every example of the dataset under every condition, one
-// results.jsonl record per pair (appended and flushed as it finishes), a progress bar with ETA on
-// stderr, and a summary table per condition at the end.
+// `rdic run`: parses the options, loads the data and the model, hands them to rdic::Experiment
+// (rdic/isolation/experiment.h: results directory, lock, resume, limits, records, summary.txt),
+// draws a progress bar with ETA on stderr, turns Ctrl-C into a clean stop, prints the summary and
+// evaluates at the end.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -19,13 +20,13 @@
 #include "rdic/clock.h"
 #include "rdic/datasets/example.h"
 #include "rdic/isolation/executor.h"
+#include "rdic/isolation/experiment.h"
 #include "rdic/records/files.h"
 #include "rdic/records/result_record.h"
 #include "rdic/records/run_config.h"
 #include "rdic/reporting/evaluate.h"
 #include "rdic/reporting/report.h"
 #include "rdic/reporting/results.h"
-#include "rdic/reporting/run_summary.h"
 
 namespace rdic::cli {
 
@@ -143,33 +144,6 @@ std::vector<Condition> parse_conditions(const std::string& list) {
     return out;
 }
 
-// --resume: the directory's config.json must describe this invocation; refuses naming every
-// difference. Without --resume, a directory that already holds results is refused.
-void check_directory(const std::filesystem::path& out, bool resume, const ConfigRecord& mine) {
-    const auto results = out / "results.jsonl";
-    const bool has_results =
-        std::filesystem::exists(results) && !read_results(results).records.empty();
-    if (!resume) {
-        if (has_results) {
-            throw Error(ErrorCode::invalid_argument,
-                        printable_path(out) +
-                            " already holds results; pass --resume to continue "
-                            "that run, or choose another --out");
-        }
-        return;
-    }
-    if (!std::filesystem::exists(out / "config.json")) return;
-    const std::vector<std::string> diff =
-        resume_differences(read_config(out / "config.json"), mine);
-    if (!diff.empty()) {
-        std::string list;
-        for (const std::string& d : diff) list += (list.empty() ? "" : "; ") + d;
-        throw Error(ErrorCode::invalid_argument,
-                    "--resume: " + printable_path(out / "config.json") +
-                        " describes another run (recorded vs now): " + list);
-    }
-}
-
 int run_experiment(const RunArgs& args) {
     validate(args.sampling);
     const std::vector<Condition> conditions = parse_conditions(args.conditions);
@@ -194,10 +168,12 @@ int run_experiment(const RunArgs& args) {
     }
 
     const auto model = load_model(args.model, args.n_gpu_layers);
-    const std::filesystem::path out = args.out.empty()
-                                          ? std::filesystem::path("results") / timestamp_dir()
-                                          : std::filesystem::path(args.out);
-    ConfigRecord cfg;
+    ExperimentOptions opt;
+    opt.out = args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
+                               : std::filesystem::path(args.out);
+    opt.resume = args.resume;
+    opt.conditions = conditions;
+    ConfigRecord& cfg = opt.config;
     cfg.model = model_identity(*model);
     cfg.versions = current_versions();
     RunConfig& config = cfg.config;
@@ -212,103 +188,57 @@ int run_experiment(const RunArgs& args) {
     config.kv_layout = args.kv_layout;
     config.clusters = args.clusters.method;
     config.cluster_parameters = cluster_parameters(args.clusters);
-    for (const auto& e : examples) cfg.data.push_back(data_file_for(out, e.file));
+    for (const auto& e : examples) cfg.data.push_back(data_file_for(opt.out, e.file));
+    opt.exec.sampling = args.sampling;
+    opt.exec.max_tokens = args.max_tokens;
+    opt.exec.answer_max_tokens = args.answer_tokens;
+    opt.exec.naive = args.naive;
+    opt.exec.system_prompt = args.system_prompt;
+    opt.exec.n_threads = args.n_threads;
+    opt.exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
+    opt.prompts = {.seed_compat = args.seed_compat, .questions = !args.no_questions};
+    const std::filesystem::path out = opt.out;
 
-    std::error_code ec;
-    std::filesystem::create_directories(out, ec);
-    if (ec)
-        throw Error(ErrorCode::file_not_found, os_error_message(out, "cannot create", ec.value()));
-    const ResultsDirLock lock(out, "run");
-    check_directory(out, args.resume, cfg);
-
-    // Re-cluster the examples (--clusters; the labels by default) before anything runs.
-    const auto clusterings =
+    // The clusterings are computed once the directory is known to be ours (the lock is taken
+    // first), before anything runs; --clusters labels (the default) costs nothing.
+    std::map<std::string, ClusteringRecord> clusterings;
+    Experiment experiment(model, examples, clusterings, std::move(opt));
+    clusterings =
         apply_clustering(args.clusters, model, args.n_gpu_layers, args.n_threads, examples);
-
-    const auto results_file = out / "results.jsonl";
-    std::set<std::pair<std::string, std::string>> done;
-    if (args.resume && std::filesystem::exists(results_file)) {
-        const ResultsLog log = read_results(results_file);
-        for (const ResultRecord* r : current_records(log)) {
-            if (r->ok && r->naive == args.naive) done.emplace(r->example_id, r->condition);
-        }
-        std::cerr << "rdic: resuming " << printable_path(out) << ": " << done.size()
+    if (args.resume) {
+        std::cerr << "rdic: resuming " << printable_path(out) << ": " << experiment.n_already()
                   << " pairs already done"
-                  << (log.torn_tail ? ", a torn last line (a killed write) is dropped" : "")
+                  << (experiment.torn_tail_dropped()
+                          ? ", a torn last line (a killed write) is dropped"
+                          : "")
                   << "\n";
     }
-    if (!std::filesystem::exists(out / "config.json")) {
-        write_file_atomic(out / "config.json", config_to_text(cfg));
-    }
-    JsonlAppender writer(results_file);
-
-    ExecutorOptions exec;
-    exec.sampling = args.sampling;
-    exec.max_tokens = args.max_tokens;
-    exec.answer_max_tokens = args.answer_tokens;
-    exec.naive = args.naive;
-    exec.system_prompt = args.system_prompt;
-    exec.n_threads = args.n_threads;
-    exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
-    const PromptOptions prompts{.seed_compat = args.seed_compat, .questions = !args.no_questions};
-
-    size_t already = 0;
-    for (const auto& e : examples) {
-        for (Condition c : conditions) already += done.count({e.id, std::string(to_string(c))});
-    }
     std::cerr << "rdic: " << examples.size() << " examples x " << conditions.size()
-              << " conditions with " << cfg.model.name << " -> " << printable_path(results_file)
-              << "\n";
-    Progress progress(examples.size() * conditions.size(), already);
+              << " conditions with " << model->info().name << " -> "
+              << printable_path(experiment.results_file()) << "\n";
+    Progress progress(experiment.n_pairs(), experiment.n_already());
     g_interrupted = 0;
     std::signal(SIGINT, on_sigint);
-    int n_failed = 0, n_written = 0;
-    for (size_t i = 0; i < examples.size() && !g_interrupted; ++i) {
-        const Example& ex = examples[i];
-        for (Condition c : conditions) {
-            if (g_interrupted) break;
-            const std::string cname(to_string(c));
-            if (done.count({ex.id, cname})) continue;
-            progress.start(cname + " " + ex.id);
-            ResultRecord rec;
-            try {
-                rec = make_result_record(run_condition(model, ex, make_plan(ex, c, prompts), exec));
-            } catch (const std::exception& e) {
-                rec = ResultRecord{};
-                rec.error = e.what();
-            }
-            rec.example_id = ex.id;
-            rec.file = cfg.data[i];
-            rec.domain = ex.domain;
-            rec.split = ex.split;
-            rec.condition = cname;
-            rec.naive = args.naive;
-            rec.model = cfg.model;
-            rec.config = config;
-            rec.versions = cfg.versions;
-            rec.clustering = clusterings.at(ex.id);
-            rec.finished_at = iso8601_utc_now();
-            writer.append(result_to_line(rec));
-            ++n_written;
-            progress.finish_one();
-            if (!rec.ok) {
-                ++n_failed;
-                std::cerr << "\nrdic: " << ex.id << " / " << cname << " failed: " << rec.error
-                          << "\n";
-            }
-        }
-    }
+    const ExperimentOutcome outcome =
+        experiment.run({.on_start = [&](const std::string& what) { progress.start(what); },
+                        .on_finish =
+                            [&](const ResultRecord& r) {
+                                progress.finish_one();
+                                if (!r.ok) {
+                                    std::cerr << "\nrdic: " << r.example_id << " / " << r.condition
+                                              << " failed: " << r.error << "\n";
+                                }
+                            },
+                        .stop = [] { return g_interrupted != 0; }});
     std::signal(SIGINT, SIG_DFL);
     progress.end();
-    // The summary covers every record of the directory, not only this invocation's.
-    const std::string summary = run_summary(read_results(results_file), config.conditions);
-    std::cout << summary;
-    write_file_atomic(out / "summary.txt", summary);
-    std::cout << "results: " << printable_path(results_file) << "\n";
-    if (g_interrupted) {
-        std::cerr << "rdic: interrupted: " << n_written << " pairs recorded by this invocation are "
-                  << "kept in " << printable_path(out) << "; continue with the same arguments and "
-                  << "`--resume --out " << printable_path(out) << "`\n";
+    std::cout << outcome.summary;
+    std::cout << "results: " << printable_path(experiment.results_file()) << "\n";
+    if (outcome.stopped) {
+        std::cerr << "rdic: interrupted: " << outcome.n_written
+                  << " pairs recorded by this invocation are kept in " << printable_path(out)
+                  << "; continue with the same arguments and `--resume --out "
+                  << printable_path(out) << "`\n";
         return 130;
     }
     if (!args.no_eval) {
@@ -331,8 +261,8 @@ int run_experiment(const RunArgs& args) {
             return 1;
         }
     }
-    if (n_failed > 0 || n_invalid > 0) {
-        std::cerr << "rdic: " << n_failed << " pairs failed, " << n_invalid
+    if (outcome.n_failed > 0 || n_invalid > 0) {
+        std::cerr << "rdic: " << outcome.n_failed << " pairs failed, " << n_invalid
                   << " dataset files invalid\n";
         return 1;
     }
