@@ -66,7 +66,8 @@ inline nlohmann::json model_shape_json(const ModelInfo& info) {
 }
 
 // The valid examples of --data (default: the shipped test split). Every problem is printed on
-// stderr; *n_invalid counts the files that are not valid examples (those are skipped). Throws
+// stderr; *n_invalid counts the files that are not valid examples and the entries that cannot be
+// read (those are skipped). Throws
 // invalid_argument when no valid example remains.
 inline std::vector<Example> load_examples(const std::vector<std::string>& data, int* n_invalid) {
     std::vector<std::filesystem::path> paths;
@@ -75,7 +76,7 @@ inline std::vector<Example> load_examples(const std::vector<std::string>& data, 
     std::vector<Issue> issues;
     const auto files = expand_data_paths(paths, &issues);
     std::vector<Example> examples;
-    *n_invalid = 0;
+    *n_invalid = static_cast<int>(issues.size());  // entries that could not even be listed
     for (const auto& f : files) {
         LoadResult r = load_example(f);
         issues.insert(issues.end(), r.issues.begin(), r.issues.end());
@@ -89,6 +90,15 @@ inline std::vector<Example> load_examples(const std::vector<std::string>& data, 
         throw Error(ErrorCode::invalid_argument, "no valid examples in the data given");
     }
     return examples;
+}
+
+// Upper bound of --threads: more threads than this only exhaust memory (each has a stack).
+inline constexpr int32_t kMaxThreads = 1024;
+
+// `--threads N` (0 = all cores), bounded to [0, kMaxThreads].
+inline void add_threads_option(CLI::App& app, int32_t& n_threads) {
+    app.add_option("--threads", n_threads, "CPU threads (0 = all cores; at most 1024)")
+        ->check(CLI::Range(0, kMaxThreads));
 }
 
 // --temperature, --top-k, --top-p, --min-p, --seed (shared by generate and run).

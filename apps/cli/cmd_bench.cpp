@@ -18,10 +18,12 @@
 #include "commands.h"
 #include "rdic/bench/workload.h"
 #include "rdic/build_info.h"
+#include "rdic/clock.h"
 #include "rdic/datasets/example.h"
 #include "rdic/evaluation/statistics.h"
 #include "rdic/isolation/executor.h"
 #include "rdic/isolation/prompt.h"
+#include "rdic/records/files.h"
 #include "rdic/reporting/results.h"
 
 namespace rdic::cli {
@@ -323,8 +325,8 @@ int run_bench(const BenchArgs& args) {
         workload["context_tokens"] = {{"clusters", clusters}, {"shared", shape.shared_tokens}};
     }
     if (!args.dump_prompts.empty()) {
-        write_text_file(args.dump_prompts,
-                        prompts_json(*model, examples, conditions, exec).dump(1) + "\n");
+        write_file_atomic(args.dump_prompts,
+                          prompts_json(*model, examples, conditions, exec).dump(1) + "\n");
     }
 
     const auto devices = compute_devices();
@@ -595,7 +597,7 @@ int run_bench(const BenchArgs& args) {
             ? std::filesystem::path("results") / ("bench-" + iso8601_utc_now() + ".json")
             : std::filesystem::path(args.out);
     if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
-    write_text_file(out, doc.dump(1) + "\n");
+    write_file_atomic(out, doc.dump(1) + "\n");
     std::cout << "json: " << out.string() << "\n";
     return 0;
 }
@@ -637,7 +639,7 @@ Action add_bench(CLI::App& app) {
     add_kv_layout_option(app, a->kv_layout);
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)")
         ->capture_default_str();
-    app.add_option("--threads", a->n_threads, "CPU threads (0 = all)")->capture_default_str();
+    add_threads_option(app, a->n_threads);
     app.add_option("--decode-batches", a->decode_batches,
                    "Batch sizes for the decode/roofline measurement ('' = skip)")
         ->capture_default_str();

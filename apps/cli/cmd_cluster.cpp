@@ -184,7 +184,7 @@ Action add_cluster(CLI::App& app) {
     app.add_option("--dump-embeddings", args->dump_embeddings,
                    "Write each embedded turn's vector to this JSON-lines file (analysis)");
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
-    app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
+    add_threads_option(app, args->n_threads);
     add_cluster_options(app, args->cluster, "--method");
     return [args] { return run_cluster(*args); };
 }

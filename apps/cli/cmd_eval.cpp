@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli_common.h"
 #include "commands.h"
+#include "rdic/records/files.h"
 #include "rdic/reporting/evaluate.h"
 #include "rdic/reporting/report.h"
 
@@ -33,7 +35,19 @@ Report evaluate_and_summarise(const std::string& dir, const EvalOptions& options
     std::cout << (first ? "nothing new" : "") << ")\n";
     if (s.skipped_records > 0) {
         std::cerr << "rdic: eval: " << s.skipped_records
-                  << " results records skipped (failed or unreadable)\n";
+                  << " pairs failed in the run and have no outputs to score\n";
+    }
+    if (s.unreadable_records > 0) {
+        throw Error(ErrorCode::file_not_found,
+                    "eval: " + std::to_string(s.unreadable_records) +
+                        " records could not be scored (their example files, listed above, are "
+                        "missing or changed); the metrics of the others are in " +
+                        printable_path(s.metrics_file));
+    }
+    if (s.ok_records == 0) {
+        throw Error(ErrorCode::invalid_argument,
+                    "eval: " + printable_path(std::filesystem::path(dir) / "results.jsonl") +
+                        " holds no successful record: nothing to evaluate");
     }
     return report;
 }
@@ -52,10 +66,11 @@ Action add_eval(CLI::App& app) {
     app.add_option("--judge-batch", a->options.judge_batch, "Outputs judged together")
         ->check(CLI::Range(1, 64));
     app.add_option("--n-gpu-layers", a->options.n_gpu_layers, "Layers to offload (-1 = all)");
-    app.add_option("--threads", a->options.n_threads, "CPU threads (0 = all)");
+    add_threads_option(app, a->options.n_threads);
     return [a] {
         a->options.judge = !a->no_judge;
         a->options.embeddings = !a->no_embed;
+        const ResultsDirLock lock(a->results, "eval");
         evaluate_and_summarise(a->results, a->options);
         return 0;
     };

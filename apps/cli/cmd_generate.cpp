@@ -84,7 +84,7 @@ Action add_generate(CLI::App& app) {
     add_sampling_options(app, args->sampling);
     app.add_option("--ctx", args->n_ctx, "Context size in tokens")->check(CLI::Range(16, 1 << 20));
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
-    app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
+    add_threads_option(app, args->n_threads);
     return [args] { return run_generate(*args); };
 }
 

@@ -6,8 +6,8 @@
 
 #include "commands.h"
 #include "rdic/error.h"
+#include "rdic/records/files.h"
 #include "rdic/reporting/report.h"
-#include "rdic/reporting/results.h"
 
 namespace rdic::cli {
 
@@ -38,18 +38,23 @@ Action add_report(CLI::App& app) {
     app.add_option("--format", a->format, "md, html, csv (tidy) or json")
         ->check(CLI::IsMember({"md", "html", "csv", "json"}));
     app.add_option("--out", a->out, "Write to this file instead of standard output");
-    app.add_option("--reference", a->options.reference,
-                   "Condition compared against every other (default: semantic)");
+    CLI::Option* reference =
+        app.add_option("--reference", a->options.reference,
+                       "Condition compared against every other (default: semantic)");
+    app.add_flag("--allow-mixed", a->options.allow_mixed,
+                 "Report directories whose model or settings differ (not only the seed) "
+                 "together; the report says so");
     app.add_option("--bootstrap-seed", a->options.seed, "Seed of the bootstrap resampling");
     app.add_option("--resamples", a->options.n_resamples, "Bootstrap resamples")
         ->check(CLI::Range(100, 1000000));
-    return [a] {
+    return [a, reference] {
+        a->options.require_reference = reference->count() > 0;
         std::vector<std::filesystem::path> dirs(a->results.begin(), a->results.end());
         const std::string text = render(build_report(dirs, a->options), a->format);
         if (a->out.empty()) {
             std::cout << text;
         } else {
-            write_text_file(a->out, text);
+            write_file_atomic(a->out, text);
             std::cerr << "rdic: report: " << a->out << "\n";
         }
         return 0;

@@ -1,10 +1,13 @@
-// `rdic run`: the isolation experiment. Every example of the dataset under every condition, one
-// results.jsonl record per pair (appended and flushed as it finishes), a progress bar with ETA on
-// stderr, and a summary table per condition at the end.
+// `rdic run`: parses the options, loads the data and the model, hands them to rdic::Experiment
+// (rdic/isolation/experiment.h: results directory, lock, resume, limits, records, summary.txt),
+// draws a progress bar with ETA on stderr, turns Ctrl-C into a clean stop, prints the summary and
+// evaluates at the end.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -14,12 +17,16 @@
 #include "cluster_options.h"
 #include "commands.h"
 #include "rdic/build_info.h"
+#include "rdic/clock.h"
 #include "rdic/datasets/example.h"
 #include "rdic/isolation/executor.h"
+#include "rdic/isolation/experiment.h"
+#include "rdic/records/files.h"
+#include "rdic/records/result_record.h"
+#include "rdic/records/run_config.h"
 #include "rdic/reporting/evaluate.h"
 #include "rdic/reporting/report.h"
 #include "rdic/reporting/results.h"
-#include "rdic/sha256.h"
 
 namespace rdic::cli {
 
@@ -113,43 +120,34 @@ private:
     Clock::time_point t0_ = Clock::now();
 };
 
-struct Tally {
-    int ok = 0, failed = 0;
-    double kv_cells = 0, kv_bytes = 0, alloc_bytes = 0, separate_bytes = 0, total_ms = 0;
-};
+// Ctrl-C: the pair in flight finishes and is recorded, then the run stops and says how to go
+// on. A second Ctrl-C ends the process at once (the records written so far are whole).
+volatile std::sig_atomic_t g_interrupted = 0;
+extern "C" void on_sigint(int) {
+    g_interrupted = 1;
+    std::signal(SIGINT, SIG_DFL);
+}
 
-void print_summary(const std::map<std::string, Tally>& tally, const std::vector<Condition>& order,
-                   std::ostream& os) {
-    char line[256];
-    std::snprintf(line, sizeof line, "%-18s %5s %6s %10s %9s %10s %12s %9s %9s\n", "condition",
-                  "pairs", "failed", "KV tokens", "KV MiB", "alloc MiB", "multi-inst MiB", "time s",
-                  "total s");
-    os << line;
-    for (Condition c : order) {
-        const auto it = tally.find(std::string(to_string(c)));
-        if (it == tally.end()) continue;
-        const Tally& t = it->second;
-        const double n = t.ok > 0 ? t.ok : 1;
-        std::snprintf(line, sizeof line, "%-18s %5d %6d %10.0f %9.2f %10.2f %12.1f %9.2f %9.1f\n",
-                      std::string(to_string(c)).c_str(), t.ok + t.failed, t.failed, t.kv_cells / n,
-                      t.kv_bytes / n / 1048576.0, t.alloc_bytes / n / 1048576.0,
-                      t.separate_bytes / n / 1048576.0, t.total_ms / n / 1000.0,
-                      t.total_ms / 1000.0);
-        os << line;
+std::vector<Condition> parse_conditions(const std::string& list) {
+    std::vector<Condition> out;
+    std::stringstream ss(list);
+    std::string name;
+    while (std::getline(ss, name, ',')) {
+        if (name.empty()) continue;
+        const Condition c = parse_condition(name);
+        if (std::find(out.begin(), out.end(), c) != out.end()) {
+            throw Error(ErrorCode::invalid_argument,
+                        "--conditions: '" + name + "' is given twice (each condition runs once)");
+        }
+        out.push_back(c);
     }
+    if (out.empty()) throw Error(ErrorCode::invalid_argument, "--conditions is empty");
+    return out;
 }
 
 int run_experiment(const RunArgs& args) {
     validate(args.sampling);
-    std::vector<Condition> conditions;
-    {
-        std::stringstream ss(args.conditions);
-        std::string name;
-        while (std::getline(ss, name, ',')) {
-            if (!name.empty()) conditions.push_back(parse_condition(name));
-        }
-        if (conditions.empty()) throw Error(ErrorCode::invalid_argument, "--conditions is empty");
-    }
+    const std::vector<Condition> conditions = parse_conditions(args.conditions);
     if (args.resume && args.out.empty()) {
         throw Error(ErrorCode::invalid_argument, "--resume needs --out DIR of the run to resume");
     }
@@ -171,18 +169,18 @@ int run_experiment(const RunArgs& args) {
     }
 
     const auto model = load_model(args.model, args.n_gpu_layers);
-    ModelIdentity identity;
-    identity.file = model->info().path.filename().string();
-    identity.path = std::filesystem::absolute(model->info().path).string();
-    identity.bytes = model->info().file_bytes;
-    identity.sha256_prefix = sha256_file_hex(model->info().path).substr(0, 16);
-    identity.architecture = model->info().architecture;
-    identity.name = model->info().name;
-
-    RunConfig config;
+    ExperimentOptions opt;
+    opt.out = args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
+                               : std::filesystem::path(args.out);
+    opt.resume = args.resume;
+    opt.conditions = conditions;
+    ConfigRecord& cfg = opt.config;
+    cfg.model = model_identity(*model);
+    cfg.versions = current_versions();
+    RunConfig& config = cfg.config;
     for (Condition c : conditions) config.conditions.emplace_back(to_string(c));
     config.max_tokens = args.max_tokens;
-    config.sampling = args.sampling;
+    config.sampling = sampling_config(args.sampling);
     config.system_prompt = args.system_prompt;
     config.seed_compat = args.seed_compat;
     config.question_wording = args.question_wording;
@@ -190,101 +188,63 @@ int run_experiment(const RunArgs& args) {
     config.answer_tokens = args.answer_tokens;
     config.naive = args.naive;
     config.kv_layout = args.kv_layout;
-    // Re-cluster the examples (--clusters; the labels by default) before anything runs.
     config.clusters = args.clusters.method;
     config.cluster_parameters = cluster_parameters(args.clusters);
-    const auto clusterings =
-        apply_clustering(args.clusters, model, args.n_gpu_layers, args.n_threads, examples);
+    for (const auto& e : examples) cfg.data.push_back(data_file_for(opt.out, e.file));
+    opt.exec.sampling = args.sampling;
+    opt.exec.max_tokens = args.max_tokens;
+    opt.exec.answer_max_tokens = args.answer_tokens;
+    opt.exec.naive = args.naive;
+    opt.exec.system_prompt = args.system_prompt;
+    opt.exec.n_threads = args.n_threads;
+    opt.exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
+    opt.prompts = {.seed_compat = args.seed_compat,
+                   .questions = !args.no_questions,
+                   .allow_unknown = args.question_wording == "value-or-unknown"};
+    const std::filesystem::path out = opt.out;
 
-    const std::filesystem::path out = args.out.empty()
-                                          ? std::filesystem::path("results") / timestamp_dir()
-                                          : std::filesystem::path(args.out);
-    std::filesystem::create_directories(out);
-    const auto results_file = out / "results.jsonl";
-    std::set<std::pair<std::string, std::string>> done;
+    // The clusterings are computed once the directory is known to be ours (the lock is taken
+    // first), before anything runs; --clusters labels (the default) costs nothing.
+    std::map<std::string, ClusteringRecord> clusterings;
+    Experiment experiment(model, examples, clusterings, std::move(opt));
+    clusterings =
+        apply_clustering(args.clusters, model, args.n_gpu_layers, args.n_threads, examples);
     if (args.resume) {
-        int skipped = 0;
-        done = finished_pairs(results_file, &skipped);
-        std::cerr << "rdic: resuming " << out.string() << ": " << done.size()
+        std::cerr << "rdic: resuming " << printable_path(out) << ": " << experiment.n_already()
                   << " pairs already done"
-                  << (skipped ? ", " + std::to_string(skipped) + " unreadable lines skipped" : "")
+                  << (experiment.torn_tail_dropped()
+                          ? ", a torn last line (a killed write) is dropped"
+                          : "")
                   << "\n";
     }
-    std::vector<std::string> file_names;
-    for (const auto& e : examples) file_names.push_back(e.file.string());
-    if (!args.resume || !std::filesystem::exists(out / "config.json")) {
-        write_text_file(out / "config.json", config_json(config, identity, file_names));
-    }
-    ResultsWriter writer(results_file);
-
-    ExecutorOptions exec;
-    exec.sampling = args.sampling;
-    exec.max_tokens = args.max_tokens;
-    exec.answer_max_tokens = args.answer_tokens;
-    exec.naive = args.naive;
-    exec.system_prompt = args.system_prompt;
-    exec.n_threads = args.n_threads;
-    exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
-    const PromptOptions prompts{.seed_compat = args.seed_compat,
-                                .questions = !args.no_questions,
-                                .allow_unknown = args.question_wording == "value-or-unknown"};
-
-    size_t already = 0;
-    for (const auto& e : examples) {
-        for (Condition c : conditions) already += done.count({e.id, std::string(to_string(c))});
-    }
     std::cerr << "rdic: " << examples.size() << " examples x " << conditions.size()
-              << " conditions with " << identity.name << " -> " << results_file.string() << "\n";
-    Progress progress(examples.size() * conditions.size(), already);
-    std::map<std::string, Tally> tally;
-    int n_failed = 0;
-    for (const Example& ex : examples) {
-        for (Condition c : conditions) {
-            const std::string cname(to_string(c));
-            if (done.count({ex.id, cname})) continue;
-            progress.start(cname + " " + ex.id);
-            RunRecord rec;
-            rec.example_id = ex.id;
-            rec.file = ex.file.string();
-            rec.domain = ex.domain;
-            rec.split = ex.split;
-            rec.condition = c;
-            rec.model = identity;
-            rec.config = config;
-            rec.clustering = clusterings.at(ex.id);
-            try {
-                rec.result = run_condition(model, ex, make_plan(ex, c, prompts), exec);
-            } catch (const std::exception& e) {
-                rec.error = e.what();
-            }
-            rec.finished_at = iso8601_utc_now();
-            writer.append(rec);
-            progress.finish_one();
-            Tally& t = tally[cname];
-            if (rec.result) {
-                ++t.ok;
-                t.kv_cells += static_cast<double>(rec.result->kv_peak.cells_full);
-                t.kv_bytes += static_cast<double>(rec.result->kv_peak.bytes);
-                t.alloc_bytes += static_cast<double>(rec.result->kv_allocated_bytes);
-                t.separate_bytes += static_cast<double>(rec.result->separate_instances_bytes());
-                t.total_ms += rec.result->total_ms;
-            } else {
-                ++t.failed;
-                ++n_failed;
-                std::cerr << "\nrdic: " << ex.id << " / " << cname << " failed: " << rec.error
-                          << "\n";
-            }
-        }
-    }
+              << " conditions with " << model->info().name << " -> "
+              << printable_path(experiment.results_file()) << "\n";
+    Progress progress(experiment.n_pairs(), experiment.n_already());
+    g_interrupted = 0;
+    std::signal(SIGINT, on_sigint);
+    const ExperimentOutcome outcome =
+        experiment.run({.on_start = [&](const std::string& what) { progress.start(what); },
+                        .on_finish =
+                            [&](const ResultRecord& r) {
+                                progress.finish_one();
+                                if (!r.ok) {
+                                    std::cerr << "\nrdic: " << r.example_id << " / " << r.condition
+                                              << " failed: " << r.error << "\n";
+                                }
+                            },
+                        .stop = [] { return g_interrupted != 0; }});
+    std::signal(SIGINT, SIG_DFL);
     progress.end();
-    std::ostringstream summary;
-    summary << "model " << identity.name << " (" << identity.file << "), max_tokens "
-            << args.max_tokens << (args.naive ? ", naive execution" : ", batched execution")
-            << "\n";
-    print_summary(tally, conditions, summary);
-    std::cout << summary.str();
-    write_text_file(out / "summary.txt", summary.str());
-    std::cout << "results: " << results_file.string() << "\n";
+    std::cout << outcome.summary;
+    std::cout << "results: " << printable_path(experiment.results_file()) << "\n";
+    if (outcome.stopped) {
+        std::cerr << "rdic: interrupted: " << outcome.n_written
+                  << " pairs recorded by this invocation are kept in " << printable_path(out)
+                  << "; continue with the same arguments and `--resume --out "
+                  << printable_path(out) << "`\n";
+        return 130;
+    }
     if (!args.no_eval) {
         // Evaluation failures must not lose the generated results: report and exit non-zero.
         try {
@@ -294,19 +254,19 @@ int run_experiment(const RunArgs& args) {
             eo.n_gpu_layers = args.n_gpu_layers;
             eo.n_threads = args.n_threads;
             const Report report = evaluate_and_summarise(out.string(), eo);
-            write_text_file(out / "report.md", render(report, "md"));
-            write_text_file(out / "report.html", render(report, "html"));
-            std::cout << "report: " << (out / "report.md").string() << ", "
-                      << (out / "report.html").string() << "\n";
+            write_file_atomic(out / "report.md", render(report, "md"));
+            write_file_atomic(out / "report.html", render(report, "html"));
+            std::cout << "report: " << printable_path(out / "report.md") << ", "
+                      << printable_path(out / "report.html") << "\n";
         } catch (const std::exception& e) {
-            std::cerr << "rdic: evaluation failed (results are kept in " << out.string()
-                      << "; retry with `rdic eval --results " << out.string() << "`): " << e.what()
-                      << "\n";
+            std::cerr << "rdic: evaluation failed (results are kept in " << printable_path(out)
+                      << "; retry with `rdic eval --results " << printable_path(out)
+                      << "`): " << e.what() << "\n";
             return 1;
         }
     }
-    if (n_failed > 0 || n_invalid > 0) {
-        std::cerr << "rdic: " << n_failed << " pairs failed, " << n_invalid
+    if (outcome.n_failed > 0 || n_invalid > 0) {
+        std::cerr << "rdic: " << outcome.n_failed << " pairs failed, " << n_invalid
                   << " dataset files invalid\n";
         return 1;
     }
@@ -325,7 +285,9 @@ Action add_run(CLI::App& app) {
     app.add_option("--max-tokens,-n", args->max_tokens, "Tokens per output")
         ->check(CLI::Range(1, 1 << 16));
     add_sampling_options(app, args->sampling);  // output i uses seed + i
-    app.add_flag("--resume", args->resume, "Skip pairs already recorded in --out");
+    app.add_flag("--resume", args->resume,
+                 "Continue the run in --out: skip pairs recorded without error, retry failed "
+                 "ones; refused when model, settings or data differ from its config.json");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
     app.add_option("--question-wording", args->question_wording,
@@ -346,8 +308,9 @@ Action add_run(CLI::App& app) {
     app.add_option("--system", args->system_prompt, "System prompt shared by every sequence");
     add_kv_layout_option(app, args->kv_layout);
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
-    app.add_option("--threads", args->n_threads, "CPU threads (0 = all)");
-    app.add_option("--limit", args->limit, "Use only the first N examples");
+    add_threads_option(app, args->n_threads);
+    app.add_option("--limit", args->limit, "Use only the first N examples (N >= 1)")
+        ->check(CLI::Range(1, 1 << 30));
     app.add_flag("--no-eval", args->no_eval,
                  "Do not evaluate and report at the end (`rdic eval` and `rdic report` can later)");
     app.add_flag("--no-judge", args->no_judge, "Evaluate without the LLM judge");

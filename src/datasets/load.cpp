@@ -10,7 +10,9 @@
 
 #include "load_internal.h"
 #include "rdic/datasets/example.h"
+#include "rdic/printable.h"
 #include "rdic/text_stream.h"
+#include "strict_json.h"
 
 namespace rdic {
 
@@ -604,8 +606,8 @@ void check_semantics(Example& ex, Reporter& r, const Pointers& where,
 }  // namespace dataset_internal
 
 std::string Issue::to_string() const {
-    return file.string() + ": " + (pointer.empty() ? std::string("(file)") : pointer) + ": " +
-           message;
+    return printable_path(file) + ": " + (pointer.empty() ? std::string("(file)") : pointer) +
+           ": " + message;
 }
 
 std::string_view to_string(TurnType t) {
@@ -686,6 +688,11 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
         result.issues = std::move(r.issues());
         return result;
     }
+    if (const auto problem = strict_json_problem(text)) {
+        r.add(problem->pointer, problem->message);
+        result.issues = std::move(r.issues());
+        return result;
+    }
     json root;
     try {
         root = json::parse(text);
@@ -730,28 +737,6 @@ LoadResult load_example(const std::filesystem::path& file, const ValidationOptio
     result.example = std::move(ex);
     result.issues = std::move(r.issues());
     return result;
-}
-
-std::vector<std::filesystem::path> expand_data_paths(
-    const std::vector<std::filesystem::path>& paths, std::vector<Issue>* issues) {
-    std::vector<std::filesystem::path> out;
-    for (const auto& p : paths) {
-        std::error_code ec;
-        if (std::filesystem::is_directory(p, ec)) {
-            std::vector<std::filesystem::path> found;
-            for (const auto& e : std::filesystem::recursive_directory_iterator(p, ec)) {
-                if (e.is_regular_file() && e.path().extension() == ".json")
-                    found.push_back(e.path());
-            }
-            std::sort(found.begin(), found.end());
-            out.insert(out.end(), found.begin(), found.end());
-        } else if (std::filesystem::exists(p, ec)) {
-            out.push_back(p);
-        } else if (issues != nullptr) {
-            issues->push_back({p, "", "no such file or directory"});
-        }
-    }
-    return out;
 }
 
 }  // namespace rdic

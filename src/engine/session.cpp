@@ -103,7 +103,7 @@ void Sequence::truncate(int32_t n) {
 
 Session::Session(std::shared_ptr<const Model> model, const SessionOptions& options)
     : model_(std::move(model)), options_(options) {
-    if (options.n_ctx <= 0 || options.n_seq_max <= 0 || options.n_seq_max > 256 ||
+    if (options.n_ctx <= 0 || options.n_seq_max <= 0 || options.n_seq_max > kMaxSessionSequences ||
         options.n_batch <= 0 || options.n_ubatch <= 0) {
         throw Error(ErrorCode::invalid_argument,
                     "session options: n_ctx, n_batch, n_ubatch must be > 0 and n_seq_max in "

@@ -365,8 +365,56 @@ void order_outputs(const Plan& plan, ConditionResult& result) {
 
 }  // namespace
 
+std::string check_limits(const Model& model, const Example& ex, const Plan& plan,
+                         const ExecutorOptions& opt) {
+    const std::string file = ex.file.string();
+    // Sequences of one batched session: the head, shared contexts and one per output at most.
+    const auto n_outputs = static_cast<int64_t>(plan.outputs.size());
+    if (n_outputs + 2 > kMaxSessionSequences) {
+        return file + ": " + std::to_string(n_outputs) + " outputs (clusters) need " +
+               std::to_string(n_outputs + 2) +
+               " sequences in one session; the engine holds at most " +
+               std::to_string(kMaxSessionSequences);
+    }
+    const int64_t n_ctx = model.info().n_ctx_train;
+    if (n_ctx <= 0) return "";
+    const PromptBuilder prompts(model, opt.system_prompt, opt.chat_template);
+    const int64_t fixed = static_cast<int64_t>(prompts.head().size()) + opt.max_tokens + 64;
+    const int64_t room = n_ctx - fixed;
+    // A turn alone larger than the context: named by its id (tokens >= 1 byte each, so a turn
+    // of fewer bytes than `room` fits and is not tokenized).
+    for (const Turn& t : ex.turns) {
+        if (static_cast<int64_t>(t.text.size()) <= room) continue;
+        const auto n = static_cast<int64_t>(model.tokenize(t.text, false, false).size());
+        if (n > room) {
+            return file + ": turn " + std::to_string(t.id) + " (cluster " + t.cluster + ") is " +
+                   std::to_string(n) + " tokens; the model's context is " + std::to_string(n_ctx) +
+                   " tokens, " + std::to_string(fixed) +
+                   " of them for the prompt head and --max-tokens";
+        }
+    }
+    for (const OutputPlan& o : plan.outputs) {
+        const int64_t messages = static_cast<int64_t>(o.message_inputs.size()) *
+                                 (2 * static_cast<int64_t>(opt.max_tokens) + 64);
+        const int64_t bytes = static_cast<int64_t>(o.context.size() + o.request.size()) + messages;
+        if (bytes <= room) continue;
+        const int64_t n =
+            static_cast<int64_t>(prompts.context(o.context).size() + o.request.size()) + messages;
+        if (n > room) {
+            return file + ": the " + std::string(to_string(plan.condition)) +
+                   " output for cluster " + o.cluster_id + " needs " + std::to_string(n + fixed) +
+                   " tokens (context, request and --max-tokens); the model's context is " +
+                   std::to_string(n_ctx) + " tokens";
+        }
+    }
+    return "";
+}
+
 ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
                               const Plan& plan, const ExecutorOptions& options) {
+    if (std::string why = check_limits(*model, example, plan, options); !why.empty()) {
+        throw Error(ErrorCode::context_overflow, why);
+    }
     const auto t0 = Clock::now();
     Runner r{model,
              example,
@@ -406,6 +454,9 @@ std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const
     std::vector<Runner> runners;
     runners.reserve(plans.size());
     for (const Plan& plan : plans) {
+        if (std::string why = check_limits(*model, example, plan, options); !why.empty()) {
+            throw Error(ErrorCode::context_overflow, why);
+        }
         if (plan.condition == Condition::separate_contexts) {
             throw Error(ErrorCode::invalid_argument,
                         "separate_contexts cannot run together with other conditions (it needs "

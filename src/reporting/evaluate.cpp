@@ -1,6 +1,5 @@
 #include "rdic/reporting/evaluate.h"
 
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -17,7 +16,11 @@
 #include "rdic/evaluation/similarity.h"
 #include "rdic/evaluation/statistics.h"
 #include "rdic/model_paths.h"
-#include "rdic/reporting/results.h"
+#include "rdic/records/files.h"
+#include "rdic/records/metric_json.h"
+#include "rdic/records/metric_record.h"
+#include "rdic/records/result_record.h"
+#include "rdic/records/run_config.h"
 #include "rdic/sha256.h"
 
 namespace rdic {
@@ -43,8 +46,7 @@ struct AnswerRef {
 };
 
 std::string key_of(const std::string& set, const AnswerRef& a) {
-    return set + "|" + a.example_id + "|" + a.condition + "|" + (a.naive ? "naive|" : "") +
-           "q:" + a.question_id;
+    return metric_key(set, a.example_id, a.condition, a.naive, a.question_id);
 }
 
 json question_record(const AnswerRef& a) {
@@ -95,8 +97,7 @@ std::vector<OutputRef> copy_controls(const std::vector<OutputRef>& outputs) {
 }
 
 std::string key_of(const std::string& set, const OutputRef& o) {
-    return set + "|" + o.example_id + "|" + o.condition + "|" + (o.naive ? "naive|" : "") +
-           o.cluster;
+    return metric_key(set, o.example_id, o.condition, o.naive, o.cluster);
 }
 
 json base_record(const char* set, const OutputRef& o) {
@@ -113,8 +114,8 @@ class MetricsWriter {
 public:
     explicit MetricsWriter(const std::filesystem::path& file) : lines_(file) {}
     void write(const json& record, std::map<std::string, int64_t>& counts) {
-        lines_.append(record.dump(-1, ' ', false, json::error_handler_t::replace));
-        ++counts[record.value("metric_set", "")];
+        lines_.append(metric_line(record));
+        ++counts[record.at("metric_set").get<std::string>()];
     }
 
 private:
@@ -163,18 +164,9 @@ json model_identity(const Model& m) {
 
 // The run's generation model: config.json's path, else its file name in the model cache.
 std::filesystem::path run_model_path(const std::filesystem::path& dir) {
-    std::ifstream in(dir / "config.json");
-    const json c = json::parse(in, nullptr, false);
-    if (!c.is_object() || !c.contains("model")) {
-        throw Error(ErrorCode::file_not_found,
-                    (dir / "config.json").string() +
-                        ": /model: missing; pass --judge and --embed model paths");
-    }
-    const json& m = c["model"];
-    if (m.contains("path") && std::filesystem::exists(m.value("path", ""))) {
-        return m.value("path", "");
-    }
-    return model_cache_dir() / m.value("file", "");
+    const ConfigRecord c = read_config(dir / "config.json");
+    if (std::filesystem::exists(c.model.path)) return c.model.path;
+    return model_cache_dir() / c.model.file;
 }
 
 std::shared_ptr<const Model> load(const std::string& flag, const std::filesystem::path& dir,
@@ -214,78 +206,54 @@ JudgeItem judge_item(const OutputRef& o) {
 
 EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions& options) {
     EvalSummary summary;
-    const auto results = dir / "results.jsonl";
-    std::ifstream in(results);
-    if (!in) throw Error(ErrorCode::file_not_found, results.string() + ": cannot open");
+    const ResultsLog log = read_results(dir / "results.jsonl");
+    const std::string results = printable_path(log.file);
     summary.metrics_file = dir / "metrics.jsonl";
 
     std::set<std::string> have;
-    if (std::ifstream old(summary.metrics_file); old) {
-        std::string line;
-        while (std::getline(old, line)) {
-            const json j = json::parse(line, nullptr, false);
-            if (!j.is_object()) continue;  // a partial last line of a killed eval
-            const std::string set = j.value("metric_set", "");
-            std::string key;
-            if (set == "questions/v1") {
-                AnswerRef a;
-                a.example_id = j.value("example_id", "");
-                a.condition = j.value("condition", "");
-                a.question_id = j.value("question", "");
-                a.naive = j.value("naive", false);
-                key = key_of(set, a);
-            } else {
-                OutputRef o;
-                o.example_id = j.value("example_id", "");
-                o.condition = j.value("condition", "");
-                o.cluster = j.value("cluster", "");
-                o.naive = j.value("naive", false);
-                key = key_of(set, o);
-            }
-            if (have.insert(key).second) ++summary.records_present[set];
-        }
+    for (const MetricRecord& m : read_metrics(summary.metrics_file).records) {
+        have.insert(m.key());
+        ++summary.records_present[m.set];
     }
 
-    // Outputs of every successful (example, condition) record.
-    std::map<std::string, Example> examples;
+    // Outputs of every pair's successful record (a failure later resumed counts as its success).
+    std::map<std::string, Example> examples;  // by resolved path
     std::vector<OutputRef> outputs;
     std::vector<AnswerRef> answers;
-    std::string line;
-    int line_no = 0;
-    while (std::getline(in, line)) {
-        ++line_no;
-        const json r = json::parse(line, nullptr, false);
-        if (!r.is_object() || r.value("status", "") != "ok") {
+    const std::vector<const ResultRecord*> current = current_records(log);
+    for (size_t i = 0; i < current.size(); ++i) {
+        const ResultRecord& r = *current[i];
+        if (!r.ok) {
             ++summary.skipped_records;
             continue;
         }
-        const std::string file = r.value("file", "");
+        ++summary.ok_records;
+        const std::string file = resolve_data_file(dir, r.file).string();
         auto it = examples.find(file);
         if (it == examples.end()) {
             LoadResult lr = load_example(file);
             if (!lr.example) {
-                std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
-                          << ": /file: example " << file << " cannot be read\n";
-                ++summary.skipped_records;
+                std::string why = lr.issues.empty() ? "" : ": " + lr.issues.front().message;
+                std::cerr << "rdic: eval: " << results << ": example " << r.example_id
+                          << ": /file: " << printable_path(r.file.relative) << " (or "
+                          << printable_path(r.file.absolute) << ") cannot be read" << why << "\n";
+                ++summary.unreadable_records;
                 continue;
             }
             it = examples.emplace(file, std::move(*lr.example)).first;
         }
-        for (const json& jo : r.value("outputs", json::array())) {
-            OutputRef o{.example_id = r.value("example_id", ""),
+        for (const OutputRecord& jo : r.outputs) {
+            OutputRef o{.example_id = r.example_id,
                         .file = file,
-                        .condition = r.value("condition", ""),
-                        .cluster = jo.value("cluster", ""),
-                        .text = jo.value("text", ""),
-                        .stop_reason = jo.value("stop_reason", ""),
-                        .naive = r.value("naive", false),
-                        .n_tokens = jo.value("n_tokens", int64_t{0}),
+                        .condition = r.condition,
+                        .cluster = jo.cluster,
+                        .text = jo.text,
+                        .stop_reason = jo.stop_reason,
+                        .naive = r.naive,
+                        .n_tokens = jo.n_tokens,
                         .example = &it->second,
-                        .spec = it->second.find(jo.value("cluster", "")),
-                        .prompt_copy_share = {}};
-            if (jo.contains("prompt_copy_share") && jo["prompt_copy_share"].is_number()) {
-                o.prompt_copy_share = jo["prompt_copy_share"].get<double>();
-            }
+                        .spec = it->second.find(jo.cluster),
+                        .prompt_copy_share = jo.prompt_copy_share};
             if (o.spec == nullptr) {
                 // A discovered cluster (`rdic run --clusters`) that matched no labelled one has
                 // no terms or reference to score against.
@@ -294,20 +262,21 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             }
             outputs.push_back(std::move(o));
         }
-        for (const json& ja : r.value("answers", json::array())) {
-            AnswerRef a{.example_id = r.value("example_id", ""),
-                        .condition = r.value("condition", ""),
-                        .question_id = ja.value("question", ""),
-                        .text = ja.value("text", ""),
-                        .naive = r.value("naive", false),
+        for (const AnswerRecord& ja : r.answers) {
+            AnswerRef a{.example_id = r.example_id,
+                        .condition = r.condition,
+                        .question_id = ja.question,
+                        .text = ja.text,
+                        .naive = r.naive,
                         .question = nullptr};
             for (const Question& q : it->second.questions) {
                 if (q.id == a.question_id) a.question = &q;
             }
             if (a.question == nullptr) {
-                std::cerr << "rdic: eval: " << results.string() << ": line " << line_no
-                          << ": /answers: question '" << a.question_id << "' is not in " << file
-                          << "\n";
+                std::cerr << "rdic: eval: " << results << ": example " << r.example_id
+                          << ": /answers: question '" << a.question_id << "' is not in "
+                          << printable_path(file) << "\n";
+                ++summary.unreadable_records;
                 continue;
             }
             answers.push_back(std::move(a));

@@ -5,8 +5,6 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -15,12 +13,14 @@
 #include "rdic/error.h"
 #include "rdic/evaluation/copy_control.h"
 #include "rdic/evaluation/similarity.h"
+#include "rdic/records/files.h"
+#include "rdic/records/metric_record.h"
+#include "rdic/records/result_record.h"
+#include "rdic/records/run_config.h"
 
 namespace rdic {
 
 namespace {
-
-using json = nlohmann::ordered_json;
 
 const std::vector<MetricSpec> kMetrics = {
     {"topic.foreign_per_100_words", "Foreign terms / 100 words", "contamination", true, 2},
@@ -78,151 +78,77 @@ double mean_of(const std::map<std::string, double>& m) {
     return s / static_cast<double>(m.size());
 }
 
-json read_json_file(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    if (!in) return json();
-    return json::parse(in, nullptr, false);
-}
-
-// Rows from one results directory.
-void load_run(const std::filesystem::path& dir, Report& report, std::set<std::string>& conds) {
+// Rows from one results directory, read through rdic/records (a bad record throws).
+ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
+                      std::set<std::string>& conds) {
     RunInfo info;
     info.dir = dir.string();
     info.name =
         dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
-    const json config = read_json_file(dir / "config.json");
-    if (config.is_object()) {
-        const json& c = config.value("config", json::object());
-        info.temperature = c.value("temperature", 0.0);
-        info.seed = c.value("seed", uint64_t{0});
-        info.max_tokens = c.value("max_tokens", 0);
-        info.execution = c.value("naive", false) ? "naive" : "batched";
-        if (c.contains("clusters") && c["clusters"].is_string()) info.clustering = c["clusters"];
-        const json& m = config.value("model", json::object());
-        info.model = m.value("file", "");
-        info.model_sha256_prefix = m.value("sha256_prefix", "");
+    const ResultsLog log = read_results(dir / "results.jsonl");
+    if (log.records.empty()) {
+        throw Error(ErrorCode::invalid_argument,
+                    printable_path(log.file) + ": no records (the run wrote nothing yet)");
     }
-    const auto results = dir / "results.jsonl";
-    std::ifstream in(results);
-    if (!in) throw Error(ErrorCode::file_not_found, results.string() + ": cannot open");
-    std::string line;
+    const ConfigRecord config = read_config(dir / "config.json");
+    const RunConfig& c = config.config;
+    info.temperature = c.sampling.temperature;
+    info.seed = c.sampling.seed;
+    info.max_tokens = c.max_tokens;
+    info.execution = c.naive ? "naive" : "batched";
+    info.clustering = c.clusters;
+    info.model = config.model.file;
+    info.model_sha256_prefix = config.model.sha256_prefix;
+
     std::map<std::string, double> ari;  // example -> ARI of the clustering the run used
     auto add = [&](const std::string& ex, const std::string& cond, const std::string& cluster,
                    const std::string& kind, const std::string& metric, double v) {
-        if (!std::isfinite(v)) return;
         report.rows.push_back({info.name, ex, cond, cluster, kind, metric, v});
     };
-    while (std::getline(in, line)) {
-        const json r = json::parse(line, nullptr, false);
-        if (!r.is_object()) continue;
-        const std::string ex = r.value("example_id", ""), cond = r.value("condition", "");
-        if (r.value("status", "") != "ok") {
+    for (const ResultRecord* pr : current_records(log)) {
+        const ResultRecord& r = *pr;
+        if (r.naive != c.naive) continue;
+        const std::string& ex = r.example_id;
+        const std::string& cond = r.condition;
+        if (!r.ok) {
             ++info.pairs_failed;
             continue;
         }
         ++info.pairs_ok;
         if (conds.insert(cond).second) report.conditions.push_back(cond);
-        if (r.contains("clustering") && r["clustering"].is_object() &&
-            r["clustering"].value("ari", json()).is_number()) {
-            ari[ex] = r["clustering"]["ari"].get<double>();
-        }
-        const json& kv = r.value("kv", json::object());
-        const json& t = r.value("timing", json::object());
+        if (r.clustering) ari[ex] = r.clustering->ari;
         add(ex, cond, "", "", "example.kv_peak_mib",
-            kv.value("peak_bytes", 0.0) / (1024.0 * 1024.0));
-        add(ex, cond, "", "", "example.kv_peak_tokens", kv.value("peak_cells_full", 0.0));
-        add(ex, cond, "", "", "example.total_s", t.value("total_ms", 0.0) / 1000.0);
-        add(ex, cond, "", "", "example.prefill_tokens", t.value("prefill_tokens", 0.0));
+            static_cast<double>(r.kv.peak_bytes) / (1024.0 * 1024.0));
+        add(ex, cond, "", "", "example.kv_peak_tokens", static_cast<double>(r.kv.peak_cells_full));
+        add(ex, cond, "", "", "example.total_s", r.timing.total_ms / 1000.0);
+        add(ex, cond, "", "", "example.prefill_tokens",
+            static_cast<double>(r.timing.prefill_tokens));
         double ttft = 0;
-        int n = 0;
-        for (const json& o : r.value("outputs", json::array())) {
-            ttft += o.value("ttft_ms", 0.0);
-            ++n;
-        }
-        if (n > 0) add(ex, cond, "", "", "example.ttft_s", ttft / n / 1000.0);
+        for (const OutputRecord& o : r.outputs) ttft += o.ttft_ms;
+        add(ex, cond, "", "", "example.ttft_s",
+            ttft / static_cast<double>(r.outputs.size()) / 1000.0);
     }
 
     if (!ari.empty()) info.mean_ari = mean_of(ari);
 
     std::set<std::string> controls;
     std::vector<std::string> control_order;
-    std::ifstream min(dir / "metrics.jsonl");
-    while (std::getline(min, line)) {
-        const json m = json::parse(line, nullptr, false);
-        if (!m.is_object()) continue;
-        if (m.value("naive", false) != (info.execution == "naive")) continue;
+    for (const MetricRecord& m : read_metrics(dir / "metrics.jsonl").records) {
+        if (m.naive != c.naive) continue;
         ++info.metric_records;
-        const std::string set = m.value("metric_set", ""), ex = m.value("example_id", ""),
-                          cond = m.value("condition", ""), cluster = m.value("cluster", ""),
-                          kind = m.value("kind", "topic");
-        auto put = [&](const std::string& name, double v) {
-            add(ex, cond, cluster, kind, kind + "." + name, v);
-        };
-        if (set == "questions/v1") {
-            const std::string q = m.value("question", "");
-            auto put_q = [&](const std::string& name, bool v) {
-                add(ex, cond, q, kind, kind + "." + name, v ? 1.0 : 0.0);
-            };
-            put_q("correct", m.value("correct", false));
-            if (kind == "question") {
-                put_q("abstained", m.value("abstained", false));
-                if (m.value("has_lure", false)) put_q("lure", m.value("lure", false));
-            }
-            continue;
+        if (m.set != "questions/v1" && is_copy_control(m.condition) &&
+            controls.insert(m.condition).second) {
+            control_order.push_back(m.condition);
         }
-        if (is_copy_control(cond) && controls.insert(cond).second) {
-            control_order.push_back(cond);
-        }
-        if (set == "contamination/v1") {
-            put("n_words", m.value("n_words", 0.0));
-            if (m.contains("prompt_copy_share")) {
-                put("copy_share", m.value("prompt_copy_share", 0.0));
-            }
-            put("hit_token_limit", m.value("hit_token_limit", false) ? 1.0 : 0.0);
-            if (kind == "topic") {
-                const auto leaked = m.value("leaked_canaries", json::array()).size();
-                put("foreign_per_100_words", m.value("foreign_per_100_words", 0.0));
-                put("foreign_share", m.value("foreign_share", 0.0));
-                put("leaked_canaries", static_cast<double>(leaked));
-                put("leaking_output", leaked > 0 ? 1.0 : 0.0);
-                put("own_term_coverage", m.value("own_term_coverage", 0.0));
-            } else {
-                put("term_coverage",
-                    mean_of(m.value("topic_term_coverage", std::map<std::string, double>{})));
-                put("canary_coverage",
-                    mean_of(m.value("topic_canary_coverage", std::map<std::string, double>{})));
-            }
-        } else if (set == "similarity/v1") {
-            for (const char* k : {"rouge1", "rouge2", "rougeL", "bleu", "chrf"}) {
-                put(k, m.value(k, kUndefinedStat));
-            }
-        } else if (set == "embedding/v1") {
-            put("embed_cosine", m.value("cosine", kUndefinedStat));
-            if (m.contains("embed_model")) {
-                report.provenance["embedding model"].push_back(
-                    m["embed_model"].value("file", "") + " (sha256 " +
-                    m["embed_model"].value("sha256_prefix", "") + "...)");
-            }
-        } else if (set == "judge/v1") {
-            for (const char* k : {"relevance", "focus", "coherence", "integration"}) {
-                if (m.contains(k)) put(std::string("judge_") + k, m.value(k, 0.0));
-                const std::string e = std::string("expected_") + k;
-                if (m.contains(e)) put("judge_" + e, m.value(e, 0.0));
-            }
-            if (m.contains("judge_model")) {
-                report.provenance["judge model"].push_back(
-                    m["judge_model"].value("file", "") + " (sha256 " +
-                    m["judge_model"].value("sha256_prefix", "") + "...), prompt " +
-                    m.value("prompt_version", "?") + ", presentation seed " +
-                    std::to_string(m.value("presentation_seed", 0)));
-            }
-        }
+        for (const auto& [id, v] : m.values) add(m.example_id, m.condition, m.item, m.kind, id, v);
+        if (!m.provenance_key.empty()) report.provenance[m.provenance_key].push_back(m.provenance);
     }
     // The copy control's pseudo-conditions come after the real ones.
-    for (const std::string& c : control_order) {
-        if (conds.insert(c).second) report.conditions.push_back(c);
+    for (const std::string& cc : control_order) {
+        if (conds.insert(cc).second) report.conditions.push_back(cc);
     }
     report.runs.push_back(info);
+    return config;
 }
 
 // A judge that gives (almost) every output one score, or every condition the same mean,
@@ -314,7 +240,35 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
     report.options = options;
     report.generated_at = iso8601_utc_now();
     std::set<std::string> conds;
-    for (const auto& d : dirs) load_run(d, report, conds);
+    std::vector<ConfigRecord> configs;
+    for (const auto& d : dirs) configs.push_back(load_run(d, report, conds));
+    // Several directories are seeds of one experiment: anything but the seed differing is refused
+    // unless asked for, and then said above every table.
+    for (size_t i = 1; i < configs.size(); ++i) {
+        const auto diff = setting_differences(configs[0].config, configs[0].model,
+                                              configs[i].config, configs[i].model,
+                                              /*with_seed=*/false, /*with_conditions=*/false);
+        if (diff.empty()) continue;
+        std::string list;
+        for (const std::string& d : diff) list += (list.empty() ? "" : "; ") + d;
+        const std::string what = report.runs[0].name + " and " + report.runs[i].name +
+                                 " differ in more than the seed (" + list + ")";
+        if (!options.allow_mixed) {
+            throw Error(ErrorCode::invalid_argument,
+                        "report: " + what +
+                            "; they are not seeds of one experiment (--allow-mixed reports them "
+                            "together anyway, labelled)");
+        }
+        report.notes.push_back("Mixed runs: " + what +
+                               "; their numbers are averaged as if they were seeds.");
+    }
+    if (options.require_reference && !conds.count(options.reference)) {
+        std::string list;
+        for (const std::string& c : report.conditions) list += (list.empty() ? "" : ", ") + c;
+        throw Error(ErrorCode::invalid_argument, "report: --reference '" + options.reference +
+                                                     "' is not a condition of these runs (" + list +
+                                                     ")");
+    }
     for (auto& [k, v] : report.provenance) dedupe(v);
     report.provenance["BLEU signature"] = {bleu_signature(BleuLevel::sentence)};
     report.provenance["chrF signature"] = {chrf_signature()};

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rdic/reporting/report.h"
+#include "support/record_fixtures.h"
 
 namespace rdic {
 namespace {
@@ -25,25 +26,19 @@ public:
     }
     ~RunDir() { std::filesystem::remove_all(dir_); }
     void result(const std::string& ex, const std::string& cond) {
-        json r = {{"example_id", ex},
-                  {"condition", cond},
-                  {"status", "ok"},
-                  {"naive", false},
-                  {"outputs", json::array()},
-                  {"kv", {{"peak_bytes", 1048576}}},
-                  {"timing", {{"total_ms", 1000}}}};
-        append("results.jsonl", r);
+        if (!std::filesystem::exists(dir_ / "config.json")) {
+            std::ofstream(dir_ / "config.json") << config_to_text(test::sample_config());
+        }
+        test::append_line(dir_ / "results.jsonl", result_to_line(test::sample_result(ex, cond)));
     }
     void metric(json m) {
         m["naive"] = false;
-        append("metrics.jsonl", m);
+        m["schema"] = kRecordSchemaVersion;
+        test::append_line(dir_ / "metrics.jsonl", m.dump());
     }
     const std::filesystem::path& path() const { return dir_; }
 
 private:
-    void append(const char* file, const json& j) {
-        std::ofstream(dir_ / file, std::ios::app) << j.dump() << "\n";
-    }
     std::filesystem::path dir_;
 };
 
@@ -67,7 +62,11 @@ json topic_text(const std::string& ex, const std::string& cond, double copy, dou
             {"cluster", "a"},
             {"kind", "topic"},
             {"n_words", 10},
+            {"hit_token_limit", false},
             {"foreign_per_100_words", chrf_like},
+            {"foreign_share", 0.0},
+            {"leaked_canaries", json::array()},
+            {"own_term_coverage", 1.0},
             {"prompt_copy_share", copy}};
 }
 
@@ -129,8 +128,16 @@ TEST(ReportEvidence, CopyControlsAreShownNeverComparedAndCopyingIsFlagged) {
 }
 
 json judged(const std::string& ex, const std::string& cond, int relevance) {
-    return {{"metric_set", "judge/v1"}, {"example_id", ex}, {"condition", cond},
-            {"cluster", "a"},           {"kind", "topic"},  {"relevance", relevance}};
+    return {{"metric_set", "judge/v1"},
+            {"example_id", ex},
+            {"condition", cond},
+            {"cluster", "a"},
+            {"kind", "topic"},
+            {"relevance", relevance},
+            {"coherence", relevance},
+            {"judge_model", {{"file", "j.gguf"}, {"sha256_prefix", "00"}}},
+            {"prompt_version", "judge/v1"},
+            {"presentation_seed", 1}};
 }
 
 TEST(ReportEvidence, AJudgeGivingOneScoreToNinetyPercentIsUninformative) {

@@ -110,7 +110,9 @@ struct ValidationOptions {
 LoadResult load_example(const std::filesystem::path& file, const ValidationOptions& options = {});
 
 // Files named by `paths`: files as given, directories expanded to their *.json files (sorted,
-// recursively). Missing paths are reported as issues.
+// recursively; symlinks to directories are not followed). Each problem is one issue and the rest
+// is still listed: a missing path, an entry that cannot be read (a symlink loop, no permission),
+// a file name that is not valid UTF-8 (it could not be recorded in results).
 std::vector<std::filesystem::path> expand_data_paths(
     const std::vector<std::filesystem::path>& paths, std::vector<Issue>* issues);
 

@@ -52,6 +52,9 @@ std::string_view to_string(KvLayout layout);    // "unified", "per_sequence"
 // "unified", "per_sequence" (or "per-sequence"); "auto" gives nullopt. Throws invalid_argument.
 std::optional<KvLayout> parse_kv_layout(std::string_view name);
 
+// Most sequences one Session holds at once (llama.cpp's limit on n_seq_max).
+inline constexpr int32_t kMaxSessionSequences = 256;
+
 struct SessionOptions {
     int32_t n_ctx = 8192;    // KV cells, all sequences together (per_sequence: split evenly)
     int32_t n_seq_max = 8;   // sequences that may exist at once (embed() needs one free)

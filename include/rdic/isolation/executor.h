@@ -94,6 +94,15 @@ struct ConditionResult {
     }
 };
 
+// Checks `plan` of `example` against the model's context (n_ctx_train) and the engine's limits
+// (kMaxSessionSequences) before anything is decoded. Returns "" when it fits, else one line
+// naming the file, the turn or output and the token counts. Cheap for examples that fit (texts
+// are tokenized only when their bytes alone could exceed the context): an oversized input is
+// refused in about the time one tokenization of it takes.
+std::string check_limits(const Model& model, const Example& example, const Plan& plan,
+                         const ExecutorOptions& options);
+
+// Throws context_overflow (check_limits' message) when the plan does not fit; nothing is decoded.
 ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
                               const Plan& plan, const ExecutorOptions& options);
 

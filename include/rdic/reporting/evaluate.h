@@ -40,13 +40,20 @@ struct EvalSummary {
     std::map<std::string, int64_t> records_written;  // per metric set
     std::map<std::string, int64_t> records_present;  // already there before this call
     int64_t outputs = 0;                             // outputs found in results.jsonl
-    int64_t skipped_records = 0;                     // failed or unreadable results lines
+    int64_t ok_records = 0;       // pairs with a successful record (one per pair)
+    int64_t skipped_records = 0;  // pairs whose record is a failure
+    // Successful records that could not be scored: their example file is missing or no longer
+    // holds their clusters or questions. `rdic eval` exits non-zero when there are any.
+    int64_t unreadable_records = 0;
     int64_t unlabelled_outputs = 0;  // outputs of discovered clusters matching no labelled one
     std::filesystem::path metrics_file;
 };
 
-// Throws file_not_found when DIR/results.jsonl cannot be read; problems with single records are
-// reported on stderr and counted, never fatal.
+// Reads DIR/results.jsonl and DIR/metrics.jsonl through rdic/records (a bad record throws
+// corrupt_file naming file, line and field). Throws file_not_found when DIR/results.jsonl cannot be
+// read. Example files are found relative to DIR first (rdic/records/run_config.h), so eval works
+// from any working directory. Examples that cannot be read are reported on stderr and counted in
+// unreadable_records. The caller holds DIR's ResultsDirLock.
 EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions& options);
 
 }  // namespace rdic

@@ -1,0 +1,123 @@
+#include "rdic/isolation/experiment.h"
+
+#include "rdic/clock.h"
+#include "rdic/error.h"
+#include "rdic/reporting/results.h"
+#include "rdic/reporting/run_summary.h"
+
+namespace rdic {
+
+namespace fs = std::filesystem;
+
+Experiment::Experiment(std::shared_ptr<const Model> model, const std::vector<Example>& examples,
+                       const std::map<std::string, ClusteringRecord>& clusterings,
+                       ExperimentOptions options)
+    : model_(std::move(model)),
+      examples_(examples),
+      clusterings_(clusterings),
+      options_(std::move(options)),
+      results_file_(options_.out / "results.jsonl") {
+    if (options_.config.data.size() != examples_.size()) {
+        throw Error(ErrorCode::invalid_argument, "experiment: one data file per example expected");
+    }
+    const fs::path& out = options_.out;
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec)
+        throw Error(ErrorCode::file_not_found, os_error_message(out, "cannot create", ec.value()));
+    lock_.emplace(out, "run");
+
+    const bool has_results =
+        fs::exists(results_file_) && !read_results(results_file_).records.empty();
+    if (!options_.resume && has_results) {
+        throw Error(ErrorCode::invalid_argument,
+                    printable_path(out) +
+                        " already holds results; pass --resume to continue that run, or choose "
+                        "another --out");
+    }
+    if (options_.resume && fs::exists(out / "config.json")) {
+        const auto diff = resume_differences(read_config(out / "config.json"), options_.config);
+        if (!diff.empty()) {
+            std::string list;
+            for (const std::string& d : diff) list += (list.empty() ? "" : "; ") + d;
+            throw Error(ErrorCode::invalid_argument,
+                        "--resume: " + printable_path(out / "config.json") +
+                            " describes another run (recorded vs now): " + list);
+        }
+    }
+    if (options_.resume && fs::exists(results_file_)) {
+        const ResultsLog log = read_results(results_file_);
+        torn_tail_ = log.torn_tail;
+        for (const ResultRecord* r : current_records(log)) {
+            if (r->ok && r->naive == options_.config.config.naive) {
+                done_.emplace(r->example_id, r->condition);
+            }
+        }
+    }
+    if (!fs::exists(out / "config.json")) {
+        write_file_atomic(out / "config.json", config_to_text(options_.config));
+    }
+}
+
+size_t Experiment::n_pairs() const {
+    return examples_.size() * options_.conditions.size();
+}
+
+size_t Experiment::n_already() const {
+    size_t n = 0;
+    for (const Example& e : examples_) {
+        for (Condition c : options_.conditions) n += done_.count({e.id, std::string(to_string(c))});
+    }
+    return n;
+}
+
+ExperimentOutcome Experiment::run(const ExperimentCallbacks& cb) {
+    ExperimentOutcome outcome;
+    JsonlAppender writer(results_file_);
+    const ConfigRecord& cfg = options_.config;
+    auto stop = [&] { return cb.stop && cb.stop(); };
+    for (size_t i = 0; i < examples_.size() && !outcome.stopped; ++i) {
+        const Example& ex = examples_[i];
+        for (Condition c : options_.conditions) {
+            const std::string cname(to_string(c));
+            if (done_.count({ex.id, cname})) continue;
+            if (stop()) {
+                outcome.stopped = true;
+                break;
+            }
+            if (cb.on_start) cb.on_start(cname + " " + ex.id);
+            ResultRecord rec;
+            try {
+                rec = make_result_record(
+                    run_condition(model_, ex, make_plan(ex, c, options_.prompts), options_.exec));
+            } catch (const std::exception& e) {
+                rec = ResultRecord{};
+                rec.error = e.what();
+            }
+            rec.example_id = ex.id;
+            rec.file = cfg.data[i];
+            rec.domain = ex.domain;
+            rec.split = ex.split;
+            rec.condition = cname;
+            rec.naive = cfg.config.naive;
+            rec.model = cfg.model;
+            rec.config = cfg.config;
+            rec.versions = cfg.versions;
+            if (const auto it = clusterings_.find(ex.id); it != clusterings_.end()) {
+                rec.clustering = it->second;
+            }
+            rec.finished_at = iso8601_utc_now();
+            writer.append(result_to_line(rec));
+            if (rec.ok) done_.emplace(ex.id, cname);
+            ++outcome.n_written;
+            outcome.n_failed += rec.ok ? 0 : 1;
+            if (cb.on_finish) cb.on_finish(rec);
+        }
+    }
+    // The summary covers every record of the directory, not only this call's.
+    outcome.summary = run_summary(read_results(results_file_), cfg.config.conditions);
+    write_file_atomic(options_.out / "summary.txt", outcome.summary);
+    return outcome;
+}
+
+}  // namespace rdic

@@ -1,0 +1,69 @@
+#include "rdic/reporting/run_summary.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+namespace rdic {
+
+namespace {
+
+struct Tally {
+    int ok = 0, failed = 0;
+    double kv_cells = 0, kv_bytes = 0, alloc_bytes = 0, separate_bytes = 0, total_ms = 0;
+};
+
+}  // namespace
+
+std::string run_summary(const ResultsLog& log, const std::vector<std::string>& conditions) {
+    const std::vector<const ResultRecord*> current = current_records(log);
+    std::map<std::string, Tally> tally;
+    std::vector<std::string> order = conditions;
+    const ResultRecord* first = nullptr;
+    for (const ResultRecord* r : current) {
+        if (first == nullptr) first = r;
+        if (std::find(order.begin(), order.end(), r->condition) == order.end()) {
+            order.push_back(r->condition);
+        }
+        Tally& t = tally[r->condition];
+        if (!r->ok) {
+            ++t.failed;
+            continue;
+        }
+        ++t.ok;
+        t.kv_cells += static_cast<double>(r->kv.peak_cells_full);
+        t.kv_bytes += static_cast<double>(r->kv.peak_bytes);
+        t.alloc_bytes += static_cast<double>(r->kv.allocated_bytes);
+        t.separate_bytes += static_cast<double>(r->kv.separate_instances_bytes);
+        t.total_ms += r->timing.total_ms;
+    }
+    std::ostringstream os;
+    if (first != nullptr) {
+        os << "model " << first->model.name << " (" << first->model.file << "), max_tokens "
+           << first->config.max_tokens
+           << (first->config.naive ? ", naive execution" : ", batched execution") << "\n";
+    } else {
+        os << "no records yet\n";
+    }
+    char line[256];
+    std::snprintf(line, sizeof line, "%-18s %5s %6s %10s %9s %10s %12s %9s %9s\n", "condition",
+                  "pairs", "failed", "KV tokens", "KV MiB", "alloc MiB", "multi-inst MiB", "time s",
+                  "total s");
+    os << line;
+    for (const std::string& c : order) {
+        const auto it = tally.find(c);
+        if (it == tally.end()) continue;
+        const Tally& t = it->second;
+        const double n = t.ok > 0 ? t.ok : 1;
+        std::snprintf(line, sizeof line, "%-18s %5d %6d %10.0f %9.2f %10.2f %12.1f %9.2f %9.1f\n",
+                      c.c_str(), t.ok + t.failed, t.failed, t.kv_cells / n,
+                      t.kv_bytes / n / 1048576.0, t.alloc_bytes / n / 1048576.0,
+                      t.separate_bytes / n / 1048576.0, t.total_ms / n / 1000.0,
+                      t.total_ms / 1000.0);
+        os << line;
+    }
+    return os.str();
+}
+
+}  // namespace rdic

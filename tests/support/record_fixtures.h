@@ -1,0 +1,63 @@
+// Complete, valid records for tests that build a results directory by hand, written with the
+// records module's own writers (rdic/records/): a test changes the one field it is about.
+//
+//   rdic::ResultRecord r = rdic::test::sample_result("ex-0", "semantic");
+//   out << rdic::result_to_line(r) << "\n";
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "rdic/records/result_record.h"
+#include "rdic/records/run_config.h"
+
+namespace rdic::test {
+
+inline ConfigRecord sample_config() {
+    ConfigRecord c;
+    c.config.conditions = {"sequential", "semantic"};
+    c.config.max_tokens = 16;
+    c.config.system_prompt = "You are a helpful assistant.";
+    c.config.answer_tokens = 24;
+    c.model = {.file = "tiny.gguf",
+               .path = "/nonexistent/tiny.gguf",
+               .bytes = 1000,
+               .sha256_prefix = "0123456789abcdef",
+               .architecture = "llama",
+               .name = "tiny"};
+    c.versions = {"0.1.0", "fixture", "fixture"};
+    return c;
+}
+
+// A successful record of one topic output "a" with 1 MiB of peak KV and one second.
+inline ResultRecord sample_result(const std::string& example, const std::string& condition) {
+    const ConfigRecord c = sample_config();
+    ResultRecord r;
+    r.example_id = example;
+    r.file = {"examples/" + example + ".json", "/nonexistent/examples/" + example + ".json"};
+    r.domain = "test";
+    r.split = "test";
+    r.condition = condition;
+    r.ok = true;
+    r.model = c.model;
+    r.config = c.config;
+    r.versions = c.versions;
+    r.outputs.push_back({.cluster = "a",
+                         .kind = "topic",
+                         .text = "x",
+                         .n_tokens = 1,
+                         .n_context_tokens = 10,
+                         .stop_reason = "end_of_generation",
+                         .ttft_ms = 100});
+    r.kv = {.peak_bytes = 1048576, .peak_cells_full = 100, .layout = "unified"};
+    r.timing = {.total_ms = 1000, .prefill_tokens = 10};
+    r.finished_at = "2026-12-05T00:00:00Z";
+    return r;
+}
+
+inline void append_line(const std::filesystem::path& file, const std::string& line) {
+    std::ofstream(file, std::ios::app | std::ios::binary) << line << "\n";
+}
+
+}  // namespace rdic::test

@@ -1,0 +1,412 @@
+// The records of a results directory (rdic/records): one reader per kind that refuses a bad
+// record with file, line, JSON pointer and reason; one pair counted once; the writer lock;
+// atomic whole-file writes and appends that name the OS reason when they fail. No model.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+
+#include "rdic/error.h"
+#include "rdic/records/files.h"
+#include "rdic/records/metric_record.h"
+#include "rdic/records/result_record.h"
+#include "rdic/records/run_config.h"
+#include "rdic/reporting/report.h"
+#include "rdic/reporting/run_summary.h"
+#include "support/record_fixtures.h"
+#include "support/temp_dir.h"
+
+namespace rdic {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using test::sample_config;
+using test::sample_result;
+using test::TempDir;
+
+// The message of the corrupt_file error `f` throws ("" when it does not throw one).
+template <class F>
+std::string corrupt(F f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::corrupt_file) << e.what();
+        return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return "";
+}
+
+// A results directory with config.json and the given results lines.
+fs::path run_dir(const TempDir& t, const std::string& name, const std::vector<std::string>& lines,
+                 const ConfigRecord& config = sample_config()) {
+    const fs::path dir = t.path() / name;
+    fs::create_directories(dir);
+    std::ofstream(dir / "config.json") << config_to_text(config);
+    std::ofstream out(dir / "results.jsonl");
+    for (const std::string& l : lines) out << l << "\n";
+    return dir;
+}
+
+TEST(Records, ResultRoundTripsThroughItsOneWriterAndReader) {
+    ResultRecord r = sample_result("ex-0", "semantic");
+    r.clustering =
+        ClusteringRecord{.method = "lexical", .parameters = {}, .k = 2, .assignment = {{1, "a"}}};
+    r.answers.push_back({.question = "q1", .text = "42", .n_tokens = 2, .stop_reason = "eog"});
+    const ResultRecord back = parse_result_line(result_to_line(r), "x:1");
+    EXPECT_EQ(back.example_id, "ex-0");
+    EXPECT_EQ(back.file.relative, r.file.relative);
+    EXPECT_EQ(back.file.absolute, r.file.absolute);
+    EXPECT_TRUE(back.ok);
+    ASSERT_EQ(back.outputs.size(), 1u);
+    EXPECT_EQ(back.outputs[0].ttft_ms, 100);
+    EXPECT_EQ(back.kv.peak_bytes, 1048576u);
+    ASSERT_TRUE(back.clustering);
+    EXPECT_EQ(back.clustering->assignment[0].second, "a");
+    EXPECT_EQ(back.answers[0].text, "42");
+    EXPECT_EQ(result_to_line(back), result_to_line(r));
+}
+
+// Finding 2: a hand-made line with a few keys was averaged with the real record.
+TEST(Records, AGarbageLineIsRefusedNeverAveraged) {
+    TempDir t;
+    const fs::path dir =
+        run_dir(t, "run",
+                {result_to_line(sample_result("edu-06", "semantic")),
+                 R"({"status":"ok","example_id":"edu-06","condition":"semantic"})"});
+    const std::string why = corrupt([&] { read_results(dir / "results.jsonl"); });
+    EXPECT_NE(why.find("results.jsonl:2: /schema: missing"), std::string::npos) << why;
+    // With the schema it still misses every other field: refused, not defaulted.
+    json bad = json::parse(R"({"status":"ok","example_id":"edu-06","condition":"semantic"})");
+    bad["schema"] = 1;
+    const std::string why2 = corrupt([&] { parse_result_line(bad.dump(), "r.jsonl:7"); });
+    EXPECT_NE(why2.find("r.jsonl:7: /file: missing"), std::string::npos) << why2;
+    // The report refuses the directory instead of averaging (it reported 12.27 MiB, 17 pairs).
+    const std::string why3 = corrupt([&] { build_report({dir}, {}); });
+    EXPECT_NE(why3.find(":2: "), std::string::npos) << why3;
+}
+
+// Finding 7: wrong-typed fields named by file, line and JSON pointer.
+TEST(Records, AWrongTypedFieldNamesFileLineAndPointer) {
+    json r = json::parse(result_to_line(sample_result("e", "semantic")));
+    json status = r;
+    status["status"] = 5;
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(status.dump(), "d/results.jsonl:3");
+              }).find("d/results.jsonl:3: /status: must be a string, is a number"),
+              std::string::npos);
+    json peak = r;
+    peak["kv"]["peak_bytes"] = "big";
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(peak.dump(), "d/results.jsonl:4");
+              }).find("d/results.jsonl:4: /kv/peak_bytes: must be an integer, is string"),
+              std::string::npos);
+    json text = r;
+    text["outputs"][0]["text"] = nullptr;
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(text.dump(), "f:1");
+              }).find("f:1: /outputs/0/text: must be a string, is null"),
+              std::string::npos);
+    json version = r;
+    version["schema"] = 2;
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(version.dump(), "f:1");
+              }).find("/schema: version 2 is not supported"),
+              std::string::npos);
+    EXPECT_NE(
+        corrupt([&] { parse_result_line("{\"schema\": 1", "f:9"); }).find("f:9: /: not valid JSON"),
+        std::string::npos);
+}
+
+json chrf_record(double chrf) {
+    return {{"schema", 1},       {"metric_set", "similarity/v1"},
+            {"example_id", "e"}, {"condition", "semantic"},
+            {"naive", false},    {"cluster", "a"},
+            {"kind", "topic"},   {"rouge1", 0.5},
+            {"rouge2", 0.5},     {"rougeL", 0.5},
+            {"bleu", 10},        {"chrf", chrf}};
+}
+
+// Finding 7: chrF 1e308 reached the bootstrap as inf.
+TEST(Records, AMetricOutOfItsRangeIsRefused) {
+    const MetricRecord ok = parse_metric_line(chrf_record(40).dump(), "m:1");
+    EXPECT_EQ(ok.key(), "similarity/v1|e|semantic|a");
+    EXPECT_NE(std::find(ok.values.begin(), ok.values.end(),
+                        std::pair<std::string, double>{"topic.chrf", 40}),
+              ok.values.end());
+    EXPECT_NE(corrupt([&] {
+                  parse_metric_line(chrf_record(1e308).dump(), "m:2");
+              }).find("m:2: /chrf: must be in [0, 100], is 1e+308"),
+              std::string::npos);
+    json unknown = chrf_record(40);
+    unknown["metric_set"] = "bertscore/v9";
+    EXPECT_NE(corrupt([&] {
+                  parse_metric_line(unknown.dump(), "m:3");
+              }).find("m:3: /metric_set: unknown metric set \"bertscore/v9\""),
+              std::string::npos);
+}
+
+// Metric ids come from one table: every id the reader yields is a metric of the report.
+TEST(Records, EveryMetricIdOfTheTableIsAReportMetric) {
+    std::set<std::string> report;
+    for (const MetricSpec& m : report_metrics()) report.insert(m.id);
+    std::set<std::string> produced;
+    for (const MetricField& f : metric_fields()) {
+        if (f.metric[0] == '\0') continue;
+        std::string kinds = f.kinds;
+        size_t pos = 0;
+        while (pos <= kinds.size()) {
+            const size_t comma = std::min(kinds.find(',', pos), kinds.size());
+            const std::string id = kinds.substr(pos, comma - pos) + "." + f.metric;
+            produced.insert(id);
+            EXPECT_TRUE(report.count(id)) << id << " would be dropped by the report";
+            pos = comma + 1;
+        }
+    }
+    for (const std::string& id : report) {
+        if (id.rfind("example.", 0) == 0) continue;  // from results.jsonl
+        EXPECT_TRUE(produced.count(id)) << id << " has no field in the metric table";
+    }
+}
+
+// Finding 3: two writers left two successes for one pair; they were both counted.
+TEST(Records, TwoSuccessesForOnePairAreRefused) {
+    TempDir t;
+    const std::string line = result_to_line(sample_result("ex-1", "semantic"));
+    const fs::path dir = run_dir(t, "run", {line, line});
+    const ResultsLog log = read_results(dir / "results.jsonl");
+    const std::string why = corrupt([&] { current_records(log); });
+    EXPECT_NE(why.find("results.jsonl:2: /example_id: pair (ex-1, semantic) already succeeded on "
+                       "line 1"),
+              std::string::npos)
+        << why;
+    EXPECT_NE(corrupt([&] { build_report({dir}, {}); }).find("already succeeded"),
+              std::string::npos);
+    const fs::path metrics = t.path() / "metrics.jsonl";
+    test::append_line(metrics, chrf_record(40).dump());
+    test::append_line(metrics, chrf_record(41).dump());
+    EXPECT_NE(corrupt([&] { read_metrics(metrics); }).find("metrics.jsonl:2: /metric_set: record "),
+              std::string::npos);
+}
+
+// Finding 6: a failed pair resumed later kept both records ("ok 1, failed 1" for one pair).
+TEST(Records, AResumedFailureReplacesItsFailedRecord) {
+    TempDir t;
+    ResultRecord failed = sample_result("ex-1", "semantic");
+    failed.ok = false;
+    failed.error = "context overflow";
+    const fs::path dir =
+        run_dir(t, "run",
+                {result_to_line(failed), result_to_line(sample_result("ex-2", "semantic")),
+                 result_to_line(sample_result("ex-1", "semantic"))});
+    const ResultsLog log = read_results(dir / "results.jsonl");
+    const auto current = current_records(log);
+    ASSERT_EQ(current.size(), 2u);
+    EXPECT_TRUE(current[0]->ok);
+    EXPECT_EQ(current[0]->example_id, "ex-1");
+    const Report r = build_report({dir}, {});
+    EXPECT_EQ(r.runs[0].pairs_ok, 2);
+    EXPECT_EQ(r.runs[0].pairs_failed, 0);
+    const std::string summary = run_summary(log, {"semantic"});
+    EXPECT_NE(summary.find("semantic               2      0"), std::string::npos) << summary;
+    // A failure not retried yet stays one failed pair, counted once however often it failed.
+    const fs::path dir2 = run_dir(t, "run2", {result_to_line(failed), result_to_line(failed)});
+    EXPECT_NE(run_summary(read_results(dir2 / "results.jsonl"), {"semantic"})
+                  .find("semantic               1      1"),
+              std::string::npos);
+}
+
+TEST(Records, ATornLastLineIsLeftOutAndCutByTheNextWriter) {
+    TempDir t;
+    const fs::path f = t.path() / "results.jsonl";
+    const std::string line = result_to_line(sample_result("ex-1", "semantic"));
+    std::ofstream(f) << line << "\n" << line.substr(0, line.size() / 2);
+    ResultsLog log = read_results(f);
+    EXPECT_EQ(log.records.size(), 1u);
+    EXPECT_TRUE(log.torn_tail);
+    {
+        JsonlAppender out(f);
+        out.append(result_to_line(sample_result("ex-2", "semantic")));
+    }
+    log = read_results(f);
+    EXPECT_EQ(log.records.size(), 2u);
+    EXPECT_FALSE(log.torn_tail);
+    EXPECT_EQ(log.line_numbers[1], 2);
+}
+
+// Finding 8: an empty results.jsonl, one that is a directory, and a bogus --reference.
+TEST(Records, EmptyOrDirectoryResultsAndAnUnknownReferenceAreRefused) {
+    TempDir t;
+    const fs::path empty = run_dir(t, "empty", {});
+    try {
+        build_report({empty}, {});
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("no records"), std::string::npos) << e.what();
+    }
+    const fs::path asdir = t.path() / "asdir";
+    fs::create_directories(asdir / "results.jsonl");
+    try {
+        build_report({asdir}, {});
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::file_not_found);
+        EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
+    }
+    const fs::path ok = run_dir(t, "ok", {result_to_line(sample_result("e", "semantic"))});
+    try {
+        ReportOptions bogus;
+        bogus.reference = "bogus";
+        EXPECT_NO_THROW(build_report({ok}, bogus));  // the default: no comparisons
+        bogus.require_reference = true;              // a user's --reference
+        build_report({ok}, bogus);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("--reference 'bogus' is not a condition of these "
+                                             "runs (semantic)"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+// Finding 4: a Gemma run and a SmolLM2 run were averaged as two seeds.
+TEST(Records, RunsWithAnotherModelOrSettingAreNotSeeds) {
+    TempDir t;
+    ConfigRecord other = sample_config();
+    other.model.file = "SmolLM2.gguf";
+    other.model.sha256_prefix = "ffffffffffffffff";
+    other.config.max_tokens = 256;
+    ConfigRecord seed = sample_config();
+    seed.config.sampling.seed = 7;
+    const std::string line = result_to_line(sample_result("e", "semantic"));
+    const fs::path a = run_dir(t, "a", {line});
+    const fs::path b = run_dir(t, "b", {line}, other);
+    const fs::path c = run_dir(t, "c", {line}, seed);
+    EXPECT_EQ(build_report({a, c}, {}).runs.size(), 2u);  // seeds: fine
+    try {
+        build_report({a, b}, {});
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+        const std::string w = e.what();
+        EXPECT_NE(w.find("model: tiny.gguf (sha256 0123456789abcdef) vs SmolLM2.gguf"),
+                  std::string::npos)
+            << w;
+        EXPECT_NE(w.find("max_tokens: 16 vs 256"), std::string::npos) << w;
+        EXPECT_NE(w.find("--allow-mixed"), std::string::npos) << w;
+    }
+    ReportOptions mixed;
+    mixed.allow_mixed = true;
+    const Report r = build_report({a, b}, mixed);
+    ASSERT_FALSE(r.notes.empty());
+    EXPECT_NE(r.notes[0].find("Mixed runs: a and b differ"), std::string::npos) << r.notes[0];
+    EXPECT_NE(render_markdown(r).find("Mixed runs"), std::string::npos);
+    // --resume compares the seed too.
+    EXPECT_EQ(setting_differences(sample_config().config, sample_config().model, seed.config,
+                                  seed.model, true, true),
+              std::vector<std::string>{"seed: 0 vs 7"});
+}
+
+// Finding 6: data paths stored relative to the results directory work from any directory.
+TEST(Records, DataFilesResolveFromTheResultsDirectoryNotTheWorkingDirectory) {
+    TempDir t;
+    const fs::path data = t.path() / "data" / "ex.json";
+    fs::create_directories(data.parent_path());
+    std::ofstream(data) << "{}";
+    const fs::path results = t.path() / "results" / "run1";
+    fs::create_directories(results);
+    const DataFile stored = data_file_for(results, data);
+    EXPECT_EQ(stored.relative, "../../data/ex.json");
+    EXPECT_EQ(stored.absolute, data.string());
+    const fs::path cwd = fs::current_path();
+    fs::current_path("/");
+    EXPECT_TRUE(fs::equivalent(resolve_data_file(results, stored), data));
+    fs::current_path(cwd);
+    // Moved together (results and data), the relative path still finds the file.
+    fs::rename(t.path() / "data", t.path() / "moved-data");
+    const DataFile moved{"../../moved-data/ex.json", "/nonexistent/ex.json"};
+    EXPECT_TRUE(fs::exists(resolve_data_file(results, moved)));
+}
+
+// Finding 3: a second writer on one directory is refused with the holder's PID.
+TEST(Records, ASecondWriterIsRefusedWithTheHoldersPid) {
+    TempDir t;
+    std::optional<ResultsDirLock> first(std::in_place, t.path(), "run");
+    try {
+        ResultsDirLock second(t.path(), "eval");
+        ADD_FAILURE() << "two writers";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("in use by PID " + std::to_string(::getpid()) +
+                                             " (rdic run)"),
+                  std::string::npos)
+            << e.what();
+    }
+    first.reset();
+    EXPECT_NO_THROW(ResultsDirLock(t.path(), "eval"));  // released with its holder
+}
+
+// Finding 5 and 7: a failed write names the file and the operating system's reason.
+TEST(Records, AFailedWriteNamesTheFileAndTheReason) {
+    try {
+        JsonlAppender full("/dev/full");
+        full.append("{}");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(std::string(e.what()), "/dev/full: write failed: No space left on device");
+    }
+    TempDir t;
+    try {
+        write_file_atomic(t.path() / "missing" / "summary.txt", "x");
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(
+            std::string(e.what()).find("summary.txt: cannot write: No such file or directory"),
+            std::string::npos)
+            << e.what();
+    }
+    // Replaced whole: no temporary file is left behind.
+    write_file_atomic(t.path() / "summary.txt", "old");
+    write_file_atomic(t.path() / "summary.txt", "new");
+    std::ifstream in(t.path() / "summary.txt");
+    std::string s;
+    std::getline(in, s);
+    EXPECT_EQ(s, "new");
+    EXPECT_EQ(std::distance(fs::directory_iterator(t.path()), fs::directory_iterator()), 1);
+}
+
+TEST(Records, FileNamesArePrintedBytesSafe) {
+    EXPECT_EQ(printable_path("data/caf\xC3\xA9.json"), "data/caf\xC3\xA9.json");
+    EXPECT_EQ(printable_path("data/\xFF\xFE.json"), "data/\\xFF\\xFE.json");
+    EXPECT_EQ(printable_path("a\nb\x1b[2J"), "a\\x0Ab\\x1B[2J");
+}
+
+TEST(Records, ConfigRoundTripsAndABadOneIsNamed) {
+    TempDir t;
+    ConfigRecord c = sample_config();
+    c.data.push_back({"../d/x.json", "/abs/d/x.json"});
+    const fs::path f = t.write("config.json", config_to_text(c));
+    const ConfigRecord back = read_config(f);
+    EXPECT_EQ(back.model.sha256_prefix, c.model.sha256_prefix);
+    EXPECT_EQ(back.data[0].relative, "../d/x.json");
+    EXPECT_TRUE(
+        setting_differences(back.config, back.model, c.config, c.model, true, true).empty());
+    json j = json::parse(config_to_text(c));
+    j["config"]["max_tokens"] = "16";
+    const fs::path bad = t.write("bad.json", j.dump());
+    EXPECT_NE(corrupt([&] {
+                  read_config(bad);
+              }).find("bad.json: /config/max_tokens: must be an integer, is string"),
+              std::string::npos);
+}
+
+}  // namespace
+}  // namespace rdic
