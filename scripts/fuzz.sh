@@ -5,7 +5,7 @@
 #
 #   ./scripts/fuzz.sh              # every target, 30 s each (what ./scripts/test.sh runs)
 #   ./scripts/fuzz.sh 3600         # an hour each
-#   ./scripts/fuzz.sh 600 fuzz_dataset   # one target
+#   ./scripts/fuzz.sh 600 fuzz_dataset   # one target (fuzz_plan: prompts of every condition)
 #
 # Environment: RDIC_FUZZ_BUILD_DIR (default build-fuzz), RDIC_FUZZ_DIR (corpora and crashes,
 # default $RDIC_FUZZ_BUILD_DIR/work).
@@ -14,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_EACH="${1:-30}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_dataset fuzz_result_record fuzz_metric_record fuzz_config fuzz_gguf_probe)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_dataset fuzz_plan fuzz_result_record fuzz_metric_record fuzz_config fuzz_gguf_probe)
 BUILD="${RDIC_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 WORK="${RDIC_FUZZ_DIR:-$BUILD/work}"
 
@@ -32,7 +32,7 @@ seed() {  # seed TARGET
     local d="$WORK/seeds/$1"
     rm -rf "$d"; mkdir -p "$d"
     case "$1" in
-        fuzz_dataset)
+        fuzz_dataset | fuzz_plan)
             # Names made unique by their directory (dev/ and test-long/ share file names).
             find "$ROOT/data" "$ROOT/tests/data" -maxdepth 2 -name '*.json' \
                 ! -name '*fixtures.json' -size -200k -print0 |
