@@ -1,6 +1,7 @@
 #include "rdic/gguf_probe.h"
 
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -270,7 +271,17 @@ GgufSummary probe_gguf(const std::filesystem::path& path) {
                       std::to_string(static_cast<uint32_t>(type)));
         }
         if (key == "general.alignment") {
-            alignment = std::stoull(s.scalars[key]);
+            // Only an unsigned integer is an alignment (an array, a string, a float or a
+            // negative number is refused, never parsed).
+            const std::string& text = s.scalars[key];
+            const bool unsigned_type = type == ValueType::u8 || type == ValueType::u16 ||
+                                       type == ValueType::u32 || type == ValueType::u64;
+            const auto [end, ec] =
+                std::from_chars(text.data(), text.data() + text.size(), alignment);
+            if (!unsigned_type || ec != std::errc() || end != text.data() + text.size()) {
+                r.corrupt("general.alignment must be an unsigned integer, is " + text +
+                          " (value type " + std::to_string(static_cast<uint32_t>(type)) + ")");
+            }
             if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
                 r.corrupt("general.alignment " + std::to_string(alignment) +
                           " is not a power of two");

@@ -163,6 +163,35 @@ TEST_F(GgufProbeTest, BadAlignment) {
     expect_error(w.bytes, rdic::ErrorCode::corrupt_file, "power of two");
 }
 
+// Found by fuzz_gguf_probe (2026-12-05): an alignment that is an array, a string or a signed
+// or float number reached std::stoull and ended the process with an uncaught exception.
+TEST_F(GgufProbeTest, AlignmentOfAnotherTypeIsRefusedNotParsed) {
+    {
+        GgufWriter w;
+        w.raw("GGUF", 4).u32(3).u64(0).u64(2);
+        w.kv_string("general.architecture", "llama");
+        w.str("general.alignment").u32(9).u32(4).u64(0);  // an empty array of u32
+        expect_error(w.bytes, rdic::ErrorCode::corrupt_file,
+                     "general.alignment must be an unsigned integer, is [array of 0]");
+    }
+    {
+        GgufWriter w;
+        w.raw("GGUF", 4).u32(3).u64(0).u64(2);
+        w.kv_string("general.architecture", "llama");
+        w.kv_string("general.alignment", "thirty-two");
+        expect_error(w.bytes, rdic::ErrorCode::corrupt_file,
+                     "general.alignment must be an unsigned integer, is thirty-two");
+    }
+    {
+        GgufWriter w;
+        w.raw("GGUF", 4).u32(3).u64(0).u64(2);
+        w.kv_string("general.architecture", "llama");
+        w.str("general.alignment").u32(5).u32(static_cast<uint32_t>(-32));  // i32 -32
+        expect_error(w.bytes, rdic::ErrorCode::corrupt_file,
+                     "general.alignment must be an unsigned integer, is -32");
+    }
+}
+
 TEST_F(GgufProbeTest, StringLongerThanFile) {
     GgufWriter w;
     w.raw("GGUF", 4).u32(3).u64(0).u64(1);
