@@ -64,7 +64,9 @@ for t in "${TARGETS[@]}"; do
     corpus="$WORK/corpus/$t"; crashes="$WORK/crashes/$t"
     mkdir -p "$corpus" "$crashes"
     log="$WORK/$t.log"
-    if "$BUILD/bin/$t" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+    # RDIC_FUZZ_SEED: libFuzzer's seed; 0 (the default) lets it choose. test.sh fixes it so that
+    # CI explores the same inputs each time; the long runs should vary it.
+    if "$BUILD/bin/$t" -seed="${RDIC_FUZZ_SEED:-0}" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
             -max_len=65536 -print_final_stats=1 -artifact_prefix="$crashes/" \
             "$corpus" "$WORK/seeds/$t" >"$log" 2>&1; then
         execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')"

@@ -35,7 +35,7 @@ ninja -C "$SAN_CLI_DIR" rdic_cli rdic_cli_tests
 "$SAN_CLI_DIR/bin/rdic_cli_tests" --gtest_filter='RecordsCli.*:Cli.Validate*:Cli.EvalAfterAKilledEval*'
 
 echo "== fuzzing (libFuzzer; longer: ./scripts/fuzz.sh SECONDS) =="
-"$ROOT/scripts/fuzz.sh" "${RDIC_FUZZ_SECONDS:-30}"
+RDIC_FUZZ_SEED="${RDIC_FUZZ_SEED:-1}" "$ROOT/scripts/fuzz.sh" "${RDIC_FUZZ_SECONDS:-30}"
 
 echo "== format check (clang-format, pinned .clang-format) =="
 "$ROOT/scripts/format.sh" --check
