@@ -10,6 +10,7 @@
 
 #include "load_internal.h"
 #include "rdic/datasets/example.h"
+#include "rdic/json_pointer.h"
 #include "rdic/printable.h"
 #include "rdic/text_stream.h"
 #include "strict_json.h"
@@ -18,25 +19,8 @@ namespace rdic {
 
 namespace dataset_internal {
 
-namespace {
-
-std::string escape_pointer_token(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
-}
-
-}  // namespace
-
 std::string ptr(const std::string& base, const std::string& key) {
-    return base + "/" + escape_pointer_token(key);
+    return base + "/" + json_pointer_token(key);
 }
 std::string ptr(const std::string& base, size_t index) {
     return base + "/" + std::to_string(index);

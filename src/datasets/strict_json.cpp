@@ -4,6 +4,8 @@
 #include <set>
 #include <vector>
 
+#include "rdic/json_pointer.h"
+
 namespace rdic {
 
 namespace {
@@ -81,14 +83,7 @@ private:
                 p += std::to_string(f.index);
                 continue;
             }
-            for (char c : f.key) {
-                if (c == '~')
-                    p += "~0";
-                else if (c == '/')
-                    p += "~1";
-                else
-                    p += c;
-            }
+            p += json_pointer_token(f.key);
         }
         return p;
     }

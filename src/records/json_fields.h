@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "rdic/error.h"
+#include "rdic/json_pointer.h"
 
 namespace rdic::records_detail {
 
@@ -18,16 +19,7 @@ using json = nlohmann::json;
 
 // RFC 6901: '~' -> "~0", '/' -> "~1".
 inline std::string pointer_token(const std::string& key) {
-    std::string out;
-    for (char c : key) {
-        if (c == '~')
-            out += "~0";
-        else if (c == '/')
-            out += "~1";
-        else
-            out += c;
-    }
-    return out;
+    return json_pointer_token(key);
 }
 
 inline std::string type_name(const json& j) {
