@@ -35,6 +35,7 @@ as_root() {
 PACKAGES=(g++ cmake ninja-build ccache git python3 python3-pip python3-venv
           nlohmann-json3-dev libcli11-dev libgtest-dev unzip clang-format
           clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
+          libsqlite3-dev  # rdic serve: sessions, topics and turns (SQLite, WAL)
           chromium)  # chromium: headless render test of the HTML report
 missing=()
 for p in "${PACKAGES[@]}"; do
