@@ -10,7 +10,16 @@ the current directory, is the run's working directory); a successful record with
 old writer left out an empty list) gets "answers": []; config.json's "data" strings become
 {"relative", "absolute"} pairs; a run configuration without "question_wording" (written before
 the wording was recorded, when every question offered "unknown") gets "value-or-unknown", in
-config.json and in each results record, also in a directory already at schema 1. Nothing else is
+config.json and in each results record, also in a directory already at schema 1. With
+--model-dir DIR, a model identity without "path" (written before the path was recorded) gets
+DIR/<its file>, where that run loaded its model from. With --early-config (only for runs made
+before 2026-11-26 02:33 UTC, when rdic had no questions, no clustering choice and one KV layout),
+a run configuration without those fields gets what that code did: "questions": false,
+"answer_tokens": 0, "kv_layout": "unified", "clusters": "labels", "cluster_parameters": {}; and
+each results record without them gets "kv": {"layout": "unified"} and "timing": {"questions_ms":
+0} (no question was asked). Outputs without "prompt_copy_share" stay without it: rdic reads that
+as not measured (the report says n/a).
+Nothing else is
 filled in: a record that lacks any other field the
 reader requires stays as it is, and rdic names it when it reads the directory.
 The originals are kept as FILE.pre-schema1 or FILE.pre-wording (--no-backup: not).
@@ -54,12 +63,35 @@ def add_wording(config):
     return False
 
 
-def upgrade(d, root, backup):
+def add_model_path(record, model_dir):
+    """Model identities written before the path was recorded: DIR/file, only when asked."""
+    m = record.get("model") if isinstance(record, dict) else None
+    if model_dir and isinstance(m, dict) and "path" not in m and isinstance(m.get("file"), str):
+        m["path"] = os.path.join(model_dir, m["file"])
+        return True
+    return False
+
+
+EARLY_CONFIG = {"questions": False, "answer_tokens": 0, "kv_layout": "unified",
+                "clusters": "labels", "cluster_parameters": {}}
+
+
+def add_early_config(config, early):
+    """What the code of 2026-11-26 before 02:33 UTC did, for the fields it did not record."""
+    if not early or not isinstance(config, dict):
+        return False
+    missing = {k: v for k, v in EARLY_CONFIG.items() if k not in config}
+    config.update(missing)
+    return bool(missing)
+
+
+def upgrade(d, root, backup, model_dir=None, early=False):
     changed = []
     cfg = find(d, "config.json")
     if cfg:
         c = json.load(open_text(cfg))
-        if add_wording(c.get("config")) and "schema" in c:
+        if (add_wording(c.get("config")) | add_model_path(c, model_dir)
+                | add_early_config(c.get("config"), early)) and "schema" in c:
             if backup:
                 shutil.copy(cfg, cfg + ".pre-wording")
             write_text(cfg, json.dumps(c, indent=2) + "\n")
@@ -88,6 +120,18 @@ def upgrade(d, root, backup):
                 continue  # a torn line of a killed write: dropped, as the next writer would
             if is_results and add_wording(r.get("config")):
                 touched = True
+            if add_model_path(r, model_dir):
+                touched = True
+            if is_results and add_early_config(r.get("config"), early):
+                touched = True
+            if is_results and early and r.get("status") == "ok":
+                kv, timing = r.get("kv"), r.get("timing")
+                if isinstance(kv, dict) and "layout" not in kv:
+                    kv["layout"] = "unified"
+                    touched = True
+                if isinstance(timing, dict) and "questions_ms" not in timing:
+                    timing["questions_ms"] = 0.0
+                    touched = True
             if "schema" not in r:
                 touched = True
                 r = {"schema": 1, **r}
@@ -110,9 +154,12 @@ def main():
     ap.add_argument("dirs", nargs="+")
     ap.add_argument("--data-root", default=os.getcwd(), help="the run's working directory")
     ap.add_argument("--no-backup", action="store_true", help="do not keep FILE.pre-schema1")
+    ap.add_argument("--model-dir", help="fill a model identity's missing path as DIR/<file>")
+    ap.add_argument("--early-config", action="store_true",
+                    help="runs made before 2026-11-26 02:33 UTC: fill the fields that code lacked")
     a = ap.parse_args()
     for d in a.dirs:
-        changed = upgrade(d, os.path.abspath(a.data_root), not a.no_backup)
+        changed = upgrade(d, os.path.abspath(a.data_root), not a.no_backup, a.model_dir, a.early_config)
         print(f"{d}: " + (", ".join(os.path.basename(c) for c in changed) or "already schema 1"))
     return 0
 

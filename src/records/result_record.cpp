@@ -59,7 +59,7 @@ OutputRecord read_output(const Fields& f) {
     o.ttft_ms = f.num("ttft_ms", 0);
     o.decode_tokens_per_s = f.num("decode_tokens_per_s", 0);
     o.total_ms = f.num("total_ms", 0);
-    o.prompt_copy_share = f.num("prompt_copy_share", 0, 1);
+    if (f.has("prompt_copy_share")) o.prompt_copy_share = f.num("prompt_copy_share", 0, 1);
     return o;
 }
 
@@ -107,8 +107,8 @@ std::string result_to_line(const ResultRecord& r) {
                            {"prefill_ms", o.prefill_ms},
                            {"ttft_ms", o.ttft_ms},
                            {"decode_tokens_per_s", o.decode_tokens_per_s},
-                           {"total_ms", o.total_ms},
-                           {"prompt_copy_share", o.prompt_copy_share}});
+                           {"total_ms", o.total_ms}});
+        if (o.prompt_copy_share) outputs.back()["prompt_copy_share"] = *o.prompt_copy_share;
     }
     json answers = json::array();
     for (const AnswerRecord& a : r.answers) {

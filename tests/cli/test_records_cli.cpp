@@ -303,3 +303,47 @@ TEST_F(RecordsCli, DuplicateKeysAndEscapedNulAreRefused) {
 }
 
 }  // namespace
+
+// Finding 7 (read-only --out): the refusal names the file and the OS reason (EACCES). Root
+// ignores permission bits, so as root the binary runs as `nobody` through util-linux's setpriv,
+// with a copy of the model it can read.
+TEST_F(RecordsCli, AReadOnlyOutputDirectoryIsRefusedWithTheOsReason) {
+    const fs::path ro = dir_ / "read-only";
+    fs::create_directories(ro);
+    fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                            fs::perms::group_exec | fs::perms::others_read |
+                            fs::perms::others_exec);
+    const fs::path model = dir_ / "model.gguf";
+    fs::copy_file(kSmol, model);
+    fs::permissions(dir_, fs::perms::all & ~(fs::perms::group_write | fs::perms::others_write));
+    std::string prefix;
+    if (geteuid() == 0) {
+        if (std::system("command -v setpriv >/dev/null") != 0) GTEST_SKIP() << "no setpriv";
+        prefix = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    }
+    const std::string args = "run --no-eval --max-tokens 2 --conditions semantic --model " +
+                             model.string() + " --data " + kFin + " --out ";
+    for (const fs::path& out : {ro, ro / "new"}) {
+        const CliRun r = rdic::test::run_rdic_env("", args + out.string(), prefix);
+        EXPECT_NE(r.status, 0) << r.err;
+        EXPECT_NE(r.err.find(out.string()), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+    }
+}
+
+// The negative control of issue 11 (Gemma 3 270M base, 2026-11-26) stays readable by today's
+// report after tools/upgrade_records.py --early-config: its judge is flagged as uninformative.
+TEST_F(RecordsCli, TheStoredNegativeControlRunIsReadByTodaysReport) {
+    const fs::path stored =
+        fs::path(RDIC_DATA_DIR) / ".." / "docs/results/2026-11-26-test-split-gemma270m-cpu";
+    fs::copy(stored, dir_ / "run", fs::copy_options::recursive);
+    ASSERT_EQ(std::system(("gzip -d " + (dir_ / "run" / "results.jsonl.gz").string() + " " +
+                           (dir_ / "run" / "metrics.jsonl.gz").string())
+                              .c_str()),
+              0);
+    const CliRun r = run_rdic("report --format json --results " + (dir_ / "run").string());
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto report = nlohmann::json::parse(r.out);
+    EXPECT_NE(r.out.find("uninformative"), std::string::npos);
+    EXPECT_NE(report.dump().find("\"pairs_ok\":125"), std::string::npos) << report.dump(1);
+}

@@ -22,12 +22,14 @@ struct CliRun {
     std::string err;  // standard error
 };
 
-// `env` ("NAME=value ...", may be empty) is set for the command only.
-inline CliRun run_rdic_env(const std::string& env, const std::string& args) {
+// `env` ("NAME=value ...", may be empty) is set for the command only; `wrapper` (e.g. "setpriv
+// --reuid=65534 ") runs the binary through another command.
+inline CliRun run_rdic_env(const std::string& env, const std::string& args,
+                           const std::string& wrapper = "") {
     const std::filesystem::path err_file =
         std::filesystem::temp_directory_path() / ("rdic_cli_err_" + std::to_string(::getpid()));
-    const std::string cmd = (env.empty() ? "" : "env " + env + " ") + std::string(RDIC_BINARY) +
-                            " " + args + " 2>" + err_file.string();
+    const std::string cmd = (env.empty() ? "" : "env " + env + " ") + wrapper +
+                            std::string(RDIC_BINARY) + " " + args + " 2>" + err_file.string();
     CliRun r;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     std::array<char, 4096> buf{};

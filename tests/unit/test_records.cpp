@@ -73,6 +73,26 @@ TEST(Records, ResultRoundTripsThroughItsOneWriterAndReader) {
     EXPECT_EQ(result_to_line(back), result_to_line(r));
 }
 
+// The copy share is measured for every output of today's executor; records written before the
+// copy control existed have none, and they read as "not measured", never as 0.
+TEST(Records, ACopyShareIsWrittenWhenMeasuredAndReadAsAbsentWhenNot) {
+    ResultRecord r = sample_result("ex-0", "semantic");
+    r.outputs[0].prompt_copy_share = 0.25;
+    const ResultRecord measured = parse_result_line(result_to_line(r), "x:1");
+    ASSERT_TRUE(measured.outputs[0].prompt_copy_share);
+    EXPECT_EQ(*measured.outputs[0].prompt_copy_share, 0.25);
+    r.outputs[0].prompt_copy_share.reset();
+    const std::string line = result_to_line(r);
+    EXPECT_EQ(line.find("prompt_copy_share"), std::string::npos);
+    EXPECT_FALSE(parse_result_line(line, "x:1").outputs[0].prompt_copy_share);
+    json bad = json::parse(result_to_line(measured));
+    bad["outputs"][0]["prompt_copy_share"] = 1.5;
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(bad.dump(), "x:2");
+              }).find("x:2: /outputs/0/prompt_copy_share"),
+              std::string::npos);
+}
+
 // Finding 2: a hand-made line with a few keys was averaged with the real record.
 TEST(Records, AGarbageLineIsRefusedNeverAveraged) {
     TempDir t;

@@ -44,7 +44,9 @@ struct OutputRecord {
     std::string stop_reason;
     uint64_t kv_bytes = 0;
     double prefill_ms = 0, ttft_ms = 0, decode_tokens_per_s = 0, total_ms = 0;
-    double prompt_copy_share = 0;  // [0, 1]
+    // [0, 1]; absent in records written before the copy control existed (2026-12-05), and only
+    // there: the writer always has it for outputs of today's executor.
+    std::optional<double> prompt_copy_share;
 };
 
 struct AnswerRecord {
