@@ -14,14 +14,19 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_EACH="${1:-30}"
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_dataset fuzz_plan fuzz_result_record fuzz_metric_record fuzz_config fuzz_gguf_probe)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_dataset fuzz_plan fuzz_result_record fuzz_metric_record fuzz_config fuzz_gguf_probe fuzz_chat)
 BUILD="${RDIC_FUZZ_BUILD_DIR:-$ROOT/build-fuzz}"
 WORK="${RDIC_FUZZ_DIR:-$BUILD/work}"
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ is missing (./scripts/setup.sh installs it)" >&2; exit 1; }
-if [ ! -f "$BUILD/build.ninja" ]; then
+# fuzz_chat needs llama.cpp's chat templates: the tree the main build uses (or RDIC_LLAMA_CPP_DIR).
+LLAMA_DIR="${RDIC_LLAMA_CPP_DIR:-$(sed -n 's/^RDIC_LLAMA_CPP_DIR:PATH=//p' \
+    "${RDIC_BUILD_DIR:-$ROOT/build}/CMakeCache.txt" 2>/dev/null || true)}"
+[ -n "$LLAMA_DIR" ] || { echo "fuzz: no llama.cpp tree (run ./scripts/setup.sh)" >&2; exit 1; }
+if [ ! -f "$BUILD/build.ninja" ] || ! grep -q "^RDIC_LLAMA_CPP_DIR:PATH=$LLAMA_DIR$" "$BUILD/CMakeCache.txt"; then
+    # Only the named targets are built: rdic_core and, for fuzz_chat, llama.cpp's libraries.
     CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DRDIC_UNIT_ONLY=ON -DRDIC_BUILD_TESTS=OFF -DRDIC_FUZZ=ON \
+        -DRDIC_UNIT_ONLY=OFF -DRDIC_LLAMA_CPP_DIR="$LLAMA_DIR" -DRDIC_BUILD_TESTS=OFF -DRDIC_FUZZ=ON \
         -DRDIC_SANITIZE=fuzzer-no-link,address,undefined >/dev/null
 fi
 ninja -C "$BUILD" "${TARGETS[@]}"
@@ -42,6 +47,10 @@ seed() {  # seed TARGET
         fuzz_result_record) split -l 1 "$ROOT/tests/data/report_run/results.jsonl" "$d/line-" ;;
         fuzz_metric_record) split -l 1 "$ROOT/tests/data/report_run/metrics.jsonl" "$d/line-" ;;
         fuzz_config) cp "$ROOT/tests/data/report_run/config.json" "$d/" ;;
+        fuzz_chat)  # template byte, then role byte + content, messages separated by 0x1e
+            printf '\x00\x00You are brief.\x1e\x01Hello\x1e\x02Hi!\x1e\x01Budget?' >"$d/chatml"
+            printf '\x05\x01one\x1e\x01two' >"$d/users"
+            printf '\xff{%% for m in messages %%}<|im_start|>{{ m.role }}\n\x01hi' >"$d/text" ;;
         fuzz_gguf_probe)
             python3 - "$d/tiny.gguf" <<'PY'
 import struct, sys

@@ -32,6 +32,28 @@ TEST(Chat, GemmaBaseModelUsesNativeTurnFormat) {
     EXPECT_EQ(model->tokenize("<start_of_turn>", false).size(), 1u);
 }
 
+// The model's template over any messages: a NUL byte in a content would cut the rest of it in
+// llama.cpp's C strings, so it is refused with the message index; the user-turn split is exact.
+TEST(Chat, ATemplateWithoutAModelRefusesNulBytesAndSplitsUserTurnsExactly) {
+    const ChatTemplate chatml("", "qwen2");
+    EXPECT_EQ(chatml.source(), "architecture default (chatml)");
+    const std::string nul("before\0after", 12);
+    try {
+        (void)chatml.format({{"system", "s"}, {"user", nul}});
+        ADD_FAILURE() << "a NUL byte was accepted";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+        EXPECT_NE(std::string(e.what()).find("chat message 1: content has a NUL byte at offset 6"),
+                  std::string::npos)
+            << e.what();
+    }
+    const ChatTemplate::UserTurn turn = chatml.user_turn("Be brief.");
+    EXPECT_EQ(turn.head + "Budget?" + turn.tail,
+              chatml.format({{"system", "Be brief."}, {"user", "Budget?"}}));
+    EXPECT_THROW((void)ChatTemplate("", "qwen2", "no such template").format({{"user", "x"}}),
+                 Error);
+}
+
 TEST(Chat, TemplateWritingBosNeverYieldsTwo) {
     const auto model = test::gemma();
     const ChatFormatter chat(*model);
