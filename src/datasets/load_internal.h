@@ -96,6 +96,17 @@ void each_object(const json& array, const std::string& base, Reporter& r, Fn&& f
 void read_turn_role(const json& t, const std::string& base, const std::string& format, Reporter& r,
                     Turn& turn);
 
+// Shared by the native and the POC readers (load.cpp).
+std::optional<int32_t> read_turn_id(const json& t, const std::string& base, const char* key,
+                                    Reporter& r);
+void read_turn_type(const json& t, const std::string& base, bool required, Reporter& r, Turn& turn);
+// Records where turn `id` came from; false (and an issue at base/id_key) for a duplicate id.
+bool register_turn(int32_t id, const std::string& base, const char* id_key, Pointers& where,
+                   Reporter& r);
+
+// The proof of concept's format (load_poc.cpp).
+void read_poc(const json& root, Example& ex, Reporter& r, Pointers& where);
+
 // Reads and checks what v2 adds to a native example whose clusters and turns `ex` already holds
 // (read by the v1 reader, file order, pointers in `where`): length, variant_of, shared_entities,
 // questions, the assistant-turn placement and the cluster-name rule.
