@@ -1,7 +1,6 @@
 #include "rdic/records/metric_record.h"
 
-#include <set>
-#include <sstream>
+#include <map>
 
 #include "json_fields.h"
 #include "rdic/records/files.h"
@@ -15,69 +14,14 @@ using records_detail::json;
 
 namespace {
 
-constexpr double kInf = 1e300;
-constexpr const char* kOutputs = "topic,synthesis";
-
-const std::vector<MetricField> kFields = {
-    // contamination/v1: every output (and the copy control's texts).
-    {"contamination/v1", "n_words", kOutputs, true, MetricTake::value, 0, kInf, "n_words", ""},
-    {"contamination/v1", "hit_token_limit", kOutputs, true, MetricTake::flag, 0, 1,
-     "hit_token_limit", ""},
-    {"contamination/v1", "prompt_copy_share", kOutputs, false, MetricTake::value, 0, 1,
-     "copy_share", ""},
-    {"contamination/v1", "foreign_per_100_words", "topic", true, MetricTake::value, 0, kInf,
-     "foreign_per_100_words", ""},
-    {"contamination/v1", "foreign_share", "topic", true, MetricTake::value, 0, 1, "foreign_share",
-     ""},
-    {"contamination/v1", "leaked_canaries", "topic", true, MetricTake::count, 0, 0,
-     "leaked_canaries", ""},
-    {"contamination/v1", "leaked_canaries", "topic", true, MetricTake::nonempty, 0, 0,
-     "leaking_output", ""},
-    {"contamination/v1", "own_term_coverage", "topic", true, MetricTake::value, 0, 1,
-     "own_term_coverage", ""},
-    {"contamination/v1", "topic_term_coverage", "synthesis", true, MetricTake::mean, 0, 1,
-     "term_coverage", ""},
-    {"contamination/v1", "topic_canary_coverage", "synthesis", true, MetricTake::mean, 0, 1,
-     "canary_coverage", ""},
-    // similarity/v1: outputs whose cluster has a reference.
-    {"similarity/v1", "rouge1", kOutputs, true, MetricTake::value, 0, 1, "rouge1", ""},
-    {"similarity/v1", "rouge2", kOutputs, true, MetricTake::value, 0, 1, "rouge2", ""},
-    {"similarity/v1", "rougeL", kOutputs, true, MetricTake::value, 0, 1, "rougeL", ""},
-    {"similarity/v1", "bleu", kOutputs, true, MetricTake::value, 0, 100, "bleu", ""},
-    {"similarity/v1", "chrf", kOutputs, true, MetricTake::value, 0, 100, "chrf", ""},
-    // embedding/v1
-    {"embedding/v1", "cosine", kOutputs, true, MetricTake::value, -1, 1, "embed_cosine", ""},
-    // judge/v1: scores 1-5 (0: the judge gave none), expectations over the judge's distribution.
-    {"judge/v1", "relevance", kOutputs, true, MetricTake::value, 0, 5, "judge_relevance", ""},
-    {"judge/v1", "coherence", kOutputs, true, MetricTake::value, 0, 5, "judge_coherence", ""},
-    {"judge/v1", "focus", "topic", false, MetricTake::value, 0, 5, "judge_focus", ""},
-    {"judge/v1", "integration", "synthesis", false, MetricTake::value, 0, 5, "judge_integration",
-     ""},
-    {"judge/v1", "expected_relevance", kOutputs, false, MetricTake::value, 0, 5,
-     "judge_expected_relevance", ""},
-    {"judge/v1", "expected_coherence", kOutputs, false, MetricTake::value, 0, 5,
-     "judge_expected_coherence", ""},
-    {"judge/v1", "expected_focus", "topic", false, MetricTake::value, 0, 5, "judge_expected_focus",
-     ""},
-    {"judge/v1", "expected_integration", "synthesis", false, MetricTake::value, 0, 5,
-     "judge_expected_integration", ""},
-    // questions/v1: one record per reply to a fact question.
-    {"questions/v1", "correct", "question,cross", true, MetricTake::flag, 0, 1, "correct", ""},
-    {"questions/v1", "abstained", "question", true, MetricTake::flag, 0, 1, "abstained", ""},
-    {"questions/v1", "has_lure", "question", true, MetricTake::none, 0, 1, "", ""},
-    {"questions/v1", "lure", "question", true, MetricTake::flag, 0, 1, "lure", "has_lure"},
-};
-
 const std::vector<std::string> kSets = {"contamination/v1", "similarity/v1", "embedding/v1",
                                         "judge/v1", "questions/v1"};
 
-bool has_kind(const char* kinds, const std::string& kind) {
-    std::stringstream ss(kinds);
-    std::string k;
-    while (std::getline(ss, k, ',')) {
-        if (k == kind) return true;
-    }
-    return false;
+// "topic" for "topic.chrf": the record kind a catalog row applies to.
+bool applies_to(const MetricDef& m, const std::string& kind) {
+    const std::string id = m.id;
+    return id.size() > kind.size() && id.compare(0, kind.size(), kind) == 0 &&
+           id[kind.size()] == '.';
 }
 
 std::string model_text(const Fields& m) {
@@ -85,10 +29,6 @@ std::string model_text(const Fields& m) {
 }
 
 }  // namespace
-
-const std::vector<MetricField>& metric_fields() {
-    return kFields;
-}
 
 const std::vector<std::string>& metric_sets() {
     return kSets;
@@ -124,8 +64,8 @@ MetricRecord parse_metric_line(const std::string& line, const std::string& where
     r.kind = question ? f.one_of("kind", {"question", "cross"})
                       : f.one_of("kind", {"topic", "synthesis"});
     r.item = question ? f.str("question") : f.str("cluster");
-    for (const MetricField& m : kFields) {
-        if (r.set != m.set || !has_kind(m.kinds, r.kind)) continue;
+    for (const MetricDef& m : metric_catalog()) {
+        if (r.set != m.set || !applies_to(m, r.kind)) continue;
         if (!f.has(m.field)) {
             if (m.required) f.at(m.field);  // throws: missing
             continue;
@@ -158,9 +98,9 @@ MetricRecord parse_metric_line(const std::string& line, const std::string& where
                 break;
             }
         }
-        if (m.take == MetricTake::none || m.metric[0] == '\0') continue;
+        if (m.take == MetricTake::none || m.label[0] == '\0') continue;
         if (m.only_if[0] != '\0' && !f.boolean(m.only_if)) continue;
-        r.values.emplace_back(r.kind + "." + m.metric, v);
+        r.values.emplace_back(m.id, v);
     }
     if (r.set == "embedding/v1") {
         r.provenance_key = "embedding model";

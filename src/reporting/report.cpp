@@ -14,6 +14,7 @@
 #include "rdic/evaluation/copy_control.h"
 #include "rdic/evaluation/similarity.h"
 #include "rdic/records/files.h"
+#include "rdic/records/metric_catalog.h"
 #include "rdic/records/metric_record.h"
 #include "rdic/records/result_record.h"
 #include "rdic/records/run_config.h"
@@ -22,54 +23,15 @@ namespace rdic {
 
 namespace {
 
-const std::vector<MetricSpec> kMetrics = {
-    {"topic.foreign_per_100_words", "Foreign terms / 100 words", "contamination", true, 2},
-    {"topic.foreign_share", "Foreign share of term hits", "contamination", true, 3},
-    {"topic.leaked_canaries", "Canary leaks / topic output", "contamination", true, 2},
-    {"topic.leaking_output", "Topic outputs leaking a canary", "contamination", true, 3},
-    {"topic.own_term_coverage", "Own-term coverage", "contamination", false, 3},
-    {"topic.rouge1", "ROUGE-1 F1 (topic)", "similarity", false, 3},
-    {"topic.rouge2", "ROUGE-2 F1 (topic)", "similarity", false, 3},
-    {"topic.rougeL", "ROUGE-L F1 (topic)", "similarity", false, 3},
-    {"topic.bleu", "BLEU (topic)", "similarity", false, 2},
-    {"topic.chrf", "chrF (topic)", "similarity", false, 2},
-    {"topic.embed_cosine", "Embedding cosine (topic)", "similarity", false, 3},
-    {"topic.judge_relevance", "Judge relevance (topic)", "judge", false, 2},
-    {"topic.judge_focus", "Judge focus (topic)", "judge", false, 2},
-    {"topic.judge_coherence", "Judge coherence (topic)", "judge", false, 2},
-    {"topic.judge_expected_relevance", "Judge E[relevance] (topic)", "judge", false, 2},
-    {"topic.judge_expected_focus", "Judge E[focus] (topic)", "judge", false, 2},
-    {"topic.judge_expected_coherence", "Judge E[coherence] (topic)", "judge", false, 2},
-    {"question.correct", "Question accuracy", "questions", false, 3},
-    {"question.lure", "Lure rate (questions with a lure)", "questions", true, 3},
-    {"question.abstained", "Questions abstained", "questions", false, 3},
-    {"cross.correct", "Cross-topic question accuracy", "questions", false, 3},
-    {"topic.copy_share", "Copy share of own prompt (topic)", "copy", true, 3},
-    {"synthesis.copy_share", "Copy share of own prompt (synthesis)", "copy", true, 3},
-    {"topic.n_words", "Words (topic)", "length", false, 1},
-    {"topic.hit_token_limit", "Topic outputs at the token limit", "length", false, 3},
-    {"synthesis.term_coverage", "Synthesis term coverage", "contamination", false, 3},
-    {"synthesis.canary_coverage", "Synthesis canary coverage", "contamination", false, 3},
-    {"synthesis.rouge1", "ROUGE-1 F1 (synthesis)", "similarity", false, 3},
-    {"synthesis.rouge2", "ROUGE-2 F1 (synthesis)", "similarity", false, 3},
-    {"synthesis.rougeL", "ROUGE-L F1 (synthesis)", "similarity", false, 3},
-    {"synthesis.bleu", "BLEU (synthesis)", "similarity", false, 2},
-    {"synthesis.chrf", "chrF (synthesis)", "similarity", false, 2},
-    {"synthesis.embed_cosine", "Embedding cosine (synthesis)", "similarity", false, 3},
-    {"synthesis.judge_relevance", "Judge relevance (synthesis)", "judge", false, 2},
-    {"synthesis.judge_coherence", "Judge coherence (synthesis)", "judge", false, 2},
-    {"synthesis.judge_integration", "Judge integration (synthesis)", "judge", false, 2},
-    {"synthesis.judge_expected_relevance", "Judge E[relevance] (synthesis)", "judge", false, 2},
-    {"synthesis.judge_expected_coherence", "Judge E[coherence] (synthesis)", "judge", false, 2},
-    {"synthesis.judge_expected_integration", "Judge E[integration] (synthesis)", "judge", false, 2},
-    {"synthesis.n_words", "Words (synthesis)", "length", false, 1},
-    {"synthesis.hit_token_limit", "Synthesis outputs at the token limit", "length", false, 3},
-    {"example.kv_peak_mib", "Peak KV MiB", "resources", true, 3},
-    {"example.kv_peak_tokens", "Peak KV tokens (full layers)", "resources", true, 0},
-    {"example.total_s", "Wall time per example, s", "resources", true, 2},
-    {"example.ttft_s", "Mean TTFT, s", "resources", true, 3},
-    {"example.prefill_tokens", "Tokens prefilled", "resources", true, 0},
-};
+// The report's view of the one metric table (records/metric_catalog.h): rows with a label.
+const std::vector<MetricSpec> kMetrics = [] {
+    std::vector<MetricSpec> v;
+    for (const MetricDef& m : metric_catalog()) {
+        if (m.label[0] != '\0')
+            v.push_back({m.id, m.label, m.group, m.lower_is_better, m.decimals});
+    }
+    return v;
+}();
 
 double mean_of(const std::map<std::string, double>& m) {
     if (m.empty()) return kUndefinedStat;

@@ -1,7 +1,7 @@
 // metrics.jsonl: one record per (metric set, example, condition, output or question), written by
 // `rdic eval`, read by eval (what is already computed) and by `rdic report`. Plain data; no engine
-// dependency. The one table of what each metric set's fields mean (metric_fields()) drives both
-// the reader's checks and the report's metric ids ("topic.foreign_per_100_words", ...).
+// dependency. The one metric table (metric_catalog.h) drives both the reader's checks and the
+// report's metric ids ("topic.foreign_per_100_words", ...).
 //
 //   rdic::MetricsLog m = rdic::read_metrics(dir / "metrics.jsonl");   // throws on a bad record
 //   for (const rdic::MetricRecord& r : m.records) for (auto& [id, v] : r.values) ...
@@ -17,35 +17,10 @@
 #include <utility>
 #include <vector>
 
+#include "rdic/records/metric_catalog.h"
+
 namespace rdic {
 
-// How a field becomes a report value.
-enum class MetricTake {
-    value,     // a number, as it is
-    flag,      // true/false -> 1/0
-    count,     // an array -> its length
-    nonempty,  // an array -> 1 when not empty
-    mean,      // an object of numbers -> their mean (skipped when empty)
-    none,      // checked, not reported
-};
-
-struct MetricField {
-    const char* set;    // "contamination/v1"
-    const char* field;  // key in the record
-    const char*
-        kinds;      // output kinds it applies to, comma-separated: topic,synthesis,question,cross
-    bool required;  // for those kinds
-    MetricTake take;
-    double lo, hi;       // range of a number (or of each number of a mean)
-    const char* metric;  // report id is KIND.METRIC ("" for none)
-    const char*
-        only_if;  // a flag field that must be true for the value to be reported ("" = always)
-};
-
-// Every field the reader checks, per metric set. The metric ids it yields (kind + "." + metric)
-// are exactly the ids of report_metrics() other than the example.* resources (a unit test holds
-// the two together).
-const std::vector<MetricField>& metric_fields();
 const std::vector<std::string>& metric_sets();  // contamination/v1, similarity/v1, ...
 
 struct MetricRecord {

@@ -38,7 +38,7 @@ struct MetricSpec {
     int decimals = 2;
 };
 
-// Every metric a report can hold, in display order.
+// Every metric a report can hold, in display order: the labelled rows of metric_catalog().
 const std::vector<MetricSpec>& report_metrics();
 
 struct TidyRow {
