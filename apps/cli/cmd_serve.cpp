@@ -29,6 +29,7 @@ struct ServeArgs {
     int32_t n_gpu_layers = -1;
     double new_topic_distance = 0.25;
     std::string chat_template;
+    std::string kv_layout = "unified";
     ServeLimits limits;
 };
 
@@ -58,6 +59,7 @@ int run_serve(const ServeArgs& a) {
                      .n_ctx = a.n_ctx,
                      .n_seq_max = a.n_seq_max,
                      .n_threads = a.n_threads,
+                     .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
                      .kv_budget_bytes = a.kv_budget_mib << 20,
                      .new_topic_distance = a.new_topic_distance,
                      .chat_template = a.chat_template,
@@ -111,6 +113,7 @@ Action add_serve(CLI::App& app) {
                    "Router: open a new topic past this cosine distance")
         ->check(CLI::Range(0.0, 2.0))
         ->capture_default_str();
+    add_kv_layout_option(app, a->kv_layout);
     app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");
     app.add_option("--max-body-bytes", a->limits.max_body_bytes, "Request body limit (413)")
         ->check(CLI::Range(size_t{1024}, size_t{1} << 30))

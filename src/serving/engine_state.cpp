@@ -47,7 +47,8 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
       model_sha256_(std::move(model_sha256)),
       session_(model, SessionOptions{.n_ctx = options.n_ctx,
                                      .n_seq_max = options.n_seq_max,
-                                     .n_threads = options.n_threads}),
+                                     .n_threads = options.n_threads,
+                                     .kv_layout = options.kv_layout}),
       chat_(*model, options.chat_template),
       routing_(model,
                {.new_topic_distance = options.new_topic_distance, .n_threads = options.n_threads}) {

@@ -234,6 +234,13 @@ void HttpServer::routes() {
                                     {"completion_tokens", t.n_completion_tokens},
                                     {"kv_on_disk", !t.kv_file.empty()},
                                     {"last_used_ms", t.last_used_ms}});
+                  if (req.get_param_value("turns") == "true") {
+                      json turns = json::array();
+                      for (const TurnRecord& tr : engine_.store().turns(key, id, t.topic)) {
+                          turns.push_back({{"role", tr.role}, {"content", tr.content}});
+                      }
+                      topics.back()["turns"] = turns;
+                  }
               }
               res.set_content(json{{"id", rec->id},
                                    {"object", "session"},

@@ -14,8 +14,9 @@ import time
 
 from serve_helpers import RdicServer
 
-TELL = ("Remember this secret code for the topic {topic}: {nonce}. Reply only with OK.")
-ASK = "What is the secret code for the topic {topic}? Reply with the code only."
+# Wordings the 0.5B model answers with the code itself (checked by hand on this model).
+TELL = "Please remember my secret code for {topic}: {nonce}."
+ASK = "What is my secret code for {topic}? Answer with the code only."
 
 
 def make_nonce(rng):

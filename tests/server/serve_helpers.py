@@ -59,13 +59,18 @@ class RdicServer:
         return self
 
     def _drain(self):
-        for line in self.proc.stdout:
-            self.log_lines.append(line)
+        try:
+            for line in self.proc.stdout:
+                self.log_lines.append(line)
+        except (ValueError, OSError):  # closed by kill()
+            pass
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=60)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
 
     def stop(self):
         self.kill(signal.SIGTERM)

@@ -38,7 +38,7 @@ class KillAndRestart(unittest.TestCase):
                 sid, topic, code = "kill-%d" % i, "t%d" % n, nonce(rng)
                 try:
                     s, b, _ = srv.chat([{"role": "user", "content":
-                                         "Remember the code %s. Reply only with OK." % code}],
+                                         "Please remember my secret code: %s." % code}],
                                        sid, topic, max_tokens=4)
                 except OSError:
                     return
@@ -72,8 +72,8 @@ class KillAndRestart(unittest.TestCase):
             recalled = 0
             sample = sorted(acked.items())[:12]
             for (sid, topic), code in sample:
-                s, b, _ = srv2.chat([{"role": "user", "content": "What is the code? Reply with "
-                                      "the code only."}], sid, topic, max_tokens=8)
+                s, b, _ = srv2.chat([{"role": "user", "content": "What is my secret code? "
+                                      "Answer with the code only."}], sid, topic, max_tokens=12)
                 self.assertEqual(s, 200, b)
                 self.assertIn(b["rdic"]["kv_source"], ("file", "reprefill"), b)
                 self.assertFalse(b["rdic"]["opened"], b)
@@ -94,8 +94,8 @@ class KillAndRestart(unittest.TestCase):
                     fh.write(b"\xff" * 16)
             srv3 = RdicServer(BINARY, state_dir=state.name).start()
             try:
-                s, b, _ = srv3.chat([{"role": "user", "content": "What is the code? Reply with "
-                                      "the code only."}], sid, topic, max_tokens=8)
+                s, b, _ = srv3.chat([{"role": "user", "content": "What is my secret code? "
+                                      "Answer with the code only."}], sid, topic, max_tokens=12)
                 self.assertEqual(s, 200, b)
                 self.assertEqual(b["rdic"]["kv_source"], "reprefill", b)
                 self.assertGreaterEqual(srv3.metric("rdic_kv_restore_failures_total"), 1)
@@ -134,11 +134,17 @@ def play(srv):
 
 
 class EvictionRestore(unittest.TestCase):
+    # One KV stream per sequence: attention kernels see the same shapes whatever else is
+    # resident, so resident and restored sequences must decode bit-identically. (In the unified
+    # pool the attention span depends on what else the cache holds, and CPU kernels round
+    # differently per shape: near-ties may flip; tests/model/test_isolation.cpp measures that.)
+    LAYOUT = ["--kv-layout", "per_sequence", "--max-sequences", "16"]
+
     def test_tiny_budget_gives_the_same_greedy_outputs(self):
-        with RdicServer(BINARY) as big:
+        with RdicServer(BINARY, args=self.LAYOUT) as big:
             resident = play(big)
             self.assertEqual(big.metric("rdic_kv_evictions_total"), 0)
-        with RdicServer(BINARY, args=["--kv-budget-mib", "1"]) as tiny:
+        with RdicServer(BINARY, args=self.LAYOUT + ["--kv-budget-mib", "1"]) as tiny:
             evicted = play(tiny)
             n_evict = tiny.metric("rdic_kv_evictions_total")
             n_file = tiny.metric('rdic_kv_restores_total{source="file"}')

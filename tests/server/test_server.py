@@ -189,15 +189,18 @@ class ServerAuthAndLimits(unittest.TestCase):
                                 api_key="key-bob")
         self.assertEqual(s, 200, b)
         self.assertTrue(b["rdic"]["opened"])
-        s, b, _ = self.srv.http("GET", "/v1/sessions/" + sid, api_key="key-bob")
+        s, b, _ = self.srv.http("GET", "/v1/sessions/" + sid + "?turns=true", api_key="key-bob")
         self.assertEqual(s, 200)
+        self.assertIn("Hello.", str(b))
         self.assertNotIn("7312", str(b))
         s, b, _ = self.srv.http("GET", "/v1/sessions", api_key="key-bob")
         self.assertEqual([x["id"] for x in b["data"]], [sid])
         s, b, _ = self.srv.http("DELETE", "/v1/sessions/" + sid, api_key="key-bob")
         self.assertEqual(s, 200)
-        s, b, _ = self.srv.http("GET", "/v1/sessions/" + sid, api_key="key-alice")
+        s, b, _ = self.srv.http("GET", "/v1/sessions/" + sid + "?turns=true",
+                                api_key="key-alice")
         self.assertEqual(s, 200, "bob's delete removed alice's session")
+        self.assertNotIn("Hello.", str(b))
         self.assertIn("7312", str(b))
 
     def test_body_limit_413(self):

@@ -37,6 +37,7 @@
 #include <thread>
 
 #include "rdic/engine/model.h"
+#include "rdic/engine/session.h"
 #include "rdic/serving/api.h"
 #include "rdic/serving/metrics.h"
 #include "rdic/serving/store.h"
@@ -44,10 +45,11 @@
 namespace rdic {
 
 struct EngineOptions {
-    std::filesystem::path state_dir;  // sessions.sqlite3 and kv/ live here (created)
-    int32_t n_ctx = 16384;            // KV cells of the one context (all sequences together)
-    int32_t n_seq_max = 64;           // sequences resident at once
-    int32_t n_threads = 0;            // CPU threads; 0 = all
+    std::filesystem::path state_dir;         // sessions.sqlite3 and kv/ live here (created)
+    int32_t n_ctx = 16384;                   // KV cells of the one context (all sequences together)
+    int32_t n_seq_max = 64;                  // sequences resident at once
+    int32_t n_threads = 0;                   // CPU threads; 0 = all
+    KvLayout kv_layout = KvLayout::unified;  // session.h: per_sequence = one stream each
     uint64_t kv_budget_bytes = 512ull << 20;      // idle sequences are evicted above this
     int32_t max_stateless = 8;                    // stateless sequences kept for prefix matching
     double new_topic_distance = 0.25;             // router threshold (topic_routing.h)
