@@ -119,9 +119,11 @@ void ServingEngine::State::start(const std::shared_ptr<ChatJob>& job) {
     }
 }
 
+// The in-flight counts drop before the client can see the end: a client that sends its next
+// request as soon as it has the answer must not find its previous one still counted.
 void ServingEngine::State::end(const std::shared_ptr<ChatJob>& job, const ApiError& error) {
-    job->fail(error);
     if (on_end) on_end(*job);
+    job->fail(error);
 }
 
 void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
@@ -361,8 +363,8 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
             metrics_.cached_tokens.fetch_add(static_cast<uint64_t>(res.cached_tokens));
             metrics_.completion_tokens.fetch_add(static_cast<uint64_t>(res.completion_tokens));
             metrics_.ttft.observe(res.ttft_ms);
-            a.job->finish(std::move(res));
             if (on_end) on_end(*a.job);
+            a.job->finish(std::move(res));
         } catch (const std::exception& e) {
             log(std::string("could not persist a turn: ") + e.what());
             end(a.job, server_error(std::string("the turn could not be saved: ") + e.what()));

@@ -17,6 +17,7 @@ from serve_helpers import RdicServer
 # Wordings the 0.5B model answers with the code itself (checked by hand on this model).
 TELL = "Please remember my secret code for {topic}: {nonce}."
 ASK = "What is my secret code for {topic}? Answer with the code only."
+TELL_MAX_TOKENS = 4
 
 
 def make_nonce(rng):
@@ -46,8 +47,10 @@ def run(srv, n_sessions, n_topics, n_asks, concurrency, max_tokens=12, api_keys=
         answers, errors = [], []
         for i in range(1 + n_asks):
             content = (TELL if i == 0 else ASK).format(topic=topic, nonce=nonce)
+            # The answer to the telling turn is not checked for recall: keep it short.
             status, body, _ = srv.chat([{"role": "user", "content": content}], session, topic,
-                                       max_tokens=max_tokens, api_key=key)
+                                       max_tokens=max_tokens if i else TELL_MAX_TOKENS,
+                                       api_key=key)
             if status != 200:
                 errors.append((status, body))
                 continue
