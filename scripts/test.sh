@@ -9,9 +9,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$ROOT/scripts/setup.sh"
 BUILD_DIR="${RDIC_BUILD_DIR:-$ROOT/build}"
 
-echo "== unit, model and cli tests =="
+echo "== unit, model, cli and server tests =="
 # Model tests use every core themselves: run them one at a time.
-ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'unit|model|cli'
+ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'unit|model|cli|server'
 
 echo "== sanitizers (address, undefined) on the unit tests =="
 SAN_DIR="${BUILD_DIR}-asan"

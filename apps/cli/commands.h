@@ -26,6 +26,7 @@ Action add_report(CLI::App& app);
 Action add_bench(CLI::App& app);
 Action add_cluster(CLI::App& app);
 Action add_models(CLI::App& app);
+Action add_serve(CLI::App& app);
 
 // Shared by eval/report and run (which evaluates and reports at the end): evaluates DIR, prints
 // the main table, and returns the report it was taken from.

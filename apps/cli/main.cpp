@@ -41,6 +41,10 @@ int main(int argc, char** argv) {
     auto* bench = app.add_subcommand("bench", "Time the experiment's workload (JSON + tables)");
     commands.emplace_back(bench, rdic::cli::add_bench(*bench));
 
+    auto* serve =
+        app.add_subcommand("serve", "OpenAI-compatible server with per-topic KV sessions");
+    commands.emplace_back(serve, rdic::cli::add_serve(*serve));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,143 @@
+// `rdic serve`: the OpenAI-compatible server (docs/serving.md). Parses options, builds the
+// engine and the HTTP edge from the library, prints where it listens, and waits for a signal.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "rdic/serving/engine.h"
+#include "rdic/serving/http_server.h"
+
+namespace rdic::cli {
+
+namespace {
+
+struct ServeArgs {
+    std::string model;
+    std::string host = "127.0.0.1";
+    int port = 8080;
+    std::string api_key_file;
+    bool allow_unauthenticated_remote = false;
+    std::string state_dir = "rdic-state";
+    uint64_t kv_budget_mib = 512;
+    int32_t n_ctx = 16384;
+    int32_t n_seq_max = 64;
+    int32_t n_threads = 0;
+    int32_t n_gpu_layers = -1;
+    double new_topic_distance = 0.25;
+    std::string chat_template;
+    std::string kv_layout = "unified";
+    ServeLimits limits;
+};
+
+HttpServer* g_server = nullptr;
+
+void on_signal(int) {
+    // httplib's stop() only flips flags and shuts the listening socket down.
+    if (g_server != nullptr) g_server->stop();
+}
+
+int run_serve(const ServeArgs& a) {
+    HttpOptions http{.host = a.host,
+                     .port = a.port,
+                     .api_keys = {},
+                     .allow_unauthenticated_remote = a.allow_unauthenticated_remote,
+                     .limits = a.limits};
+    if (!a.api_key_file.empty()) http.api_keys = read_api_key_file(a.api_key_file);
+    if (http.api_keys.empty() && !is_loopback_host(a.host) && !a.allow_unauthenticated_remote) {
+        throw Error(ErrorCode::invalid_argument,
+                    "--host " + a.host +
+                        " is not a loopback address and no --api-key-file was given: refusing to "
+                        "serve without authentication (pass --allow-unauthenticated-remote)");
+    }
+    const auto model = load_model(a.model, a.n_gpu_layers);
+    ServeMetrics metrics;
+    EngineOptions eo{.state_dir = a.state_dir,
+                     .n_ctx = a.n_ctx,
+                     .n_seq_max = a.n_seq_max,
+                     .n_threads = a.n_threads,
+                     .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
+                     .kv_budget_bytes = a.kv_budget_mib << 20,
+                     .new_topic_distance = a.new_topic_distance,
+                     .chat_template = a.chat_template,
+                     .limits = a.limits,
+                     .log = [](const std::string& line) {
+                         std::fprintf(stderr, "rdic serve: %s\n", line.c_str());
+                     }};
+    ServingEngine engine(model, eo, metrics);
+    HttpServer server(engine, metrics, http);
+    const int port = server.bind();
+    g_server = &server;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::printf("rdic serve: listening on http://%s:%d (model %s, state %s, %zu API keys)\n",
+                a.host.c_str(), port, engine.model_name().c_str(), a.state_dir.c_str(),
+                http.api_keys.size());
+    std::fflush(stdout);
+    server.listen();
+    g_server = nullptr;
+    std::printf("rdic serve: stopped\n");
+    return 0;
+}
+
+}  // namespace
+
+Action add_serve(CLI::App& app) {
+    auto a = std::make_shared<ServeArgs>();
+    app.add_option("--model", a->model, "GGUF file (default: the cached default model)");
+    app.add_option("--host", a->host, "Address to listen on (loopback unless API keys are set)")
+        ->capture_default_str();
+    app.add_option("--port", a->port, "Port (0 = any free port, printed at start)")
+        ->check(CLI::Range(0, 65535))
+        ->capture_default_str();
+    app.add_option("--api-key-file", a->api_key_file,
+                   "File with one API key per line; clients send Authorization: Bearer KEY");
+    app.add_flag("--allow-unauthenticated-remote", a->allow_unauthenticated_remote,
+                 "Listen beyond loopback without API keys");
+    app.add_option("--state-dir", a->state_dir, "Sessions database and KV files")
+        ->capture_default_str();
+    app.add_option("--kv-budget-mib", a->kv_budget_mib,
+                   "KV memory kept resident; idle topics beyond it go to --state-dir")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+        ->capture_default_str();
+    app.add_option("--ctx", a->n_ctx, "KV cells of the context (all sequences together)")
+        ->check(CLI::Range(256, 1 << 22))
+        ->capture_default_str();
+    app.add_option("--max-sequences", a->n_seq_max, "Sequences resident at once")
+        ->check(CLI::Range(4, kMaxSessionSequences))
+        ->capture_default_str();
+    app.add_option("--new-topic-distance", a->new_topic_distance,
+                   "Router: open a new topic past this cosine distance")
+        ->check(CLI::Range(0.0, 2.0))
+        ->capture_default_str();
+    add_kv_layout_option(app, a->kv_layout);
+    app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");
+    app.add_option("--max-body-bytes", a->limits.max_body_bytes, "Request body limit (413)")
+        ->check(CLI::Range(size_t{1024}, size_t{1} << 30))
+        ->capture_default_str();
+    app.add_option("--max-messages", a->limits.max_messages, "Messages per request (400)")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    app.add_option("--max-tokens", a->limits.max_tokens, "Ceiling of max_tokens (400)")
+        ->check(CLI::Range(1, 1 << 20))
+        ->capture_default_str();
+    app.add_option("--max-concurrent-per-key", a->limits.max_concurrent_per_key,
+                   "Requests of one API key in flight (429)")
+        ->check(CLI::Range(1, 1 << 16))
+        ->capture_default_str();
+    app.add_option("--max-queue", a->limits.max_queue, "Requests in flight, all keys (429)")
+        ->check(CLI::Range(1, 1 << 16))
+        ->capture_default_str();
+    app.add_option("--request-timeout", a->limits.request_timeout_s,
+                   "Seconds before an unfinished request is ended (504)")
+        ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)");
+    add_threads_option(app, a->n_threads);
+    return [a] { return run_serve(*a); };
+}
+
+}  // namespace rdic::cli

@@ -1,0 +1,149 @@
+// ServingEngine: the server's core. ONE engine thread owns the llama context and a Generator;
+// chat requests of every session join and leave its lockstep batch between steps (continuous
+// batching). HTTP threads only submit jobs and read their text.
+//
+//   rdic::ServingEngine engine(model, {.state_dir = "state"}, metrics);
+//   auto job = engine.submit(parse_chat_request(body, session_header, limits), key_hash);
+//   std::string text; bool done = false;
+//   while (!done) job->wait(&text, &done, deadline);   // streamed text as it becomes final
+//   const rdic::ChatResult& r = job->result();          // throws the ApiError when it failed
+//
+// State. Each (key, session, topic) keeps one KV sequence holding the topic's conversation (the
+// system prompt, its user turns and the assistant's answers); a new turn prefills only the tokens
+// past the longest common prefix with what the sequence holds (reported as cached tokens). A
+// shared system prompt is prefilled once and forked. Stateless requests (no session) are matched
+// by prefix against recent stateless sequences of the same key. A synthesis request is answered
+// from a fresh sequence that receives each topic's latest answer as messages.
+// Durability: before a turn is acknowledged its sequence file (sequence_file.h) is written and the
+// exchange committed to the SessionStore. After a restart a topic comes back from its file
+// (model sha256 checked) or, when the file is missing or unusable, by prefilling its stored turns.
+// Memory: above kv_budget_bytes idle sequences are evicted least-recently-used (their files are
+// already current), and restored on next use.
+// Thread-safety: submit/delete_session/store may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "rdic/engine/model.h"
+#include "rdic/engine/session.h"
+#include "rdic/serving/api.h"
+#include "rdic/serving/metrics.h"
+#include "rdic/serving/store.h"
+
+namespace rdic {
+
+struct EngineOptions {
+    std::filesystem::path state_dir;         // sessions.sqlite3 and kv/ live here (created)
+    int32_t n_ctx = 16384;                   // KV cells of the one context (all sequences together)
+    int32_t n_seq_max = 64;                  // sequences resident at once
+    int32_t n_threads = 0;                   // CPU threads; 0 = all
+    KvLayout kv_layout = KvLayout::unified;  // session.h: per_sequence = one stream each
+    uint64_t kv_budget_bytes = 512ull << 20;      // idle sequences are evicted above this
+    int32_t max_stateless = 8;                    // stateless sequences kept for prefix matching
+    double new_topic_distance = 0.25;             // router threshold (topic_routing.h)
+    std::string chat_template;                    // "" = the GGUF's
+    ServeLimits limits;                           // queue, per-key concurrency, timeout
+    std::function<void(const std::string&)> log;  // one line per notable event; may be empty
+};
+
+// One request in flight: written by the engine thread, read by one HTTP thread.
+class ChatJob {
+public:
+    ChatJob(ChatRequest request, std::string key, std::chrono::steady_clock::time_point deadline)
+        : request_(std::move(request)), key_(std::move(key)), deadline_(deadline) {}
+
+    const ChatRequest& request() const { return request_; }
+    const std::string& key() const { return key_; }
+    std::chrono::steady_clock::time_point deadline() const { return deadline_; }
+    std::chrono::steady_clock::time_point submitted() const { return submitted_; }
+
+    // Blocks until there is new text, the job ended, or `until`; appends the new text to *text
+    // and sets *done when the job ended (result() then returns or throws).
+    void wait(std::string* text, bool* done, std::chrono::steady_clock::time_point until);
+    // The client went away: the engine ends the request at its next step.
+    void cancel() { cancelled_.store(true); }
+    bool cancelled() const { return cancelled_.load(); }
+    // After *done: the result, or throws the job's ApiError.
+    const ChatResult& result() const;
+
+    // Engine side.
+    struct Routing {
+        std::string topic;
+        bool routed = false;  // chosen by the router (not the request)
+        double distance = 0;
+    };
+    std::optional<Routing> routing;  // the topic, once decided (engine thread only)
+    void push(std::string_view text);
+    void finish(ChatResult result);
+    void fail(const ApiError& error);
+
+private:
+    ChatRequest request_;
+    std::string key_;
+    std::chrono::steady_clock::time_point deadline_;
+    std::chrono::steady_clock::time_point submitted_ = std::chrono::steady_clock::now();
+    std::atomic<bool> cancelled_{false};
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    std::string pending_;
+    bool done_ = false;
+    ChatResult result_;
+    std::optional<ApiError> error_;
+};
+
+class ServingEngine {
+public:
+    // Opens the store, hashes the model file, starts the engine thread.
+    ServingEngine(std::shared_ptr<const Model> model, EngineOptions options, ServeMetrics& metrics);
+    ~ServingEngine();  // stops the engine thread; jobs in flight fail with 503
+    ServingEngine(const ServingEngine&) = delete;
+    ServingEngine& operator=(const ServingEngine&) = delete;
+
+    // Queues a request of `key` (the API key's hash, "" without keys). Throws ApiError(429) when
+    // the key has max_concurrent_per_key requests in flight or the queue holds max_queue.
+    std::shared_ptr<ChatJob> submit(ChatRequest request, const std::string& key);
+    // Erases a session from memory, the store and disk (on the engine thread; waits). False when
+    // the key has no such session; throws ApiError(409) while it has a request in flight.
+    bool delete_session(const std::string& key, const std::string& session_id);
+
+    const SessionStore& store() const { return *store_; }
+    const std::string& model_name() const { return model_name_; }
+    const std::string& model_sha256() const { return model_sha256_; }
+
+private:
+    struct State;  // everything only the engine thread touches
+    void run();
+    void release(const ChatJob& job);
+
+    std::shared_ptr<const Model> model_;
+    EngineOptions options_;
+    ServeMetrics& metrics_;
+    std::string model_name_;
+    std::string model_sha256_;
+    std::unique_ptr<SessionStore> store_;
+
+    std::mutex mutex_;  // guards the fields below
+    std::condition_variable cv_;
+    std::deque<std::shared_ptr<ChatJob>> incoming_;
+    std::deque<std::function<void(State&)>> commands_;
+    std::map<std::string, int32_t> in_flight_per_key_;
+    int32_t in_flight_ = 0;
+    bool stop_ = false;
+
+    std::unique_ptr<State> state_;
+    std::thread thread_;
+};
+
+}  // namespace rdic

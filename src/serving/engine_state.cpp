@@ -1,0 +1,516 @@
+#include "engine_state.h"
+
+#include <algorithm>
+
+#include "rdic/engine/sequence_file.h"
+#include "rdic/error.h"
+#include "rdic/isolation/plan.h"
+#include "rdic/serving/conversation.h"
+#include "rdic/sha256.h"
+
+namespace rdic {
+
+namespace {
+
+constexpr char kSep = '\x1f';
+constexpr const char* kSynthesisTopic = "_synthesis";  // stored turns of synthesis requests
+constexpr size_t kMaxPrefixes = 8;
+
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string session_key(const std::string& key, const std::string& sid) {
+    return key + kSep + sid;
+}
+
+std::vector<std::string> stops_of(const ChatRequest& req, const ChatFormatter& chat) {
+    std::vector<std::string> s = req.stop;
+    s.insert(s.end(), chat.stop_strings().begin(), chat.stop_strings().end());
+    return s;
+}
+
+ApiError server_error(const std::string& message) {
+    return ApiError(500, "server_error", "", message);
+}
+
+}  // namespace
+
+ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOptions& options,
+                            ServeMetrics& metrics, SessionStore& store, std::string model_sha256)
+    : model_(model),
+      options_(options),
+      metrics_(metrics),
+      store_(store),
+      model_sha256_(std::move(model_sha256)),
+      session_(model, SessionOptions{.n_ctx = options.n_ctx,
+                                     .n_seq_max = options.n_seq_max,
+                                     .n_threads = options.n_threads,
+                                     .kv_layout = options.kv_layout}),
+      chat_(*model, options.chat_template),
+      routing_(model,
+               {.new_topic_distance = options.new_topic_distance, .n_threads = options.n_threads}) {
+    GenerateOptions go;
+    go.on_text = [this](size_t id, std::string_view text) {
+        if (auto it = active_.find(id); it != active_.end()) it->second->job->push(text);
+    };
+    gen_ = std::make_unique<Generator>(session_, go);
+    std::filesystem::create_directories(options_.state_dir / "kv");
+}
+
+ServingEngine::State::~State() {
+    active_.clear();  // before the sequences the generator points to
+    gen_.reset();
+}
+
+void ServingEngine::State::log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+}
+
+std::filesystem::path ServingEngine::State::kv_path(const std::string& topic_key) const {
+    return options_.state_dir / "kv" / (sha256_hex(topic_key) + ".seq");
+}
+
+PromptBuilder& ServingEngine::State::builder(const std::string& system) {
+    auto& b = builders_[system];
+    if (!b) b = std::make_unique<PromptBuilder>(*model_, system, options_.chat_template);
+    return *b;
+}
+
+Sequence ServingEngine::State::fork_prefix(const std::string& system, const Tokens& prompt) {
+    Prefix& p = prefixes_[system];
+    p.last_used = ++tick_;
+    if (!p.seq.valid()) {
+        const Tokens& head = builder(system).head();
+        make_room(static_cast<int64_t>(head.size()));
+        p.seq = session_.open();
+        session_.prefill({{&p.seq, head}});
+    }
+    const auto n = static_cast<int32_t>(common_prefix(p.seq.tokens(), prompt));
+    if (n == 0) return session_.open();
+    return session_.fork(p.seq, n);
+}
+
+void ServingEngine::State::start(const std::shared_ptr<ChatJob>& job) {
+    try {
+        if (job->cancelled() || std::chrono::steady_clock::now() > job->deadline()) {
+            throw ApiError(504, "timeout", "", "the request timed out before it started");
+        }
+        const ChatRequest& req = job->request();
+        if (!req.session_id) {
+            start_stateless(job);
+        } else if (req.synthesis) {
+            start_synthesis(job);
+        } else {
+            start_topic(job);
+        }
+    } catch (const ApiError& e) {
+        end(job, e);
+    } catch (const Error& e) {
+        const bool full =
+            e.code() == ErrorCode::out_of_memory || e.code() == ErrorCode::context_overflow;
+        end(job, full ? ApiError(503, "server_error", "",
+                                 std::string("the KV cache is full: ") + e.what())
+                      : server_error(e.what()));
+    } catch (const std::exception& e) {
+        end(job, server_error(e.what()));
+    }
+}
+
+// The in-flight counts drop before the client can see the end: a client that sends its next
+// request as soon as it has the answer must not find its previous one still counted.
+void ServingEngine::State::end(const std::shared_ptr<ChatJob>& job, const ApiError& error) {
+    if (on_end) on_end(*job);
+    job->fail(error);
+}
+
+void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
+    const ChatRequest& req = job->request();
+    const std::string& sid = *req.session_id;
+    const std::string skey = session_key(job->key(), sid);
+    const std::string system = req.system_prompt();
+    const std::optional<SessionRecord> rec = store_.session(job->key(), sid);
+    if (!rec || rec->system_prompt != system) {
+        store_.upsert_session(job->key(), sid, system, now_ms());
+    }
+
+    auto a = std::make_unique<Active>();
+    a->job = job;
+    if (!job->routing) {  // decided once, also when the job waits behind its topic
+        ChatJob::Routing r;
+        if (req.topic) {
+            r.topic = *req.topic;
+            routing_.commit(skey, r.topic, req.user_text());
+        } else {
+            const TopicDecision d = routing_.route(skey, req.user_text(), [&] {
+                std::vector<std::pair<std::string, std::string>> h;
+                for (const TopicRecord& t : store_.topics(job->key(), sid)) {
+                    if (t.topic == kSynthesisTopic) continue;
+                    for (const TurnRecord& turn : store_.turns(job->key(), sid, t.topic)) {
+                        if (turn.role == "user") h.emplace_back(t.topic, turn.content);
+                    }
+                }
+                return h;
+            });
+            r = {d.topic, true, d.distance};
+        }
+        job->routing = r;
+    }
+    a->topic = job->routing->topic;
+    a->routed = job->routing->routed;
+    a->distance = job->routing->distance;
+    a->topic_key = skey + kSep + a->topic;
+    Topic& t = topics_[a->topic_key];
+    if (t.busy) {  // one request per topic at a time: its turns are ordered
+        t.waiting.push_back(job);
+        return;
+    }
+    std::vector<ChatMessage> msgs;
+    if (!system.empty()) msgs.push_back({"system", system});
+    const std::vector<TurnRecord> turns = store_.turns(job->key(), sid, a->topic);
+    for (const TurnRecord& tr : turns) msgs.push_back({tr.role, tr.content});
+    msgs.push_back({"user", req.user_text()});
+    a->opened = turns.empty();
+    const Tokens prompt = conversation_tokens(chat_, *model_, msgs);
+
+    if (t.seq.valid()) {
+        a->source = KvSource::resident;
+    } else {
+        const std::filesystem::path file = kv_path(a->topic_key);
+        if (!turns.empty() && std::filesystem::exists(file)) {
+            try {
+                const SequenceSnapshot snap = read_sequence_file(file, model_sha256_);
+                make_room(static_cast<int64_t>(snap.tokens.size()));
+                t.seq = session_.restore(snap);
+                a->source = KvSource::file;
+                metrics_.restores_file.fetch_add(1);
+            } catch (const Error& e) {
+                metrics_.restore_failures.fetch_add(1);
+                log(std::string("restore failed, re-prefilling from the stored turns: ") +
+                    e.what());
+            }
+        }
+        if (!t.seq.valid()) {
+            a->source = turns.empty() ? KvSource::prefix : KvSource::reprefill;
+            if (!turns.empty()) {
+                metrics_.restores_reprefill.fetch_add(1);
+                log("topic of session " + sid + " re-prefilled from " +
+                    std::to_string(turns.size()) + " stored turns (no usable sequence file)");
+            }
+            t.seq = fork_prefix(system, prompt);
+        }
+    }
+    t.busy = true;
+    t.last_used = ++tick_;
+    launch(std::move(a), &t.seq, prompt);
+}
+
+void ServingEngine::State::start_stateless(const std::shared_ptr<ChatJob>& job) {
+    const ChatRequest& req = job->request();
+    const Tokens prompt = conversation_tokens(chat_, *model_, req.messages);
+    auto a = std::make_unique<Active>();
+    a->job = job;
+    Stateless* best = nullptr;
+    size_t best_n = 0;
+    for (Stateless& s : stateless_) {
+        if (s.key != job->key()) continue;  // never across keys
+        const size_t n = common_prefix(s.seq.tokens(), prompt);
+        if (n > best_n) best = &s, best_n = n;
+    }
+    const size_t head = builder(req.system_prompt()).head().size();
+    if (best != nullptr && best_n > head) {
+        best->last_used = ++tick_;
+        make_room(static_cast<int64_t>(prompt.size() - best_n));
+        a->own = session_.fork(best->seq, static_cast<int32_t>(best_n));
+        a->source = KvSource::resident;
+    } else {
+        a->own = fork_prefix(req.system_prompt(), prompt);
+        a->source = KvSource::prefix;
+    }
+    Sequence* seq = &a->own;
+    launch(std::move(a), seq, prompt);
+}
+
+void ServingEngine::State::start_synthesis(const std::shared_ptr<ChatJob>& job) {
+    const ChatRequest& req = job->request();
+    const std::string& sid = *req.session_id;
+    std::vector<std::string> ids;
+    std::vector<std::pair<std::string, std::string>> outputs;
+    for (const TopicRecord& t : store_.topics(job->key(), sid)) {
+        if (t.topic == kSynthesisTopic) continue;
+        const std::vector<TurnRecord> turns = store_.turns(job->key(), sid, t.topic);
+        for (auto it = turns.rbegin(); it != turns.rend(); ++it) {
+            if (it->role != "assistant") continue;
+            ids.push_back(t.topic);
+            outputs.emplace_back(t.topic, it->content);
+            break;
+        }
+    }
+    if (outputs.empty()) {
+        throw bad_request("synthesis",
+                          "session \"" + sid + "\" has no topic with an answer to synthesise from");
+    }
+    const std::string system = req.system_prompt();
+    PromptBuilder& pb = builder(system);
+    Tokens prompt = pb.head();
+    const Tokens rest = pb.request(render_messages(Example{}, ids, outputs), req.user_text());
+    prompt.insert(prompt.end(), rest.begin(), rest.end());
+    auto a = std::make_unique<Active>();
+    a->job = job;
+    a->topic = kSynthesisTopic;
+    a->own = fork_prefix(system, prompt);
+    a->source = KvSource::prefix;
+    Sequence* seq = &a->own;
+    launch(std::move(a), seq, prompt);
+}
+
+void ServingEngine::State::launch(std::unique_ptr<Active> a, Sequence* seq, const Tokens& prompt) {
+    const ChatRequest& req = a->job->request();
+    const int64_t need = static_cast<int64_t>(prompt.size()) + req.max_tokens;
+    if (need > session_.n_ctx_seq()) {
+        if (!a->topic_key.empty()) {
+            Topic& t = topics_[a->topic_key];
+            t.busy = false;
+            unpark(t);
+        }
+        throw ApiError(400, "invalid_request_error", "messages",
+                       "the conversation (" + std::to_string(prompt.size()) +
+                           " tokens) plus max_tokens (" + std::to_string(req.max_tokens) +
+                           ") exceeds the context of " + std::to_string(session_.n_ctx_seq()) +
+                           " tokens",
+                       "context_length_exceeded");
+    }
+    size_t n = common_prefix(seq->tokens(), prompt);
+    if (n == prompt.size()) --n;  // at least one token is decoded, for its logits
+    try {
+        if (static_cast<int32_t>(n) < seq->n_tokens()) seq->truncate(static_cast<int32_t>(n));
+    } catch (const Error&) {  // history_lost (sliding window): start the sequence again
+        *seq = fork_prefix(req.system_prompt(), prompt);
+        n = static_cast<size_t>(seq->n_tokens());
+    }
+    a->n_prompt = static_cast<int32_t>(prompt.size());
+    a->n_cached = static_cast<int32_t>(n);
+    make_room(static_cast<int64_t>(prompt.size() - n) + req.max_tokens);
+    GenerationRequest g;
+    g.seq = seq;
+    g.prompt.assign(prompt.begin() + static_cast<std::ptrdiff_t>(n), prompt.end());
+    g.sampling = req.sampling;
+    g.max_tokens = req.max_tokens;
+    g.stop = stops_of(req, chat_);
+    a->added = std::chrono::steady_clock::now();
+    const Generator::Id id = gen_->add(std::move(g));
+    active_[id] = std::move(a);
+}
+
+void ServingEngine::State::step() {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [id, a] : active_) {
+        if (a->job->cancelled() || now > a->job->deadline()) gen_->cancel(id);
+    }
+    try {
+        gen_->step();
+    } catch (const Error& e) {
+        log(std::string("engine step failed, failing the requests in flight: ") + e.what());
+        fail_all(ApiError(503, "server_error", "", std::string("the engine failed: ") + e.what()));
+        return;
+    }
+    for (auto& [id, r] : gen_->take_finished()) {
+        auto it = active_.find(id);
+        if (it == active_.end()) continue;
+        std::unique_ptr<Active> a = std::move(it->second);
+        active_.erase(it);
+        finish(*a, r);
+    }
+    enforce_budget();
+}
+
+void ServingEngine::State::finish(Active& a, GenerationResult& r) {
+    Topic* t = a.topic_key.empty() ? nullptr : &topics_[a.topic_key];
+    if (t != nullptr) {
+        t->busy = false;
+        t->last_used = ++tick_;
+    }
+    if (r.stop_reason == StopReason::cancelled) {
+        end(a.job, a.job->cancelled()
+                       ? ApiError(499, "invalid_request_error", "", "the client went away")
+                       : ApiError(504, "timeout", "",
+                                  "the request did not finish within the request timeout"));
+    } else {
+        ChatResult res;
+        res.text = r.text;
+        res.finish_reason = r.stop_reason == StopReason::max_tokens ? "length" : "stop";
+        res.prompt_tokens = a.n_prompt;
+        res.cached_tokens = a.n_cached;
+        res.completion_tokens = static_cast<int32_t>(r.tokens.size());
+        res.kv_source = a.source;
+        if (a.job->request().session_id) {
+            res.session_id = *a.job->request().session_id;
+            res.topic = a.topic == kSynthesisTopic ? "" : a.topic;
+            res.topic_opened = a.opened;
+            res.routed = a.routed;
+            res.topic_distance = a.distance;
+        }
+        res.ttft_ms =
+            std::chrono::duration<double, std::milli>(a.added - a.job->submitted()).count() +
+            r.timing.ttft_ms;
+        try {
+            if (a.job->request().session_id) {
+                persist(a, t, r);
+            }
+            metrics_.prompt_tokens.fetch_add(static_cast<uint64_t>(res.prompt_tokens));
+            metrics_.cached_tokens.fetch_add(static_cast<uint64_t>(res.cached_tokens));
+            metrics_.completion_tokens.fetch_add(static_cast<uint64_t>(res.completion_tokens));
+            metrics_.ttft.observe(res.ttft_ms);
+            if (on_end) on_end(*a.job);
+            a.job->finish(std::move(res));
+        } catch (const std::exception& e) {
+            log(std::string("could not persist a turn: ") + e.what());
+            end(a.job, server_error(std::string("the turn could not be saved: ") + e.what()));
+        }
+    }
+    if (!a.job->request().session_id && a.own.valid()) {  // keep for prefix matching
+        const Tokens& mine = a.own.tokens();
+        std::erase_if(stateless_, [&](const Stateless& s) {
+            return s.key == a.job->key() &&
+                   common_prefix(s.seq.tokens(), mine) == s.seq.tokens().size();
+        });
+        stateless_.push_back({a.job->key(), std::move(a.own), ++tick_});
+        while (static_cast<int32_t>(stateless_.size()) > options_.max_stateless) {
+            stateless_.erase(std::min_element(
+                stateless_.begin(), stateless_.end(),
+                [](const Stateless& x, const Stateless& y) { return x.last_used < y.last_used; }));
+        }
+    }
+    if (t != nullptr) unpark(*t);
+}
+
+void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& r) {
+    const ChatRequest& req = a.job->request();
+    Exchange x{.user = req.user_text(),
+               .assistant = r.text,
+               .n_prompt_tokens = a.n_prompt,
+               .n_cached_tokens = a.n_cached,
+               .n_completion_tokens = static_cast<int32_t>(r.tokens.size()),
+               .kv_file = "",
+               .now_ms = now_ms()};
+    if (t != nullptr) {
+        // The file first: a crash between the two leaves a file ahead of the turns, which the
+        // next request trims by prefix; never turns without their file's tokens.
+        const std::filesystem::path file = kv_path(a.topic_key);
+        const int64_t old_size = std::filesystem::exists(file)
+                                     ? static_cast<int64_t>(std::filesystem::file_size(file))
+                                     : 0;
+        write_sequence_file(file, session_.snapshot(t->seq), model_sha256_);
+        metrics_.kv_files_written.fetch_add(1);
+        metrics_.kv_disk_bytes.fetch_add(static_cast<int64_t>(std::filesystem::file_size(file)) -
+                                         old_size);
+        x.kv_file = file.string();
+    }
+    store_.append_exchange(a.job->key(), *req.session_id, a.topic, x);
+}
+
+void ServingEngine::State::unpark(Topic& t) {
+    if (t.waiting.empty()) return;
+    ready.push_front(t.waiting.front());
+    t.waiting.pop_front();
+    // The rest stay parked: start_topic parks them again behind the one just unparked.
+    while (!t.waiting.empty()) {
+        ready.push_back(t.waiting.front());
+        t.waiting.pop_front();
+    }
+}
+
+void ServingEngine::State::fail_all(const ApiError& error) {
+    std::map<Generator::Id, std::unique_ptr<Active>> failed = std::move(active_);
+    active_.clear();
+    for (auto& [id, a] : failed) {
+        if (!a->topic_key.empty()) {
+            Topic& t = topics_[a->topic_key];
+            t.busy = false;
+            t.seq.reset();  // its file still holds the last acknowledged turn
+            unpark(t);
+        }
+        end(a->job, error);
+    }
+    GenerateOptions go;
+    go.on_text = [this](size_t id, std::string_view text) {
+        if (auto it = active_.find(id); it != active_.end()) it->second->job->push(text);
+    };
+    gen_ = std::make_unique<Generator>(session_, go);
+}
+
+void ServingEngine::State::make_room(int64_t n_cells) {
+    for (;;) {
+        const int64_t free_cells = session_.n_ctx() - session_.kv_in_use().cells_full;
+        const bool slots_ok = session_.n_live_sequences() + 2 <= options_.n_seq_max;
+        if (free_cells >= n_cells && slots_ok) return;
+        if (!evict_one()) {
+            throw ApiError(503, "server_error", "",
+                           "the KV cache is full (" + std::to_string(session_.n_ctx()) +
+                               " cells, all held by requests in flight); retry later");
+        }
+    }
+}
+
+void ServingEngine::State::enforce_budget() {
+    while (session_.kv_in_use().bytes > options_.kv_budget_bytes && evict_one()) {
+    }
+    update_gauges();
+}
+
+bool ServingEngine::State::evict_one() {
+    // The least recently used idle sequence: a topic (its file is current), a stateless one or
+    // an unused system prefix.
+    uint64_t best = UINT64_MAX;
+    Sequence* victim = nullptr;
+    bool is_topic = false;
+    for (auto& [k, t] : topics_) {
+        if (!t.busy && t.seq.valid() && t.last_used < best) {
+            best = t.last_used, victim = &t.seq, is_topic = true;
+        }
+    }
+    for (Stateless& s : stateless_) {
+        if (s.last_used < best) best = s.last_used, victim = &s.seq, is_topic = false;
+    }
+    for (auto& [k, p] : prefixes_) {
+        if (p.seq.valid() && p.last_used < best)
+            best = p.last_used, victim = &p.seq, is_topic = false;
+    }
+    if (victim == nullptr) return false;
+    victim->reset();
+    std::erase_if(stateless_, [](const Stateless& s) { return !s.seq.valid(); });
+    if (is_topic) metrics_.evictions.fetch_add(1);
+    return true;
+}
+
+void ServingEngine::State::update_gauges() {
+    metrics_.kv_resident_bytes.store(static_cast<int64_t>(session_.kv_in_use().bytes));
+    metrics_.resident_sequences.store(session_.n_live_sequences());
+}
+
+bool ServingEngine::State::delete_session(const std::string& key, const std::string& sid) {
+    const std::string prefix = session_key(key, sid) + kSep;
+    for (auto& [k, t] : topics_) {
+        if (k.starts_with(prefix) && (t.busy || !t.waiting.empty())) {
+            throw ApiError(409, "invalid_request_error", "session_id",
+                           "session \"" + sid + "\" has a request in flight; delete it after");
+        }
+    }
+    std::erase_if(topics_, [&](const auto& kv) { return kv.first.starts_with(prefix); });
+    routing_.forget(session_key(key, sid));
+    const auto files = store_.delete_session(key, sid);
+    if (!files) return false;
+    for (const std::string& f : *files) {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(f, ec);
+        if (!ec && std::filesystem::remove(f, ec)) {
+            metrics_.kv_disk_bytes.fetch_sub(static_cast<int64_t>(size));
+        }
+    }
+    update_gauges();
+    return true;
+}
+
+}  // namespace rdic

@@ -1,0 +1,159 @@
+"""Starts the real `rdic serve` on an ephemeral loopback port for a test, and talks to it.
+
+    with RdicServer(binary, state_dir) as srv:
+        client = srv.openai()            # the official openai client, pointed at the server
+        status, body, headers = srv.http("GET", "/health")
+"""
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+START_TIMEOUT_S = 120
+LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
+
+
+class RdicServer:
+    def __init__(self, binary, state_dir=None, args=(), api_key=None):
+        self.binary = binary
+        self._tmp = None
+        if state_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="rdic-serve-test-")
+            state_dir = self._tmp.name
+        self.state_dir = state_dir
+        self.args = list(args)
+        self.api_key = api_key
+        self.proc = None
+        self.port = None
+        self.log_lines = []
+
+    def start(self):
+        env = dict(os.environ, OMP_WAIT_POLICY="passive")
+        cmd = [self.binary, "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2",
+               "--state-dir", self.state_dir] + self.args
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, env=env)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        # Read lines until the port is printed (bounded by the process ending or the deadline).
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("rdic serve exited before listening: " +
+                                   "".join(self.log_lines[-20:]))
+            self.log_lines.append(line)
+            m = LISTEN_RE.search(line)
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.kill()
+            raise RuntimeError("rdic serve did not listen within %d s" % START_TIMEOUT_S)
+        # Keep draining its output so that it never blocks on a full pipe.
+        threading.Thread(target=self._drain, daemon=True).start()
+        return self
+
+    def _drain(self):
+        try:
+            for line in self.proc.stdout:
+                self.log_lines.append(line)
+        except (ValueError, OSError):  # closed by kill()
+            pass
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+
+    def stop(self):
+        self.kill(signal.SIGTERM)
+        if self._tmp:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        try:
+            self.kill(signal.SIGTERM)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        if self._tmp:
+            self._tmp.cleanup()
+
+    @property
+    def base_url(self):
+        return "http://127.0.0.1:%d/v1" % self.port
+
+    def openai(self, api_key=None, **kw):
+        import openai
+        return openai.OpenAI(base_url=self.base_url, api_key=api_key or self.api_key or "none",
+                             max_retries=0, timeout=600, **kw)
+
+    def http(self, method, path, body=None, headers=None, api_key=None):
+        """One request with http.client; returns (status, parsed JSON or text, headers)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
+        h = dict(headers or {})
+        key = api_key if api_key is not None else self.api_key
+        if key:
+            h["Authorization"] = "Bearer " + key
+        data = None
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body)
+            h.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        raw = resp.read().decode("utf-8", "replace")
+        conn.close()
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            parsed = raw
+        return resp.status, parsed, dict(resp.getheaders())
+
+    def chat(self, messages, session=None, topic=None, max_tokens=16, api_key=None, **extra):
+        body = {"model": "any", "messages": messages, "max_tokens": max_tokens,
+                "temperature": 0}
+        if session:
+            body["session_id"] = session
+        if topic:
+            body["topic"] = topic
+        body.update(extra)
+        return self.http("POST", "/v1/chat/completions", body, api_key=api_key)
+
+    def metric(self, name):
+        status, text, _ = self.http("GET", "/metrics")
+        assert status == 200, text
+        total = 0.0
+        found = False
+        for line in text.splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                total += float(line.rsplit(" ", 1)[1])
+                found = True
+        assert found, "no metric " + name
+        return total
+
+
+def assert_error_shape(test, status, body, want_status, param=None):
+    test.assertEqual(status, want_status, body)
+    test.assertIsInstance(body, dict, body)
+    err = body.get("error")
+    test.assertIsInstance(err, dict, body)
+    test.assertTrue(err.get("message"), body)
+    test.assertTrue(err.get("type"), body)
+    if param is not None:
+        test.assertEqual(err.get("param"), param, body)
+
+
+def binary_from_argv():
+    if len(sys.argv) < 2:
+        sys.exit("usage: %s PATH/TO/rdic [unittest args]" % sys.argv[0])
+    return sys.argv.pop(1)

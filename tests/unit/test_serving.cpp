@@ -1,0 +1,251 @@
+// The server's pure parts: the SQLite session store, request parsing and its errors, the
+// response shapes and the Prometheus text.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "rdic/error.h"
+#include "rdic/serving/api.h"
+#include "rdic/serving/metrics.h"
+#include "rdic/serving/store.h"
+#include "support/temp_dir.h"
+
+namespace rdic {
+namespace {
+
+using nlohmann::json;
+
+Exchange exchange(const std::string& u, const std::string& a, const std::string& file = "") {
+    return {.user = u,
+            .assistant = a,
+            .n_prompt_tokens = 10,
+            .n_cached_tokens = 4,
+            .n_completion_tokens = 3,
+            .kv_file = file,
+            .now_ms = 1000};
+}
+
+TEST(SessionStore, KeepsTurnsPerTopicInOrderAcrossReopen) {
+    test::TempDir dir;
+    const auto db = dir.path() / "s.sqlite3";
+    {
+        SessionStore store(db);
+        store.upsert_session("k", "s1", "Be brief.", 5);
+        store.append_exchange("k", "s1", "travel", exchange("u1", "a1", "/x/1.seq"));
+        store.append_exchange("k", "s1", "cooking", exchange("u2", "a2"));
+        store.append_exchange("k", "s1", "travel", exchange("u3", "a3", "/x/1.seq"));
+    }
+    SessionStore store(db);
+    const auto s = store.session("k", "s1");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->system_prompt, "Be brief.");
+    EXPECT_EQ(s->n_topics, 2);
+    EXPECT_EQ(s->n_turns, 6);
+    const auto topics = store.topics("k", "s1");
+    ASSERT_EQ(topics.size(), 2u);
+    EXPECT_EQ(topics[0].topic, "travel");  // in the order they were opened
+    EXPECT_EQ(topics[0].n_turns, 4);
+    EXPECT_EQ(topics[0].n_prompt_tokens, 20);
+    EXPECT_EQ(topics[0].n_cached_tokens, 8);
+    EXPECT_EQ(topics[0].kv_file, "/x/1.seq");
+    const auto turns = store.turns("k", "s1", "travel");
+    ASSERT_EQ(turns.size(), 4u);
+    EXPECT_EQ(turns[0].role, "user");
+    EXPECT_EQ(turns[0].content, "u1");
+    EXPECT_EQ(turns[1].content, "a1");
+    EXPECT_EQ(turns[2].content, "u3");
+    EXPECT_EQ(turns[3].role, "assistant");
+}
+
+TEST(SessionStore, SessionsAreScopedByKey) {
+    test::TempDir dir;
+    SessionStore store(dir.path() / "s.sqlite3");
+    store.append_exchange("alice", "s1", "t", exchange("secret-a", "x"));
+    store.append_exchange("bob", "s1", "t", exchange("secret-b", "y"));
+    EXPECT_EQ(store.turns("alice", "s1", "t")[0].content, "secret-a");
+    EXPECT_EQ(store.turns("bob", "s1", "t")[0].content, "secret-b");
+    EXPECT_EQ(store.sessions("alice").size(), 1u);
+    EXPECT_TRUE(store.sessions("carol").empty());
+    EXPECT_FALSE(store.session("carol", "s1"));
+    // Deleting under one key leaves the other's session alone.
+    EXPECT_FALSE(store.delete_session("carol", "s1"));
+    ASSERT_TRUE(store.delete_session("alice", "s1"));
+    EXPECT_TRUE(store.turns("alice", "s1", "t").empty());
+    EXPECT_EQ(store.turns("bob", "s1", "t").size(), 2u);
+}
+
+TEST(SessionStore, DeleteReturnsTheKvFiles) {
+    test::TempDir dir;
+    SessionStore store(dir.path() / "s.sqlite3");
+    store.append_exchange("k", "s", "a", exchange("u", "a", "/kv/a.seq"));
+    store.append_exchange("k", "s", "b", exchange("u", "a", "/kv/b.seq"));
+    store.append_exchange("k", "s", "c", exchange("u", "a"));
+    EXPECT_EQ(store.all_kv_files().size(), 2u);
+    const auto files = store.delete_session("k", "s");
+    ASSERT_TRUE(files);
+    EXPECT_EQ(files->size(), 2u);
+    EXPECT_TRUE(store.all_kv_files().empty());
+    EXPECT_FALSE(store.session("k", "s"));
+}
+
+TEST(SessionStore, NotADatabaseIsACorruptFileNamingIt) {
+    test::TempDir dir;
+    const auto f = dir.write("junk.sqlite3", std::string(4096, 'x'));
+    try {
+        SessionStore store(f);
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
+        EXPECT_NE(std::string(e.what()).find("junk.sqlite3"), std::string::npos) << e.what();
+    }
+}
+
+ApiError parse_error(const std::string& body, const std::string& header = "",
+                     const ServeLimits& limits = {}) {
+    try {
+        parse_chat_request(body, header, limits);
+    } catch (const ApiError& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no error for " << body;
+    return ApiError(0, "", "", "");
+}
+
+TEST(ChatRequestParse, ReadsTheOpenAiFieldsAndOurs) {
+    const ChatRequest r = parse_chat_request(
+        R"({"model":"m","messages":[{"role":"system","content":"S"},{"role":"user",
+            "content":[{"type":"text","text":"Hi "},{"type":"text","text":"there"}]}],
+            "max_tokens":7,"temperature":0.5,"seed":3,"stop":"END","stream":true,
+            "stream_options":{"include_usage":true},"rdic":{"topic":"travel"}})",
+        "s-1", {});
+    EXPECT_EQ(r.messages.size(), 2u);
+    EXPECT_EQ(r.system_prompt(), "S");
+    EXPECT_EQ(r.user_text(), "Hi there");
+    EXPECT_EQ(r.max_tokens, 7);
+    EXPECT_FLOAT_EQ(r.sampling.temperature, 0.5f);
+    EXPECT_EQ(r.sampling.seed, 3u);
+    EXPECT_EQ(r.stop, std::vector<std::string>{"END"});
+    EXPECT_TRUE(r.stream);
+    EXPECT_TRUE(r.stream_usage);
+    EXPECT_EQ(r.session_id, "s-1");
+    EXPECT_EQ(r.topic, "travel");
+    EXPECT_FALSE(r.synthesis);
+}
+
+TEST(ChatRequestParse, ErrorsNameTheField) {
+    struct Case {
+        std::string body, param, says;
+    };
+    const std::vector<Case> cases = {
+        {"{", "", "not valid JSON"},
+        {"[]", "", "JSON object"},
+        {R"({})", "messages", "required"},
+        {R"({"messages":[]})", "messages", "non-empty"},
+        {R"({"messages":[{"content":"x"}]})", "messages[0].role", "required"},
+        {R"({"messages":[{"role":"robot","content":"x"}]})", "messages[0].role", "robot"},
+        {R"({"messages":[{"role":"user","content":5}]})", "messages[0].content", "string"},
+        {R"({"messages":[{"role":"user","content":"a"},{"role":"system","content":"b"}]})",
+         "messages[1].role", "first message"},
+        {R"({"messages":[{"role":"assistant","content":"a"}]})", "messages[0].role", "user's"},
+        {R"({"messages":[{"role":"user","content":"a"}],"max_tokens":0})", "max_tokens", "[1,"},
+        {R"({"messages":[{"role":"user","content":"a"}],"max_tokens":"5"})", "max_tokens",
+         "integer"},
+        {R"({"messages":[{"role":"user","content":"a"}],"temperature":3})", "temperature", "[0"},
+        {R"({"messages":[{"role":"user","content":"a"}],"n":2})", "n", "must be 1"},
+        {R"({"messages":[{"role":"user","content":"a"}],"stop":[1]})", "stop[0]", "string"},
+        {R"({"messages":[{"role":"user","content":"a"}],"stream":"yes"})", "stream", "true or"},
+        {R"({"messages":[{"role":"user","content":"a"}],"topic":"x"})", "topic", "session"},
+        {R"({"messages":[{"role":"user","content":"a"}],"session_id":"a b"})", "session_id",
+         "characters"},
+        {R"({"messages":[{"role":"user","content":"a"}],"session_id":"s","topic":"t",
+            "synthesis":true})",
+         "topic", "synthesis"},
+    };
+    for (const Case& c : cases) {
+        const ApiError e = parse_error(c.body);
+        EXPECT_EQ(e.status(), 400) << c.body;
+        EXPECT_EQ(e.type(), "invalid_request_error") << c.body;
+        EXPECT_EQ(e.param(), c.param) << c.body << " -> " << e.what();
+        EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos)
+            << c.body << " -> " << e.what();
+    }
+}
+
+TEST(ChatRequestParse, LimitsAreCheckedBeforeWork) {
+    ServeLimits lim;
+    lim.max_messages = 2;
+    lim.max_tokens = 16;
+    lim.max_message_bytes = 10;
+    EXPECT_EQ(parse_error(R"({"messages":[{"role":"user","content":"a"},{"role":"assistant",
+        "content":"b"},{"role":"user","content":"c"}]})",
+                          "", lim)
+                  .param(),
+              "messages");
+    EXPECT_EQ(
+        parse_error(R"({"messages":[{"role":"user","content":"a"}],"max_tokens":17})", "", lim)
+            .param(),
+        "max_tokens");
+    EXPECT_EQ(
+        parse_error(R"({"messages":[{"role":"user","content":"0123456789a"}]})", "", lim).param(),
+        "messages[0].content");
+}
+
+TEST(ChatRequestParse, HeaderAndBodySessionMustAgree) {
+    const std::string body = R"({"messages":[{"role":"user","content":"a"}],"session_id":"x"})";
+    EXPECT_EQ(parse_chat_request(body, "x", {}).session_id, "x");
+    EXPECT_EQ(parse_error(body, "y").param(), "session_id");
+    EXPECT_EQ(parse_error(R"({"messages":[{"role":"user","content":"a"}]})", "bad id").param(),
+              "X-Session-ID");
+}
+
+TEST(ApiJson, ErrorAndCompletionShapes) {
+    const json e = json::parse(
+        error_json(ApiError(429, "rate_limit_exceeded", "", "slow down", "queue_full")));
+    EXPECT_EQ(e["error"]["message"], "slow down");
+    EXPECT_EQ(e["error"]["type"], "rate_limit_exceeded");
+    EXPECT_TRUE(e["error"]["param"].is_null());
+    EXPECT_EQ(e["error"]["code"], "queue_full");
+
+    ChatResult r;
+    r.text = "hi \xe2\x82";  // ends inside a UTF-8 character: replaced, not thrown
+    r.finish_reason = "length";
+    r.prompt_tokens = 12;
+    r.cached_tokens = 9;
+    r.completion_tokens = 2;
+    r.session_id = "s";
+    r.topic = "t";
+    r.kv_source = KvSource::file;
+    const json c = json::parse(completion_json(r, "id1", 7, "m"));
+    EXPECT_EQ(c["object"], "chat.completion");
+    EXPECT_EQ(c["choices"][0]["finish_reason"], "length");
+    EXPECT_EQ(c["usage"]["total_tokens"], 14);
+    EXPECT_EQ(c["usage"]["prompt_tokens_details"]["cached_tokens"], 9);
+    EXPECT_EQ(c["rdic"]["topic"], "t");
+    EXPECT_EQ(c["rdic"]["kv_source"], "file");
+    const json u = json::parse(usage_chunk_json(r, "id1", 7, "m"));
+    EXPECT_TRUE(u["choices"].empty());
+    EXPECT_EQ(u["usage"]["completion_tokens"], 2);
+}
+
+TEST(Metrics, PrometheusTextHasCountersAndCumulativeBuckets) {
+    ServeMetrics m;
+    m.requests_ok = 3;
+    m.evictions = 2;
+    m.ttft.observe(3);
+    m.ttft.observe(40);
+    m.ttft.observe(1e6);
+    const std::string t = render_prometheus(m);
+    EXPECT_NE(t.find("rdic_requests_total{outcome=\"ok\"} 3\n"), std::string::npos) << t;
+    EXPECT_NE(t.find("rdic_kv_evictions_total 2\n"), std::string::npos);
+    EXPECT_NE(t.find("rdic_time_to_first_token_seconds_bucket{le=\"0.005\"} 1\n"),
+              std::string::npos)
+        << t;
+    EXPECT_NE(t.find("rdic_time_to_first_token_seconds_bucket{le=\"0.05\"} 2\n"),
+              std::string::npos);
+    EXPECT_NE(t.find("rdic_time_to_first_token_seconds_bucket{le=\"+Inf\"} 3\n"),
+              std::string::npos);
+    EXPECT_NE(t.find("rdic_time_to_first_token_seconds_count 3\n"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rdic
