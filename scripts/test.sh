@@ -2,7 +2,7 @@
 # Sets up whatever is missing, then runs the whole test suite: unit tests, model tests with the
 # real GGUF models, the CLI tests, an address+undefined sanitizer build of the unit tests and of
 # the CLI tests of records, limits and refusals (the real binary, sanitized), the
-# libFuzzer targets for a bounded time (RDIC_FUZZ_SECONDS each, default 30: five targets, 2.5
+# libFuzzer targets for a bounded time (RDIC_FUZZ_SECONDS each, default 30: seven targets, 3.5
 # minutes), and the clang-format check.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
