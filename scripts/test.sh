@@ -11,7 +11,7 @@ BUILD_DIR="${RDIC_BUILD_DIR:-$ROOT/build}"
 
 echo "== unit, model and cli tests =="
 # Model tests use every core themselves: run them one at a time.
-ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'unit|model|cli'
+ctest --test-dir "$BUILD_DIR" --output-on-failure -L 'unit|model|cli|server'
 
 echo "== sanitizers (address, undefined) on the unit tests =="
 SAN_DIR="${BUILD_DIR}-asan"

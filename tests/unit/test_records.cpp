@@ -159,6 +159,30 @@ TEST(Records, ARemoteRecordKeepsMissingKvAbsentAndCachedTokens) {
     EXPECT_NE(summary.find("n/a"), std::string::npos) << summary;
 }
 
+// The report of a remote run: the KV columns say n/a (never 0) and the execution names the URL.
+TEST(Records, TheReportOfARemoteRunSaysNotMeasuredForKv) {
+    TempDir t;
+    ConfigRecord c = sample_config();
+    c.config.backend = "http://127.0.0.1:8080";
+    std::vector<std::string> lines;
+    for (const char* ex : {"e1", "e2"}) {
+        ResultRecord r = sample_result(ex, "semantic");
+        r.config.backend = c.config.backend;
+        r.kv.reset();
+        r.outputs[0].kv_bytes.reset();
+        lines.push_back(result_to_line(r));
+    }
+    const fs::path dir = run_dir(t, "remote", lines, c);
+    const Report report = build_report({dir}, {});
+    EXPECT_TRUE(report.not_measured.count({"example.kv_peak_mib", "semantic"}));
+    EXPECT_EQ(report.summary("example.kv_peak_mib", "semantic"), nullptr);
+    const std::string md = render_markdown(report);
+    EXPECT_NE(md.find("n/a"), std::string::npos);
+    EXPECT_NE(render_main_table(report).find("| n/a"), std::string::npos)
+        << render_main_table(report);
+    EXPECT_NE(md.find("remote http://127.0.0.1:8080"), std::string::npos);
+}
+
 // Schema 1 records (written before remote backends) stay readable: in-process, KV required.
 TEST(Records, SchemaOneRecordsStayReadable) {
     json old = json::parse(result_to_line(sample_result("ex-2", "semantic")));
