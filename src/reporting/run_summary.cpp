@@ -62,7 +62,7 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
         if (it == tally.end()) continue;
         const Tally& t = it->second;
         const double n = t.ok > 0 ? t.ok : 1;
-        if (t.kv == 0 && t.ok > 0) {  // remote: KV not visible, "n/a" rather than 0
+        if (t.kv == 0) {  // no KV numbers (a remote engine's, or no success): "n/a", not 0
             std::snprintf(line, sizeof line, "%-18s %5d %6d %10s %9s %10s %12s %9.2f %9.1f\n",
                           c.c_str(), t.ok + t.failed, t.failed, "n/a", "n/a", "n/a", "n/a",
                           t.total_ms / n / 1000.0, t.total_ms / 1000.0);

@@ -5,8 +5,8 @@ forwards every request to an upstream engine (the remote-backend retry tests).
     flaky_proxy.py --upstream http://127.0.0.1:PORT --fail 2 --status 503 [--posts-only]
 
 Prints "listening on http://127.0.0.1:PORT" once bound (port 0 = any free port), then serves
-until killed. GET /__stats answers {"failed": F, "proxied": P, "posts": [bodies...]} (the
-proxied and failed POST bodies, so a test can see what rdic sent, cache_salt included).
+until killed. GET /__stats answers {"failed": F, "proxied": P, "posts": [bodies...], "auth":
+[Authorization headers seen]} (so a test can see what rdic sent: cache_salt, prompt, API key).
 Standard library only.
 """
 import argparse
@@ -27,7 +27,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     args = ap.parse_args()
     lock = threading.Lock()
-    stats = {"failed": 0, "proxied": 0, "posts": []}
+    stats = {"failed": 0, "proxied": 0, "posts": [], "auth": []}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -54,6 +54,9 @@ def main():
                     stats["failed"] += 1
                 if body is not None:
                     stats["posts"].append(json.loads(body))
+                auth = self.headers.get("Authorization")
+                if auth and auth not in stats["auth"]:
+                    stats["auth"].append(auth)
             if fail:
                 return self.reply(args.status, b'{"error":{"message":"injected by flaky_proxy"}}')
             req = urllib.request.Request(args.upstream + self.path, data=body, method=method,

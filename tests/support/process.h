@@ -1,6 +1,7 @@
 // A child process for tests that start real servers (llama-server, a proxy) or run the rdic
 // binary in the background: stdout and stderr go to a log file; the destructor kills (SIGKILL)
-// and reaps it, so a failed test leaves nothing running.
+// and reaps it, and the child gets SIGKILL when the test process dies (Linux PR_SET_PDEATHSIG),
+// so a failed or killed test leaves nothing running.
 //
 //   rdic::test::Child server({"/path/llama-server", "-m", model, "--port", "0"}, dir / "srv.log");
 //   ASSERT_TRUE(rdic::test::wait_until(120, [&] { return server.log().find("listening") != npos;
@@ -9,6 +10,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +43,8 @@ public:
         : log_(std::move(log)) {
         pid_ = ::fork();
         if (pid_ == 0) {
+            // A test killed before its destructors run must not leave servers behind.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
             const int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             if (fd >= 0) {
                 ::dup2(fd, 1);
