@@ -126,8 +126,8 @@ protected:
     static inline fs::path dir_;
 };
 
-// Measured on the 2-core VM (docs/backends.md): every output identical, 28 of 30 answers (the two
-// others: cross-topic questions of `sequential`, a near-tie flipped by the engine's different
+// Measured on the 2-core VM (docs/backends.md), two runs: every output identical, 28 and 26 of 30
+// answers (all differences in `sequential`'s answers: near-ties flipped by the engine's other
 // batch shapes: 4 slots, prefix-cache reuse, up to 4 requests per decode vs 15 questions in one
 // lockstep batch in-process). Asserted: outputs exact, answers at least 80% identical.
 TEST_F(RemoteBackend, ReproducesTheInProcessGreedyOutputs) {
