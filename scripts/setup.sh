@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything rdic needs on a fresh Debian 12 machine, and does nothing that is already
-# done: Debian packages, the pinned llama.cpp source, the models, the build.
+# done: Debian packages, the pinned llama.cpp source, the models, llama-server (built from the
+# same source, for the remote-backend tests), the build.
 #
 #   ./scripts/setup.sh            # everything
 #   RDIC_SKIP_BUILD=1 ./scripts/setup.sh   # packages, sources and models only
@@ -153,17 +154,25 @@ if [ ! -x "$VENV/bin/python" ] || [ ! -f "$VENV/.complete" ]; then
     touch "$VENV/.complete"
 fi
 
-# ---- 5. Build ----------------------------------------------------------------------------------
+# ---- 5. llama-server from the same pinned source (the remote-backend tests' real engine) -------
+LLAMA_SERVER="$("$ROOT/scripts/build_llama_server.sh" --print-path "$LLAMA_DIR")"
+if [ "${RDIC_SKIP_BUILD:-0}" != 1 ] && [ ! -x "$LLAMA_SERVER" ]; then
+    "$ROOT/scripts/build_llama_server.sh" "$LLAMA_DIR"
+fi
+
+# ---- 6. Build ----------------------------------------------------------------------------------
 if [ "${RDIC_SKIP_BUILD:-0}" != 1 ]; then
     # shellcheck disable=SC2206
     extra=(${RDIC_CMAKE_ARGS:-})
     if [ ! -f "$BUILD_DIR/build.ninja" ] ||
        ! grep -q "^RDIC_LLAMA_CPP_DIR:PATH=$LLAMA_DIR$" "$BUILD_DIR/CMakeCache.txt" ||
        ! grep -q "^RDIC_PYTHON:FILEPATH=$VENV/bin/python$" "$BUILD_DIR/CMakeCache.txt" ||
+       ! grep -q "^RDIC_LLAMA_SERVER:FILEPATH=$LLAMA_SERVER$" "$BUILD_DIR/CMakeCache.txt" ||
        [ ${#extra[@]} -gt 0 ]; then
         log "configuring $BUILD_DIR"
         cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
               -DRDIC_LLAMA_CPP_DIR="$LLAMA_DIR" -DRDIC_PYTHON="$VENV/bin/python" \
+              -DRDIC_LLAMA_SERVER="$LLAMA_SERVER" \
               "${extra[@]}" >/dev/null
     fi
     if ninja -C "$BUILD_DIR" -n 2>/dev/null | grep -q "no work to do"; then

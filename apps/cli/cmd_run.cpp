@@ -21,6 +21,7 @@
 #include "rdic/datasets/example.h"
 #include "rdic/isolation/executor.h"
 #include "rdic/isolation/experiment.h"
+#include "rdic/isolation/openai_backend.h"
 #include "rdic/records/files.h"
 #include "rdic/records/result_record.h"
 #include "rdic/records/run_config.h"
@@ -58,6 +59,15 @@ struct RunArgs {
     bool no_judge = false;
     bool no_embed = false;
     ClusterArgs clusters;
+    // Remote backend (--backend URL): docs/backends.md.
+    std::string backend;
+    std::string api_key_file;
+    std::string backend_model;
+    int32_t backend_concurrency = 4;
+    double backend_timeout_s = 300;
+    int32_t backend_retries = 4;
+    std::string backend_prompt = "tokens";
+    bool no_cache_salt = false;
 };
 
 std::string hms(double seconds) {
@@ -151,6 +161,13 @@ int run_experiment(const RunArgs& args) {
     if (args.resume && args.out.empty()) {
         throw Error(ErrorCode::invalid_argument, "--resume needs --out DIR of the run to resume");
     }
+    if (!args.backend.empty() && args.naive) {
+        throw Error(ErrorCode::invalid_argument,
+                    "--naive is an in-process execution; it cannot be combined with --backend");
+    }
+    if (args.backend.empty() && !args.api_key_file.empty()) {
+        throw Error(ErrorCode::invalid_argument, "--api-key-file needs --backend URL");
+    }
 
     // Dataset: every problem is reported; invalid examples are skipped and make the run fail.
     int n_invalid = 0;
@@ -198,6 +215,19 @@ int run_experiment(const RunArgs& args) {
     opt.exec.system_prompt = args.system_prompt;
     opt.exec.n_threads = args.n_threads;
     opt.exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
+    if (!args.backend.empty()) {
+        OpenAiBackendOptions bo;
+        bo.url = args.backend;
+        if (!args.api_key_file.empty()) bo.api_key = read_api_key_file(args.api_key_file);
+        bo.served_model = args.backend_model;
+        bo.concurrency = args.backend_concurrency;
+        bo.timeout_s = args.backend_timeout_s;
+        bo.retry.max_attempts = args.backend_retries + 1;
+        bo.prompt_as_text = args.backend_prompt == "text";
+        bo.send_cache_salt = !args.no_cache_salt;
+        opt.backend = make_openai_backend(model, opt.exec, bo);  // checks that the engine answers
+    }
+    config.backend = opt.backend ? opt.backend->identity() : "in-process";
     opt.prompts = {.seed_compat = args.seed_compat,
                    .questions = !args.no_questions,
                    .allow_unknown = args.question_wording == "value-or-unknown"};
@@ -318,6 +348,34 @@ Action add_run(CLI::App& app) {
     app.add_option("--judge", args->eval.judge_model, "Judge GGUF (default: the run's model)");
     app.add_option("--embed", args->eval.embed_model, "Embedding GGUF (default: the run's model)");
     add_cluster_options(app, args->clusters, "--clusters");
+    app.add_option(
+        "--backend", args->backend,
+        "Run the plans on an OpenAI-compatible engine at this base URL (http://HOST:PORT "
+        "or .../v1; llama-server, vLLM, SGLang) instead of in-process; --model still "
+        "gives the tokenizer and chat template (docs/backends.md)");
+    app.add_option("--api-key-file", args->api_key_file,
+                   "File holding the engine's API key (sent as a bearer token; never recorded)");
+    app.add_option("--backend-model", args->backend_model,
+                   "The engine's name for the model (default: the --model file name)");
+    app.add_option("--backend-concurrency", args->backend_concurrency, "Requests in flight at most")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    app.add_option("--backend-timeout", args->backend_timeout_s,
+                   "Seconds one request may take (connect, send, whole reply)")
+        ->check(CLI::Range(0.001, 86400.0))
+        ->capture_default_str();
+    app.add_option("--backend-retries", args->backend_retries,
+                   "Retries of a request after a connection error, timeout, HTTP 408, 429 or 5xx "
+                   "(exponential backoff from 0.5 s, at most 8 s)")
+        ->check(CLI::Range(0, 99))
+        ->capture_default_str();
+    app.add_option("--backend-prompt", args->backend_prompt,
+                   "Send the prompt as token ids (default: the in-process tokens exactly) or as "
+                   "the rendered text")
+        ->check(CLI::IsMember({"tokens", "text"}))
+        ->capture_default_str();
+    app.add_flag("--no-cache-salt", args->no_cache_salt,
+                 "Do not send a per-(example, condition, context) cache_salt");
     return [args] { return run_experiment(*args); };
 }
 

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     app.footer(
         "Exit status: 0 ok, 1 unexpected error, 2 invalid argument, 3 file not found,\n"
         "4 corrupt file, 5 unsupported model, 6 out of memory, 7 context overflow,\n"
-        "8 history lost, 9 backend failure.\n"
+        "8 history lost, 9 backend failure, 10 upstream failure (--backend URL).\n"
         "Models are looked up in $RDIC_MODELS (default ~/.cache/rdic/models).");
     app.require_subcommand(0, 1);
     bool show_version = false;

@@ -22,6 +22,7 @@ enum class ErrorCode {
     context_overflow,   // a sequence would grow past the context size
     history_lost,       // a truncate needs KV cells the sliding window already dropped
     backend_failure,    // llama.cpp reported an internal error
+    upstream_failure,   // a remote engine (--backend URL) failed or did not answer, after retries
 };
 
 std::string_view to_string(ErrorCode code);

@@ -20,6 +20,8 @@ std::string_view to_string(ErrorCode code) {
             return "history lost";
         case ErrorCode::backend_failure:
             return "backend failure";
+        case ErrorCode::upstream_failure:
+            return "upstream failure";
     }
     return "unknown error";
 }
@@ -42,6 +44,8 @@ int exit_code(ErrorCode code) {
             return 8;
         case ErrorCode::backend_failure:
             return 9;
+        case ErrorCode::upstream_failure:
+            return 10;
     }
     return 1;
 }

@@ -21,9 +21,6 @@ Tokens concat(std::initializer_list<const Tokens*> parts) {
     return out;
 }
 
-// Sampling seeds of question replies start here (outputs use seed + output index).
-constexpr uint32_t kAnswerSeedOffset = 1000;
-
 int32_t round_up(int64_t n, int32_t to) {
     return static_cast<int32_t>((n + to - 1) / to * to);
 }

@@ -20,6 +20,13 @@ Experiment::Experiment(std::shared_ptr<const Model> model, const std::vector<Exa
     if (options_.config.data.size() != examples_.size()) {
         throw Error(ErrorCode::invalid_argument, "experiment: one data file per example expected");
     }
+    if (!options_.backend) options_.backend = make_in_process_backend(model_, options_.exec);
+    if (options_.backend->identity() != options_.config.config.backend) {
+        throw Error(ErrorCode::invalid_argument, "experiment: config.backend \"" +
+                                                     options_.config.config.backend +
+                                                     "\" does not name the backend in use (\"" +
+                                                     options_.backend->identity() + "\")");
+    }
     const fs::path& out = options_.out;
     std::error_code ec;
     fs::create_directories(out, ec);
@@ -89,7 +96,7 @@ ExperimentOutcome Experiment::run(const ExperimentCallbacks& cb) {
             ResultRecord rec;
             try {
                 rec = make_result_record(
-                    run_condition(model_, ex, make_plan(ex, c, options_.prompts), options_.exec));
+                    options_.backend->run(ex, make_plan(ex, c, options_.prompts)));
             } catch (const std::exception& e) {
                 rec = ResultRecord{};
                 rec.error = e.what();

@@ -7,12 +7,13 @@
 namespace rdic::records_detail {
 
 json config_json(const RunConfig& c);
-RunConfig read_run_config(const Fields& f);
+// `schema`: the version of the record it is read from (1: no "backend", always in-process).
+RunConfig read_run_config(const Fields& f, int schema);
 json model_json(const ModelIdentity& m);
 ModelIdentity read_model(const Fields& f);
 json versions_json(const Versions& v);
 Versions read_versions(const Fields& f);
-// "schema" must be kRecordSchemaVersion.
-void check_schema(const Fields& f);
+// "schema" must be in [kOldestRecordSchemaVersion, kRecordSchemaVersion]; returns it.
+int check_schema(const Fields& f);
 
 }  // namespace rdic::records_detail

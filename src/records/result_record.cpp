@@ -46,7 +46,12 @@ ClusteringRecord read_clustering(const Fields& f) {
 
 constexpr int64_t kMaxTokens = INT32_MAX;
 
-OutputRecord read_output(const Fields& f) {
+// Schema 2 writes null for a value the engine did not report; schema 1 always has it.
+bool is_null(const Fields& f, const std::string& key) {
+    return f.has(key) && f.at(key).is_null();
+}
+
+OutputRecord read_output(const Fields& f, int schema) {
     OutputRecord o;
     o.cluster = f.str("cluster");
     o.kind = f.one_of("kind", {"topic", "synthesis"});
@@ -54,7 +59,10 @@ OutputRecord read_output(const Fields& f) {
     o.n_tokens = static_cast<int32_t>(f.integer("n_tokens", 0, kMaxTokens));
     o.n_context_tokens = static_cast<int32_t>(f.integer("n_context_tokens", 0, kMaxTokens));
     o.stop_reason = f.str("stop_reason");
-    o.kv_bytes = f.count("kv_bytes");
+    if (schema < 2 || !is_null(f, "kv_bytes")) o.kv_bytes = f.count("kv_bytes");
+    if (schema >= 2 && f.has("cached_tokens") && !is_null(f, "cached_tokens")) {
+        o.cached_tokens = f.integer("cached_tokens", 0, kMaxTokens);
+    }
     o.prefill_ms = f.num("prefill_ms", 0);
     o.ttft_ms = f.num("ttft_ms", 0);
     o.decode_tokens_per_s = f.num("decode_tokens_per_s", 0);
@@ -97,18 +105,20 @@ std::string result_to_line(const ResultRecord& r) {
     }
     json outputs = json::array();
     for (const OutputRecord& o : r.outputs) {
-        outputs.push_back({{"cluster", o.cluster},
-                           {"kind", o.kind},
-                           {"text", o.text},
-                           {"n_tokens", o.n_tokens},
-                           {"n_context_tokens", o.n_context_tokens},
-                           {"stop_reason", o.stop_reason},
-                           {"kv_bytes", o.kv_bytes},
-                           {"prefill_ms", o.prefill_ms},
-                           {"ttft_ms", o.ttft_ms},
-                           {"decode_tokens_per_s", o.decode_tokens_per_s},
-                           {"total_ms", o.total_ms}});
-        if (o.prompt_copy_share) outputs.back()["prompt_copy_share"] = *o.prompt_copy_share;
+        json out = {{"cluster", o.cluster},
+                    {"kind", o.kind},
+                    {"text", o.text},
+                    {"n_tokens", o.n_tokens},
+                    {"n_context_tokens", o.n_context_tokens},
+                    {"stop_reason", o.stop_reason},
+                    {"kv_bytes", o.kv_bytes ? json(*o.kv_bytes) : json(nullptr)},
+                    {"prefill_ms", o.prefill_ms},
+                    {"ttft_ms", o.ttft_ms},
+                    {"decode_tokens_per_s", o.decode_tokens_per_s},
+                    {"total_ms", o.total_ms}};
+        if (o.prompt_copy_share) out["prompt_copy_share"] = *o.prompt_copy_share;
+        if (o.cached_tokens) out["cached_tokens"] = *o.cached_tokens;
+        outputs.push_back(std::move(out));
     }
     json answers = json::array();
     for (const AnswerRecord& a : r.answers) {
@@ -120,15 +130,19 @@ std::string result_to_line(const ResultRecord& r) {
     }
     j["outputs"] = outputs;
     j["answers"] = answers;
-    const KvRecord& kv = r.kv;
-    j["kv"] = {{"peak_bytes", kv.peak_bytes},
-               {"peak_cells_full", kv.peak_cells_full},
-               {"peak_cells_swa", kv.peak_cells_swa},
-               {"allocated_bytes", kv.allocated_bytes},
-               {"sessions", kv.sessions},
-               {"layout", kv.layout},
-               {"weights_bytes", kv.weights_bytes},
-               {"separate_instances_bytes", kv.separate_instances_bytes}};
+    if (r.kv) {
+        const KvRecord& kv = *r.kv;
+        j["kv"] = {{"peak_bytes", kv.peak_bytes},
+                   {"peak_cells_full", kv.peak_cells_full},
+                   {"peak_cells_swa", kv.peak_cells_swa},
+                   {"allocated_bytes", kv.allocated_bytes},
+                   {"sessions", kv.sessions},
+                   {"layout", kv.layout},
+                   {"weights_bytes", kv.weights_bytes},
+                   {"separate_instances_bytes", kv.separate_instances_bytes}};
+    } else {
+        j["kv"] = nullptr;
+    }
     const TimingRecord& t = r.timing;
     j["timing"] = {{"total_ms", t.total_ms},
                    {"prefill_ms", t.prefill_ms},
@@ -136,6 +150,7 @@ std::string result_to_line(const ResultRecord& r) {
                    {"decode_calls", t.decode_calls},
                    {"prefill_tokens", t.prefill_tokens},
                    {"questions_ms", t.questions_ms}};
+    if (t.cached_prompt_tokens) j["timing"]["cached_prompt_tokens"] = *t.cached_prompt_tokens;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -143,7 +158,7 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
     using namespace records_detail;
     const json j = parse_line(line, where);
     const Fields f(j, where, "");
-    check_schema(f);
+    const int schema = check_schema(f);
     ResultRecord r;
     r.example_id = f.str("example_id");
     if (r.example_id.empty()) f.bad("example_id", "must not be empty");
@@ -155,7 +170,7 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
     r.naive = f.boolean("naive");
     r.ok = f.one_of("status", {"ok", "error"}) == "ok";
     r.model = read_model(f.object("model"));
-    r.config = read_run_config(f.object("config"));
+    r.config = read_run_config(f.object("config"), schema);
     r.versions = read_versions(f.object("versions"));
     r.finished_at = f.str("finished_at");
     if (f.has("clustering")) r.clustering = read_clustering(f.object("clustering"));
@@ -166,21 +181,25 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
     const json& outputs = f.array("outputs");
     if (outputs.empty()) f.bad("outputs", "a successful record has at least one output");
     for (size_t i = 0; i < outputs.size(); ++i) {
-        r.outputs.push_back(read_output(f.element("outputs", i)));
+        r.outputs.push_back(read_output(f.element("outputs", i), schema));
     }
     const json& answers = f.array("answers");
     for (size_t i = 0; i < answers.size(); ++i) {
         r.answers.push_back(read_answer(f.element("answers", i)));
     }
-    const Fields kv = f.object("kv");
-    r.kv.peak_bytes = kv.count("peak_bytes");
-    r.kv.peak_cells_full = kv.integer("peak_cells_full", 0);
-    r.kv.peak_cells_swa = kv.integer("peak_cells_swa", 0);
-    r.kv.allocated_bytes = kv.count("allocated_bytes");
-    r.kv.sessions = static_cast<int32_t>(kv.integer("sessions", 0, INT32_MAX));
-    r.kv.layout = kv.one_of("layout", {"unified", "per_sequence"});
-    r.kv.weights_bytes = kv.count("weights_bytes");
-    r.kv.separate_instances_bytes = kv.count("separate_instances_bytes");
+    if (schema < 2 || !is_null(f, "kv")) {
+        const Fields kv = f.object("kv");
+        KvRecord k;
+        k.peak_bytes = kv.count("peak_bytes");
+        k.peak_cells_full = kv.integer("peak_cells_full", 0);
+        k.peak_cells_swa = kv.integer("peak_cells_swa", 0);
+        k.allocated_bytes = kv.count("allocated_bytes");
+        k.sessions = static_cast<int32_t>(kv.integer("sessions", 0, INT32_MAX));
+        k.layout = kv.one_of("layout", {"unified", "per_sequence"});
+        k.weights_bytes = kv.count("weights_bytes");
+        k.separate_instances_bytes = kv.count("separate_instances_bytes");
+        r.kv = k;
+    }
     const Fields t = f.object("timing");
     r.timing.total_ms = t.num("total_ms", 0);
     r.timing.prefill_ms = t.num("prefill_ms", 0);
@@ -188,6 +207,9 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
     r.timing.decode_calls = static_cast<int32_t>(t.integer("decode_calls", 0, INT32_MAX));
     r.timing.prefill_tokens = t.integer("prefill_tokens", 0);
     r.timing.questions_ms = t.num("questions_ms", 0);
+    if (schema >= 2 && t.has("cached_prompt_tokens") && !is_null(t, "cached_prompt_tokens")) {
+        r.timing.cached_prompt_tokens = t.integer("cached_prompt_tokens", 0);
+    }
     return r;
 }
 

@@ -52,10 +52,11 @@ json config_json(const RunConfig& c) {
             {"naive", c.naive},
             {"kv_layout", c.kv_layout},
             {"clusters", c.clusters},
-            {"cluster_parameters", c.cluster_parameters}};
+            {"cluster_parameters", c.cluster_parameters},
+            {"backend", c.backend}};
 }
 
-RunConfig read_run_config(const Fields& f) {
+RunConfig read_run_config(const Fields& f, int schema) {
     RunConfig c;
     c.conditions = f.strings("conditions");
     c.max_tokens = static_cast<int32_t>(f.integer("max_tokens", 1, 1 << 20));
@@ -73,6 +74,8 @@ RunConfig read_run_config(const Fields& f) {
     c.kv_layout = f.one_of("kv_layout", {"auto", "unified", "per_sequence"});
     c.clusters = f.str("clusters");
     c.cluster_parameters = f.string_map("cluster_parameters");
+    c.backend = schema >= 2 ? f.str("backend") : "in-process";
+    if (c.backend.empty()) f.bad("backend", "must not be empty (\"in-process\" or a URL)");
     return c;
 }
 
@@ -106,12 +109,14 @@ Versions read_versions(const Fields& f) {
     return {f.str("rdic"), f.str("llama_cpp_pinned"), f.str("llama_cpp_python")};
 }
 
-void check_schema(const Fields& f) {
+int check_schema(const Fields& f) {
     const int64_t v = f.integer("schema");
-    if (v != kRecordSchemaVersion) {
+    if (v < kOldestRecordSchemaVersion || v > kRecordSchemaVersion) {
         f.bad("schema", "version " + std::to_string(v) + " is not supported (this rdic reads " +
+                            std::to_string(kOldestRecordSchemaVersion) + " to " +
                             std::to_string(kRecordSchemaVersion) + ")");
     }
+    return static_cast<int>(v);
 }
 
 }  // namespace records_detail
@@ -144,9 +149,9 @@ ConfigRecord read_config(const fs::path& file) {
     const std::string where = printable_path(file);
     const json j = parse_line(ss.str(), where);
     const Fields f(j, where, "");
-    check_schema(f);
+    const int schema = check_schema(f);
     ConfigRecord c;
-    c.config = read_run_config(f.object("config"));
+    c.config = read_run_config(f.object("config"), schema);
     c.model = read_model(f.object("model"));
     c.versions = read_versions(f.object("versions"));
     const json& data = f.array("data");
@@ -183,6 +188,7 @@ std::vector<std::string> setting_differences(const RunConfig& a, const ModelIden
     differ("questions", a.questions, b.questions);
     differ("answer_tokens", a.answer_tokens, b.answer_tokens);
     differ("naive", a.naive, b.naive);
+    differ("backend", a.backend, b.backend);
     differ("kv_layout", a.kv_layout, b.kv_layout);
     differ("clusters", a.clusters, b.clusters);
     if (a.cluster_parameters != b.cluster_parameters) {

@@ -57,7 +57,9 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
     info.temperature = c.sampling.temperature;
     info.seed = c.sampling.seed;
     info.max_tokens = c.max_tokens;
-    info.execution = c.naive ? "naive" : "batched";
+    info.execution = c.backend != "in-process" ? "remote " + c.backend
+                     : c.naive                 ? "naive"
+                                               : "batched";
     info.clustering = c.clusters;
     info.model = config.model.file;
     info.model_sha256_prefix = config.model.sha256_prefix;
@@ -79,9 +81,15 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
         ++info.pairs_ok;
         if (conds.insert(cond).second) report.conditions.push_back(cond);
         if (r.clustering) ari[ex] = r.clustering->ari;
-        add(ex, cond, "", "", "example.kv_peak_mib",
-            static_cast<double>(r.kv.peak_bytes) / (1024.0 * 1024.0));
-        add(ex, cond, "", "", "example.kv_peak_tokens", static_cast<double>(r.kv.peak_cells_full));
+        if (r.kv) {
+            add(ex, cond, "", "", "example.kv_peak_mib",
+                static_cast<double>(r.kv->peak_bytes) / (1024.0 * 1024.0));
+            add(ex, cond, "", "", "example.kv_peak_tokens",
+                static_cast<double>(r.kv->peak_cells_full));
+        } else {  // a remote engine's KV is not visible: "n/a", never 0
+            report.not_measured.emplace("example.kv_peak_mib", cond);
+            report.not_measured.emplace("example.kv_peak_tokens", cond);
+        }
         add(ex, cond, "", "", "example.total_s", r.timing.total_ms / 1000.0);
         add(ex, cond, "", "", "example.prefill_tokens",
             static_cast<double>(r.timing.prefill_tokens));

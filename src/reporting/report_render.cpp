@@ -207,7 +207,9 @@ Table main_table(const Report& r) {
     for (const std::string& id : kMainColumns) {
         const MetricSpec* s = spec_of(id);
         bool any = false;
-        for (const std::string& c : r.conditions) any = any || r.summary(id, c) != nullptr;
+        for (const std::string& c : r.conditions) {
+            any = any || r.summary(id, c) != nullptr || r.not_measured.count({id, c}) > 0;
+        }
         if (s == nullptr || !any) continue;
         cols.push_back(id);
         t.header.push_back(s->label + (s->lower_is_better ? " ↓" : " ↑"));
@@ -219,6 +221,10 @@ Table main_table(const Report& r) {
             const int d = spec_of(id)->decimals;
             if (s != nullptr && r.uninformative.count(id)) {
                 row.push_back("uninformative");
+                continue;
+            }
+            if (s == nullptr && r.not_measured.count({id, c})) {
+                row.push_back("n/a");
                 continue;
             }
             row.push_back(s == nullptr ? "–" : fmt(s->mean, d) + ' ' + fmt_ci(s->ci, d));
@@ -278,8 +284,10 @@ Table all_metrics_table(const Report& r) {
         bool any = false;
         for (const std::string& c : r.conditions) {
             const ConditionSummary* cs = r.summary(s.id, c);
-            any = any || cs != nullptr;
-            std::string cell = cs == nullptr ? "–" : fmt(cs->mean, s.decimals);
+            const bool not_measured = cs == nullptr && r.not_measured.count({s.id, c}) > 0;
+            any = any || cs != nullptr || not_measured;
+            std::string cell =
+                cs == nullptr ? (not_measured ? "n/a" : "–") : fmt(cs->mean, s.decimals);
             if (cs != nullptr && seeds && std::isfinite(cs->mean_spread)) {
                 cell += " (spread " + fmt(cs->mean_spread, s.decimals) + ")";
             }

@@ -12,18 +12,20 @@ ResultRecord make_result_record(const ConditionResult& c) {
     r.condition = std::string(to_string(c.condition));
     r.naive = c.naive;
     for (const OutputResult& o : c.outputs) {
-        r.outputs.push_back({.cluster = o.cluster_id,
-                             .kind = o.kind == ClusterKind::topic ? "topic" : "synthesis",
-                             .text = o.text,
-                             .n_tokens = o.n_tokens,
-                             .n_context_tokens = o.n_context_tokens,
-                             .stop_reason = std::string(to_string(o.stop_reason)),
-                             .kv_bytes = o.kv_bytes,
-                             .prefill_ms = o.timing.prefill_ms,
-                             .ttft_ms = o.timing.ttft_ms,
-                             .decode_tokens_per_s = o.timing.decode_tokens_per_s,
-                             .total_ms = o.timing.total_ms,
-                             .prompt_copy_share = o.prompt_copy_share});
+        r.outputs.push_back(
+            {.cluster = o.cluster_id,
+             .kind = o.kind == ClusterKind::topic ? "topic" : "synthesis",
+             .text = o.text,
+             .n_tokens = o.n_tokens,
+             .n_context_tokens = o.n_context_tokens,
+             .stop_reason = std::string(to_string(o.stop_reason)),
+             .kv_bytes = c.kv_measured ? std::optional<uint64_t>(o.kv_bytes) : std::nullopt,
+             .prefill_ms = o.timing.prefill_ms,
+             .ttft_ms = o.timing.ttft_ms,
+             .decode_tokens_per_s = o.timing.decode_tokens_per_s,
+             .total_ms = o.timing.total_ms,
+             .prompt_copy_share = o.prompt_copy_share,
+             .cached_tokens = o.n_cached_tokens});
     }
     for (const AnswerResult& a : c.answers) {
         r.answers.push_back({.question = a.question_id,
@@ -32,20 +34,23 @@ ResultRecord make_result_record(const ConditionResult& c) {
                              .n_context_tokens = a.n_context_tokens,
                              .stop_reason = std::string(to_string(a.stop_reason))});
     }
-    r.kv = {.peak_bytes = c.kv_peak.bytes,
-            .peak_cells_full = c.kv_peak.cells_full,
-            .peak_cells_swa = c.kv_peak.cells_swa,
-            .allocated_bytes = c.kv_allocated_bytes,
-            .sessions = c.n_sessions,
-            .layout = std::string(to_string(c.kv_layout)),
-            .weights_bytes = c.weights_bytes,
-            .separate_instances_bytes = c.separate_instances_bytes()};
+    if (c.kv_measured) {
+        r.kv = KvRecord{.peak_bytes = c.kv_peak.bytes,
+                        .peak_cells_full = c.kv_peak.cells_full,
+                        .peak_cells_swa = c.kv_peak.cells_swa,
+                        .allocated_bytes = c.kv_allocated_bytes,
+                        .sessions = c.n_sessions,
+                        .layout = std::string(to_string(c.kv_layout)),
+                        .weights_bytes = c.weights_bytes,
+                        .separate_instances_bytes = c.separate_instances_bytes()};
+    }
     r.timing = {.total_ms = c.total_ms,
                 .prefill_ms = c.prefill_ms,
                 .decode_ms = c.decode_ms,
                 .decode_calls = c.n_decode_calls,
                 .prefill_tokens = c.n_prefill_tokens,
-                .questions_ms = c.questions_ms};
+                .questions_ms = c.questions_ms,
+                .cached_prompt_tokens = c.n_cached_prompt_tokens};
     return r;
 }
 

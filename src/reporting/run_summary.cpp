@@ -11,6 +11,7 @@ namespace {
 
 struct Tally {
     int ok = 0, failed = 0;
+    int kv = 0;  // successes with KV numbers (a remote engine's are not visible)
     double kv_cells = 0, kv_bytes = 0, alloc_bytes = 0, separate_bytes = 0, total_ms = 0;
 };
 
@@ -32,17 +33,22 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
             continue;
         }
         ++t.ok;
-        t.kv_cells += static_cast<double>(r->kv.peak_cells_full);
-        t.kv_bytes += static_cast<double>(r->kv.peak_bytes);
-        t.alloc_bytes += static_cast<double>(r->kv.allocated_bytes);
-        t.separate_bytes += static_cast<double>(r->kv.separate_instances_bytes);
         t.total_ms += r->timing.total_ms;
+        if (!r->kv) continue;
+        ++t.kv;
+        t.kv_cells += static_cast<double>(r->kv->peak_cells_full);
+        t.kv_bytes += static_cast<double>(r->kv->peak_bytes);
+        t.alloc_bytes += static_cast<double>(r->kv->allocated_bytes);
+        t.separate_bytes += static_cast<double>(r->kv->separate_instances_bytes);
     }
     std::ostringstream os;
     if (first != nullptr) {
         os << "model " << first->model.name << " (" << first->model.file << "), max_tokens "
            << first->config.max_tokens
-           << (first->config.naive ? ", naive execution" : ", batched execution") << "\n";
+           << (first->config.backend != "in-process" ? ", remote " + first->config.backend
+               : first->config.naive                 ? ", naive execution"
+                                                     : ", batched execution")
+           << "\n";
     } else {
         os << "no records yet\n";
     }
@@ -56,10 +62,18 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
         if (it == tally.end()) continue;
         const Tally& t = it->second;
         const double n = t.ok > 0 ? t.ok : 1;
+        if (t.kv == 0) {  // no KV numbers (a remote engine's, or no success): "n/a", not 0
+            std::snprintf(line, sizeof line, "%-18s %5d %6d %10s %9s %10s %12s %9.2f %9.1f\n",
+                          c.c_str(), t.ok + t.failed, t.failed, "n/a", "n/a", "n/a", "n/a",
+                          t.total_ms / n / 1000.0, t.total_ms / 1000.0);
+            os << line;
+            continue;
+        }
+        const double nk = t.kv > 0 ? t.kv : 1;
         std::snprintf(line, sizeof line, "%-18s %5d %6d %10.0f %9.2f %10.2f %12.1f %9.2f %9.1f\n",
-                      c.c_str(), t.ok + t.failed, t.failed, t.kv_cells / n,
-                      t.kv_bytes / n / 1048576.0, t.alloc_bytes / n / 1048576.0,
-                      t.separate_bytes / n / 1048576.0, t.total_ms / n / 1000.0,
+                      c.c_str(), t.ok + t.failed, t.failed, t.kv_cells / nk,
+                      t.kv_bytes / nk / 1048576.0, t.alloc_bytes / nk / 1048576.0,
+                      t.separate_bytes / nk / 1048576.0, t.total_ms / n / 1000.0,
                       t.total_ms / 1000.0);
         os << line;
     }

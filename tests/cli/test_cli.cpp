@@ -395,6 +395,39 @@ TEST_F(Cli, RunRejectsUnknownCondition) {
     EXPECT_NE(r.err.find("unknown condition 'isolated'"), std::string::npos) << r.err;
 }
 
+// --backend options are checked before anything is loaded or sent; secrets are never echoed.
+// (Runs against a real engine: tests/server, label server.)
+TEST_F(Cli, RunBackendOptionsAreRefusedClearly) {
+    const std::string base =
+        "run --no-eval" + kFast + "--conditions semantic --out " + (dir_ / "b").string() + " ";
+    const CliRun https = run_rdic(base + "--backend https://127.0.0.1:1");
+    EXPECT_EQ(https.status, 2) << https.err;
+    EXPECT_NE(https.err.find("--backend https://127.0.0.1:1: https is not supported"),
+              std::string::npos)
+        << https.err;
+    const CliRun creds = run_rdic(base + "--backend http://me:s3cret@127.0.0.1:1");
+    EXPECT_EQ(creds.status, 2) << creds.err;
+    EXPECT_EQ(creds.err.find("s3cret"), std::string::npos) << creds.err;
+    const CliRun naive = run_rdic(base + "--naive --backend http://127.0.0.1:1");
+    EXPECT_EQ(naive.status, 2) << naive.err;
+    EXPECT_NE(naive.err.find("--naive"), std::string::npos) << naive.err;
+    const CliRun missing =
+        run_rdic(base + "--backend http://127.0.0.1:1 --api-key-file " + (dir_ / "no").string());
+    EXPECT_EQ(missing.status, 3) << missing.err;
+    EXPECT_NE(missing.err.find("--api-key-file"), std::string::npos) << missing.err;
+    std::ofstream(dir_ / "two-lines") << "s3cret\nmore\n";
+    const CliRun two = run_rdic(base + "--backend http://127.0.0.1:1 --api-key-file " +
+                                (dir_ / "two-lines").string());
+    EXPECT_EQ(two.status, 2) << two.err;
+    EXPECT_EQ(two.err.find("s3cret"), std::string::npos) << two.err;
+    // Nothing listens on port 1: exit 10 after the retries, naming the URL; nothing written.
+    const CliRun dead = run_rdic(base + "--backend http://127.0.0.1:1 --backend-retries 1");
+    EXPECT_EQ(dead.status, 10) << dead.err;
+    EXPECT_NE(dead.err.find("GET http://127.0.0.1:1/v1/models: "), std::string::npos) << dead.err;
+    EXPECT_NE(dead.err.find("after 2 attempts"), std::string::npos) << dead.err;
+    EXPECT_FALSE(fs::exists(dir_ / "b" / "results.jsonl"));
+}
+
 TEST_F(Cli, RunKvLayoutCanBeChosen) {
     const fs::path out = dir_ / "layout";
     const CliRun r = run_rdic("run --no-eval --max-tokens 2" + kFast +

@@ -66,7 +66,11 @@ TEST(Records, ResultRoundTripsThroughItsOneWriterAndReader) {
     EXPECT_TRUE(back.ok);
     ASSERT_EQ(back.outputs.size(), 1u);
     EXPECT_EQ(back.outputs[0].ttft_ms, 100);
-    EXPECT_EQ(back.kv.peak_bytes, 1048576u);
+    ASSERT_TRUE(back.kv);
+    EXPECT_EQ(back.kv->peak_bytes, 1048576u);
+    EXPECT_EQ(back.outputs[0].kv_bytes, 4096u);
+    EXPECT_FALSE(back.outputs[0].cached_tokens);
+    EXPECT_EQ(back.config.backend, "in-process");
     ASSERT_TRUE(back.clustering);
     EXPECT_EQ(back.clustering->assignment[0].second, "a");
     EXPECT_EQ(back.answers[0].text, "42");
@@ -134,14 +138,94 @@ TEST(Records, AWrongTypedFieldNamesFileLineAndPointer) {
               }).find("f:1: /outputs/0/text: must be a string, is null"),
               std::string::npos);
     json version = r;
-    version["schema"] = 2;
+    version["schema"] = 3;
     EXPECT_NE(corrupt([&] {
                   parse_result_line(version.dump(), "f:1");
-              }).find("/schema: version 2 is not supported"),
+              }).find("/schema: version 3 is not supported"),
               std::string::npos);
     EXPECT_NE(
         corrupt([&] { parse_result_line("{\"schema\": 1", "f:9"); }).find("f:9: /: not valid JSON"),
         std::string::npos);
+}
+
+// Schema 2: a remote engine's record has no KV numbers (null, never 0), and the cached prompt
+// tokens it reported; both survive the one writer and reader.
+TEST(Records, ARemoteRecordKeepsMissingKvAbsentAndCachedTokens) {
+    ResultRecord r = sample_result("ex-1", "semantic");
+    r.config.backend = "http://127.0.0.1:8080";
+    r.kv.reset();
+    r.outputs[0].kv_bytes.reset();
+    r.outputs[0].cached_tokens = 7;
+    r.timing.cached_prompt_tokens = 7;
+    const std::string line = result_to_line(r);
+    const json j = json::parse(line);
+    EXPECT_TRUE(j["kv"].is_null());
+    EXPECT_TRUE(j["outputs"][0]["kv_bytes"].is_null());
+    EXPECT_EQ(j["outputs"][0]["cached_tokens"], 7);
+    EXPECT_EQ(j["config"]["backend"], "http://127.0.0.1:8080");
+    const ResultRecord back = parse_result_line(line, "x:1");
+    EXPECT_FALSE(back.kv);
+    EXPECT_FALSE(back.outputs[0].kv_bytes);
+    EXPECT_EQ(back.outputs[0].cached_tokens, 7);
+    EXPECT_EQ(back.timing.cached_prompt_tokens, 7);
+    EXPECT_EQ(back.config.backend, "http://127.0.0.1:8080");
+    EXPECT_EQ(result_to_line(back), line);
+    // The summary says n/a for the KV columns, not 0.
+    ResultsLog log;
+    log.records = {back};
+    log.line_numbers = {1};
+    const std::string summary = run_summary(log, {"semantic"});
+    EXPECT_NE(summary.find("remote http://127.0.0.1:8080"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("n/a"), std::string::npos) << summary;
+}
+
+// The report of a remote run: the KV columns say n/a (never 0) and the execution names the URL.
+TEST(Records, TheReportOfARemoteRunSaysNotMeasuredForKv) {
+    TempDir t;
+    ConfigRecord c = sample_config();
+    c.config.backend = "http://127.0.0.1:8080";
+    std::vector<std::string> lines;
+    for (const char* ex : {"e1", "e2"}) {
+        ResultRecord r = sample_result(ex, "semantic");
+        r.config.backend = c.config.backend;
+        r.kv.reset();
+        r.outputs[0].kv_bytes.reset();
+        lines.push_back(result_to_line(r));
+    }
+    const fs::path dir = run_dir(t, "remote", lines, c);
+    const Report report = build_report({dir}, {});
+    EXPECT_TRUE(report.not_measured.count({"example.kv_peak_mib", "semantic"}));
+    EXPECT_EQ(report.summary("example.kv_peak_mib", "semantic"), nullptr);
+    const std::string md = render_markdown(report);
+    EXPECT_NE(md.find("n/a"), std::string::npos);
+    EXPECT_NE(render_main_table(report).find("| n/a"), std::string::npos)
+        << render_main_table(report);
+    EXPECT_NE(md.find("remote http://127.0.0.1:8080"), std::string::npos);
+}
+
+// Schema 1 records (written before remote backends) stay readable: in-process, KV required.
+TEST(Records, SchemaOneRecordsStayReadable) {
+    json old = json::parse(result_to_line(sample_result("ex-2", "semantic")));
+    old["schema"] = 1;
+    old["config"].erase("backend");
+    old["outputs"][0].erase("cached_tokens");
+    const ResultRecord back = parse_result_line(old.dump(), "old:1");
+    EXPECT_EQ(back.config.backend, "in-process");
+    ASSERT_TRUE(back.kv);
+    EXPECT_EQ(back.kv->peak_bytes, 1048576u);
+    json no_kv = old;
+    no_kv["kv"] = nullptr;
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(no_kv.dump(), "old:2");
+              }).find("old:2: /kv: must be an object, is null"),
+              std::string::npos);
+    // Schema 2 requires the backend.
+    json no_backend = json::parse(result_to_line(sample_result("ex-2", "semantic")));
+    no_backend["config"].erase("backend");
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(no_backend.dump(), "new:1");
+              }).find("new:1: /config/backend: missing"),
+              std::string::npos);
 }
 
 json chrf_record(double chrf) {

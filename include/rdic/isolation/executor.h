@@ -25,6 +25,9 @@
 
 namespace rdic {
 
+// Sampling seeds of question replies start at seed + this (outputs use seed + output index).
+inline constexpr uint32_t kAnswerSeedOffset = 1000;
+
 struct ExecutorOptions {
     SamplerOptions sampling;   // same for every output (seed offset by output index)
     int32_t max_tokens = 256;  // per output
@@ -57,6 +60,10 @@ struct OutputResult {
     // Copy control: share of the text's bytes inside verbatim spans (>= kCopyMinSpan bytes) of
     // its own prompt (system prompt, context, messages, request). rdic/evaluation/questions.h.
     double prompt_copy_share = 0;
+    // Prompt tokens a remote engine served from its prefix cache (usage.prompt_tokens_details
+    // .cached_tokens), when it reports them; unset in-process (forks are counted by
+    // ConditionResult::n_prefill_tokens instead).
+    std::optional<int64_t> n_cached_tokens;
 };
 
 // A fact question's reply (dataset v2), generated after all outputs of the condition.
@@ -82,6 +89,11 @@ struct ConditionResult {
     double decode_ms = 0;
     double total_ms = 0;
     uint64_t weights_bytes = 0;  // one copy of the model weights
+    // False when the KV cache is not visible (a remote engine): kv_peak, kv_allocated_bytes,
+    // n_sessions, kv_layout, weights_bytes and every output's kv_bytes mean nothing and are
+    // recorded as absent, not 0.
+    bool kv_measured = true;
+    std::optional<int64_t> n_cached_prompt_tokens;  // sum of the outputs' n_cached_tokens
     // Fact questions: answered after the outputs in a session of their own (unified KV; each
     // distinct context prefilled once and forked per question), so the outputs' KV, time and
     // TTFT above are the same with or without questions. Greedy replies are the same for every

@@ -11,10 +11,11 @@
 // describes another run (resume_differences, every difference named). Then writes config.json
 // (atomically) when there is none. Every pair is checked against the model's and the engine's
 // limits before it decodes (check_limits); a pair that fails is recorded with its error and the
-// run goes on. After the pairs (all, or up to a stop request), summary.txt is rebuilt from every
-// record of the directory and replaced atomically. Any failed write throws rdic::Error naming the
-// file and the operating system's reason.
-// Thread-safety: one thread; `stop` may read a flag set by a signal handler.
+// run goes on. The pairs run on options.backend (rdic/isolation/backend.h: in-process, or a
+// remote engine), which returns the same ConditionResult either way. After the pairs (all, or up to
+// a stop request), summary.txt is rebuilt from every record of the directory and replaced
+// atomically. Any failed write throws rdic::Error naming the file and the operating system's
+// reason. Thread-safety: one thread; `stop` may read a flag set by a signal handler.
 #pragma once
 
 #include <cstddef>
@@ -30,6 +31,7 @@
 
 #include "rdic/datasets/example.h"
 #include "rdic/engine/model.h"
+#include "rdic/isolation/backend.h"
 #include "rdic/isolation/executor.h"
 #include "rdic/isolation/plan.h"
 #include "rdic/records/files.h"
@@ -44,6 +46,9 @@ struct ExperimentOptions {
     std::vector<Condition> conditions;
     ExecutorOptions exec;
     PromptOptions prompts;
+    // Where the plans run; null = in-process with `exec` (batched, or naive). config.config
+    // .backend must name it (Backend::identity), so that --resume refuses another backend.
+    std::shared_ptr<Backend> backend;
     ConfigRecord config;  // what config.json records; its data = the examples' files, in order
 };
 

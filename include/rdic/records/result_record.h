@@ -42,11 +42,13 @@ struct OutputRecord {
     int32_t n_tokens = 0;          // generated
     int32_t n_context_tokens = 0;  // tokens in the sequence it was generated from
     std::string stop_reason;
-    uint64_t kv_bytes = 0;
+    std::optional<uint64_t> kv_bytes;  // unset: the engine's KV is not visible (remote backend)
     double prefill_ms = 0, ttft_ms = 0, decode_tokens_per_s = 0, total_ms = 0;
     // [0, 1]; absent in records written before the copy control existed (2026-12-05), and only
     // there: the writer always has it for outputs of today's executor.
     std::optional<double> prompt_copy_share;
+    // Prompt tokens the engine took from its prefix cache, when it reports them (remote).
+    std::optional<int64_t> cached_tokens;
 };
 
 struct AnswerRecord {
@@ -71,6 +73,7 @@ struct TimingRecord {
     int32_t decode_calls = 0;
     int64_t prefill_tokens = 0;
     double questions_ms = 0;
+    std::optional<int64_t> cached_prompt_tokens;  // of all outputs, when the engine reports them
 };
 
 struct ResultRecord {
@@ -87,7 +90,7 @@ struct ResultRecord {
     std::optional<ClusteringRecord> clustering;
     std::vector<OutputRecord> outputs;  // when ok
     std::vector<AnswerRecord> answers;  // when ok (may be empty)
-    KvRecord kv;                        // when ok
+    std::optional<KvRecord> kv;         // when ok and the engine's KV is visible (in-process)
     TimingRecord timing;                // when ok
     std::string finished_at;            // ISO 8601 UTC
 };

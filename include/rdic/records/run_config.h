@@ -17,9 +17,15 @@
 
 namespace rdic {
 
-// Version of config.json, results.jsonl and metrics.jsonl records ("schema": 1). A record with
-// another version, or none (written before versions existed), is refused.
-inline constexpr int kRecordSchemaVersion = 1;
+// Version of config.json, results.jsonl and metrics.jsonl records ("schema": 2). Records of
+// versions kOldestRecordSchemaVersion..kRecordSchemaVersion are read; another version, or none
+// (written before versions existed), is refused.
+//   1: everything ran in-process; KV fields always present.
+//   2: config "backend"; a results record's "kv" and outputs' "kv_bytes" may be null (a remote
+//      engine's KV is not visible); outputs' "cached_tokens" and timing's
+//      "cached_prompt_tokens" when the engine reports them.
+inline constexpr int kRecordSchemaVersion = 2;
+inline constexpr int kOldestRecordSchemaVersion = 1;
 
 struct ModelIdentity {
     std::string file;  // file name
@@ -52,6 +58,9 @@ struct RunConfig {
     std::string kv_layout = "auto";                         // auto, unified, per_sequence
     std::string clusters = "labels";                        // clustering method
     std::map<std::string, std::string> cluster_parameters;  // its options
+    // Where the plans ran: "in-process" (batched, or naive above), or the base URL of an
+    // OpenAI-compatible engine (--backend; never with credentials).
+    std::string backend = "in-process";
 };
 
 // A dataset file as stored: relative to the results directory and absolute.

@@ -18,7 +18,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rdic/evaluation/statistics.h"
@@ -106,7 +108,9 @@ struct Report {
     std::vector<NonInferiorityResult> non_inferiority;
     std::map<std::string, std::vector<std::string>> provenance;  // judge models, signatures...
     std::map<std::string, std::string> uninformative;            // judge metric -> why (no verdict)
-    std::vector<std::string> notes;                              // shown above every table
+    // (metric, condition) that a run could not measure (a remote engine's KV): shown "n/a".
+    std::set<std::pair<std::string, std::string>> not_measured;
+    std::vector<std::string> notes;  // shown above every table
     std::string generated_at;
 
     const ConditionSummary* summary(const std::string& metric, const std::string& cond) const;
