@@ -25,7 +25,10 @@ struct ClusterArgs {
     std::string pooling = "mean";
     std::string embed_template;
     bool no_center = false;
-    double threshold = 0;  // online: 0 = the default for the pooling (see cluster_options.cpp)
+    double threshold = 0;             // online: new-topic cosine distance; 0 = the router's default
+    std::string router = "centroid";  // online: the TurnRouter method
+    double lexical_weight = 0;        // online hybrid: 0 = default
+    double llm_margin = 0;            // online hybrid-llm: 0 = default
     uint64_t seed = 1;
     bool no_synthesis = false;
 };

@@ -1,0 +1,163 @@
+// The turn routers behind make_turn_router(): the similarity routers (centroid, instruct,
+// lexical, hybrid) here, the llm decision in llm_router.cpp.
+#include "rdic/clustering/turn_router.h"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "llm_router.h"
+#include "rdic/clustering/lexical.h"
+#include "rdic/clustering/router.h"
+#include "rdic/error.h"
+
+namespace rdic {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+void check_topic(int32_t topic, int32_t n_topics) {
+    if (topic < 0 || topic > n_topics) {
+        throw Error(ErrorCode::invalid_argument, "router: topic " + std::to_string(topic) + " of " +
+                                                     std::to_string(n_topics) + " (a new one is " +
+                                                     std::to_string(n_topics) + ")");
+    }
+}
+
+// centroid / instruct (embeddings), lexical (words), hybrid (both), hybrid-llm (both + llm).
+class SimilarityRouter final : public TurnRouter {
+public:
+    SimilarityRouter(const TurnRouterOptions& options, std::shared_ptr<RouterShared> shared)
+        : options_(options),
+          method_(parse_router_method(options.method)),
+          shared_(std::move(shared)) {
+        uses_embedding_ = method_ != RouterMethod::lexical;
+        uses_lexical_ = method_ == RouterMethod::lexical || method_ == RouterMethod::hybrid ||
+                        method_ == RouterMethod::hybrid_llm;
+        if (method_ == RouterMethod::hybrid_llm) llm_ = std::make_unique<LlmRouter>(shared_);
+    }
+
+    TopicChoice route(std::string_view text) override {
+        const auto t0 = Clock::now();
+        const std::vector<double> sim = similarity(text);
+        TopicChoice c = choose_topic(sim, options_.threshold, options_.max_topics);
+        if (llm_ && n_topics_ > 0 && c.margin < options_.llm_margin) {
+            const TopicChoice l = llm_->route(text);
+            if (!l.opened || options_.max_topics == 0 || n_topics_ < options_.max_topics) {
+                c.topic = l.topic;
+                c.opened = l.opened;
+                c.llm_decided = true;
+            }
+        }
+        c.route_ms = ms_since(t0);
+        return c;
+    }
+
+    void commit(int32_t topic, std::string_view text) override {
+        check_topic(topic, n_topics_);
+        std::optional<std::vector<float>> v;
+        if (uses_embedding_) v = embed(text);  // may throw: nothing changed yet
+        if (llm_) llm_->commit(topic, text);
+        if (v) {
+            if (!centroids_) {
+                centroids_.emplace(static_cast<int32_t>(v->size()), RouterOptions{});
+            }
+            centroids_->assign(topic, *v);
+        }
+        if (uses_lexical_) words_.add(topic, std::string(text));
+        if (topic == n_topics_) ++n_topics_;
+    }
+
+    int32_t n_topics() const override { return n_topics_; }
+
+private:
+    std::vector<double> similarity(std::string_view text) {
+        std::vector<double> sim(static_cast<size_t>(n_topics_), 0.0);
+        if (n_topics_ == 0) {
+            if (uses_embedding_) (void)embed(text);  // cached for the commit that follows
+            return sim;
+        }
+        const double w = method_ == RouterMethod::lexical ? 1.0
+                         : uses_lexical_                  ? options_.lexical_weight
+                                                          : 0.0;
+        if (uses_embedding_) {
+            const std::vector<double> d = centroids_->distances(embed(text));
+            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += (1 - w) * (1 - d[i]);
+        }
+        if (uses_lexical_) {
+            const std::vector<double> l = words_.similarity(std::string(text));
+            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += w * l[i];
+        }
+        return sim;
+    }
+
+    // route() and the commit() of the same text embed once.
+    const std::vector<float>& embed(std::string_view text) {
+        if (!cached_ || cached_text_ != text) {
+            cached_vector_ = shared_embedder(*shared_).embed(text);
+            cached_text_ = std::string(text);
+            cached_ = true;
+        }
+        return cached_vector_;
+    }
+
+    TurnRouterOptions options_;
+    RouterMethod method_;
+    std::shared_ptr<RouterShared> shared_;
+    bool uses_embedding_ = false, uses_lexical_ = false;
+    int32_t n_topics_ = 0;
+    std::optional<OnlineRouter> centroids_;  // created with the first vector's size
+    IncrementalTfidf words_;
+    std::unique_ptr<LlmRouter> llm_;
+    bool cached_ = false;
+    std::string cached_text_;
+    std::vector<float> cached_vector_;
+};
+
+}  // namespace
+
+std::shared_ptr<RouterShared> make_router_shared(std::shared_ptr<const Model> model,
+                                                 const TurnRouterOptions& options) {
+    auto s = std::make_shared<RouterShared>();
+    s->options = resolved(options);
+    s->model = std::move(model);
+    if (router_needs_model(parse_router_method(s->options.method)) && !s->model) {
+        throw Error(ErrorCode::invalid_argument, "router " + s->options.method + " needs a model");
+    }
+    return s;
+}
+
+Embedder& shared_embedder(RouterShared& s) {
+    std::lock_guard lock(s.mutex);
+    if (!s.embedder) {
+        EmbedderOptions e = s.options.embedding;
+        e.n_threads = s.options.n_threads;
+        s.embedder = std::make_unique<Embedder>(s.model, e);
+    }
+    return *s.embedder;
+}
+
+std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
+                                             std::shared_ptr<RouterShared> shared) {
+    const TurnRouterOptions o = resolved(options);
+    const RouterMethod m = parse_router_method(o.method);
+    if (router_needs_model(m) && !shared) {
+        throw Error(ErrorCode::invalid_argument, "router " + o.method + " needs a model");
+    }
+    if (m == RouterMethod::llm) return std::make_unique<LlmRouter>(std::move(shared));
+    return std::make_unique<SimilarityRouter>(o, std::move(shared));
+}
+
+std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
+                                             std::shared_ptr<const Model> model) {
+    const RouterMethod m = parse_router_method(options.method);
+    if (!router_needs_model(m)) return make_turn_router(options, std::shared_ptr<RouterShared>());
+    return make_turn_router(options, make_router_shared(std::move(model), options));
+}
+
+}  // namespace rdic
