@@ -49,6 +49,14 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
     app.add_option("--llm-margin", a.llm_margin,
                    "Online hybrid-llm: ask the llm below this margin (0 = default)")
         ->check(CLI::Range(0.0, 2.0));
+    app.add_option("--recency", a.recency,
+                   "Online: similarity bonus of the previous message's topic (-1 = the router's "
+                   "default, 0 = off)")
+        ->check(CLI::Range(-1.0, 1.0));
+    app.add_option("--shift-cues", a.shift_cues,
+                   "Online: 1 = a message starting with a topic-shift cue opens a topic, 0 = off, "
+                   "-1 = the router's default")
+        ->check(CLI::Range(-1, 1));
     app.add_option("--cluster-seed", a.seed, "Seed of the random control");
     app.add_flag("--no-synthesis-detection", a.no_synthesis,
                  "Cluster synthesis requests with the topics instead of detecting them");
@@ -73,6 +81,8 @@ ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
     o.routing.threshold = a.threshold > 0 ? 1 - a.threshold : 0;
     o.routing.lexical_weight = a.lexical_weight;
     o.routing.llm_margin = a.llm_margin;
+    o.routing.recency = a.recency;
+    o.routing.shift_cues = a.shift_cues;
     o.seed = a.seed;
     o.detect_synthesis = !a.no_synthesis;
     o.n_threads = n_threads;
@@ -123,6 +133,10 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                 } else {
                     p["pooling"] = r.embedding.pooling == Pooling::last ? "last" : "mean";
                     p["template"] = r.embedding.template_text;
+                }
+                if (m != RouterMethod::llm) {
+                    p["recency"] = fmt(r.recency);
+                    p["shift_cues"] = r.shift_cues == 1 ? "on" : "off";
                 }
                 if (m == RouterMethod::hybrid || m == RouterMethod::hybrid_llm)
                     p["lexical_weight"] = fmt(r.lexical_weight);

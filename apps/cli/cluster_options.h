@@ -29,6 +29,8 @@ struct ClusterArgs {
     std::string router = "centroid";  // online: the TurnRouter method
     double lexical_weight = 0;        // online hybrid: 0 = default
     double llm_margin = 0;            // online hybrid-llm: 0 = default
+    double recency = -1;              // online: bonus of the previous topic; < 0 = default
+    int32_t shift_cues = -1;          // online: topic-shift cues open topics; -1 = default
     uint64_t seed = 1;
     bool no_synthesis = false;
 };

@@ -9,6 +9,7 @@
 #include "llm_router.h"
 #include "rdic/clustering/lexical.h"
 #include "rdic/clustering/router.h"
+#include "rdic/clustering/topic_shift.h"
 #include "rdic/error.h"
 
 namespace rdic {
@@ -44,9 +45,17 @@ public:
 
     TopicChoice route(std::string_view text) override {
         const auto t0 = Clock::now();
-        const std::vector<double> sim = similarity(text);
+        std::vector<double> sim = similarity(text);
+        if (last_topic_ >= 0) sim[last_topic_] += options_.recency;
         TopicChoice c = choose_topic(sim, options_.threshold, options_.max_topics);
-        if (llm_ && n_topics_ > 0 && c.margin < options_.llm_margin) {
+        const bool room = options_.max_topics == 0 || n_topics_ < options_.max_topics;
+        c.shift_cue = options_.shift_cues == 1 && n_topics_ > 0 && starts_new_topic(text);
+        if (c.shift_cue && room && !c.opened) {
+            c.topic = n_topics_;
+            c.opened = true;
+            c.margin = 1;  // a cue is not weighed against the similarities
+        }
+        if (llm_ && !c.shift_cue && n_topics_ > 0 && c.margin < options_.llm_margin) {
             const TopicChoice l = llm_->route(text);
             if (!l.opened || options_.max_topics == 0 || n_topics_ < options_.max_topics) {
                 c.topic = l.topic;
@@ -71,6 +80,7 @@ public:
         }
         if (uses_lexical_) words_.add(topic, std::string(text));
         if (topic == n_topics_) ++n_topics_;
+        last_topic_ = topic;
     }
 
     int32_t n_topics() const override { return n_topics_; }
@@ -111,6 +121,7 @@ private:
     std::shared_ptr<RouterShared> shared_;
     bool uses_embedding_ = false, uses_lexical_ = false;
     int32_t n_topics_ = 0;
+    int32_t last_topic_ = -1;                // topic of the last committed message
     std::optional<OnlineRouter> centroids_;  // created with the first vector's size
     IncrementalTfidf words_;
     std::unique_ptr<LlmRouter> llm_;

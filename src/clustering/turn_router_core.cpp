@@ -17,10 +17,12 @@ constexpr const char* kRouterNames[] = {"centroid", "instruct", "lexical",
 // Defaults chosen on the dev split (docs/routing.md has the sweeps). Similarities are cosines.
 constexpr double kCentroidThreshold = 0.90;  // = today's cosine distance 0.10, mean pooling
 constexpr double kInstructThreshold = 0.80;
-constexpr double kLexicalThreshold = 0.10;
+constexpr double kLexicalThreshold = 0.01;  // with cues and recency 0.01: dev 0.793
 constexpr double kHybridThreshold = 0.45;
 constexpr double kHybridLexicalWeight = 0.5;
 constexpr double kLlmMargin = 0.05;
+constexpr double kHybridRecency = 0.05;
+constexpr double kLexicalRecency = 0.01;
 // The instruction around a message for last-token pooling (instruct, hybrid, hybrid-llm).
 constexpr const char* kInstructTemplate =
     "<|im_start|>system\nYou name the subject of a message.<|im_end|>\n<|im_start|>user\n"
@@ -76,6 +78,19 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
         }
     }
     if (o.lexical_weight == 0) o.lexical_weight = kHybridLexicalWeight;
+    const bool similarity_router = m != RouterMethod::llm;
+    // Cues and recency are on for every similarity router but centroid (today's router as it was).
+    const bool shaped = m != RouterMethod::centroid;
+    if (o.recency < 0) {
+        o.recency = m == RouterMethod::lexical ? kLexicalRecency : shaped ? kHybridRecency : 0;
+    }
+    if (o.shift_cues < 0) o.shift_cues = shaped ? 1 : 0;
+    if (!similarity_router) {
+        o.recency = 0;
+        o.shift_cues = 0;
+    }
+    if (o.shift_cues > 1)
+        throw Error(ErrorCode::invalid_argument, "router shift_cues must be 0 or 1");
     if (o.llm_margin == 0) o.llm_margin = kLlmMargin;
     if (!(o.threshold > -1 && o.threshold <= 1)) {
         throw Error(ErrorCode::invalid_argument,

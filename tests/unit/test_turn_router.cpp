@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "rdic/clustering/lexical.h"
+#include "rdic/clustering/topic_shift.h"
 #include "rdic/clustering/turn_router.h"
 #include "rdic/error.h"
 
@@ -100,6 +101,35 @@ TEST(RouterOptions, DefaultsFilledAndBadValuesRefused) {
     EXPECT_THROW(resolved({.threshold = 1.5}), Error);
     EXPECT_THROW(resolved({.lexical_weight = -0.5}), Error);
     EXPECT_THROW(resolved({.method = "nope"}), Error);
+}
+
+}  // namespace
+}  // namespace rdic
+
+namespace rdic {
+namespace {
+
+TEST(TopicShift, OpeningsOfNewMattersAreCues) {
+    for (const char* t : {"Second thing, completely separate: our Year 11 parents' evening.",
+                          "Separately, sales leadership wants a new commission plan.",
+                          "Different topic. We also operate a bonded warehouse.",
+                          "Switching to something else entirely. I also sit on a committee.",
+                          "Third: lunchtime. We have five midday supervisors.",
+                          "The second headache is a doctoral student.",
+                          "Next topic, revenue cycle. Our initial denial rate is up.",
+                          "  \"Another issue.\" The inspector came last week."}) {
+        EXPECT_TRUE(starts_new_topic(t)) << t;
+    }
+}
+
+TEST(TopicShift, ContinuationsAndMidMessageWordsAreNot) {
+    for (const char* t : {"Finally on currency: once the hedge ratio is set, who reviews it?",
+                          "Also, what should we measure monthly?",
+                          "Last thing on this one: the lender also wants a variance bridge.",
+                          "One more constraint: Delphine wants to pilot banked hours.",
+                          "We have a second lab, and a different supplier.", ""}) {
+        EXPECT_FALSE(starts_new_topic(t)) << t;
+    }
 }
 
 }  // namespace

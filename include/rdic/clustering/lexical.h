@@ -24,9 +24,9 @@ std::vector<std::vector<float>> tfidf_vectors(const std::vector<std::string>& te
 // one; similarity() compares a new one with each topic using only what was seen so far. Weight
 // of word w: (1 + ln count) * (1 + ln((1 + N) / (1 + df(w)))), N = messages seen plus the new
 // one, df counted the same way (the smoothed idf keeps words shared by every message so far: in
-// a conversation of two messages a shared word is the evidence, not noise). A topic's vector is
-// the sum of its messages' L2-normalised vectors; similarity is the cosine with it. Cost per
-// call: O(words in the topics). Deterministic; no model.
+// a conversation of two messages a shared word is the evidence, not noise). Similarity with a
+// topic: the mean of the cosines with its messages (average linkage; chosen on the dev split,
+// docs/routing.md). Cost per call: O(words in the topics). Deterministic; no model.
 class IncrementalTfidf {
 public:
     // Cosine similarity of `text` with each topic in [0, n_topics()). Changes nothing.

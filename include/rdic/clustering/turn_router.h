@@ -51,6 +51,7 @@ struct TopicChoice {
     double score = 0;     // the method's score of the choice (similarity, or llm probability)
     double margin = 0;    // score gap to the runner-up (another topic or "new"); small = unsure
     bool llm_decided = false;  // the llm made this choice (llm, or hybrid-llm on a small margin)
+    bool shift_cue = false;    // the message starts with a topic-shift cue (topic_shift.h)
     double route_ms = 0;       // wall time of this route() call
 };
 
@@ -62,6 +63,12 @@ struct TurnRouterOptions {
     int32_t max_topics = 0;     // never more topics (the best existing is taken); 0 = no limit
     double lexical_weight = 0;  // hybrid: weight of the lexical similarity; 0 = default
     double llm_margin = 0;      // hybrid-llm: ask the llm below this margin; 0 = default
+    // Similarity routers: added to the similarity of the topic of the previous message (people
+    // stay on a subject for a few messages). < 0 = the method's default, 0 = off.
+    double recency = -1;
+    // Similarity routers: a message that starts with a topic-shift cue (topic_shift.h) opens a
+    // new topic whatever the similarities. -1 = the method's default, 0 = off, 1 = on.
+    int32_t shift_cues = -1;
     // Embedding of messages (centroid/instruct/hybrid). Empty template with `instruct` = the
     // default instruction; max_tokens cuts long messages.
     EmbedderOptions embedding;
