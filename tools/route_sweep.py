@@ -128,6 +128,10 @@ LINK = "centroid"
 ELINK = "centroid"
 
 
+SHIFT_P = {}  # (example id, turn id) -> llm p(new matter), from `rdic cluster --json` (--shift-p)
+SHIFT_TH = 2.0
+
+
 def replay(ex, vecs, w, threshold, recency, cues):
     """vecs: turn id -> normalised vector (missing = synthesis)."""
     sums, members, lex, out, last = [], [], Tfidf(), [], None
@@ -149,7 +153,8 @@ def replay(ex, vecs, w, threshold, recency, cues):
             sim += w * np.array(lex.similarity(t["text"], LINK))
         if last is not None and n:
             sim[last] += recency
-        if n == 0 or (cues and has_cue(t["text"])) or sim.max() < threshold:
+        shift = SHIFT_P.get((ex["id"], t["id"]), -1) >= SHIFT_TH
+        if n == 0 or (cues and has_cue(t["text"])) or shift or sim.max() < threshold:
             topic = n
             sums.append(np.zeros_like(v))
             members.append([])
@@ -174,6 +179,8 @@ def main():
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--link", default="centroid", help="lexical: centroid, max, mean, top2")
     ap.add_argument("--elink", default="centroid", help="embeddings: centroid, mean")
+    ap.add_argument("--shift-p", help="rdic cluster --json output with route.shift_p per turn")
+    ap.add_argument("--shift-th", default="2", help="open when shift_p >= this (list)")
     args = ap.parse_args()
     global LINK
     LINK = args.link
@@ -194,17 +201,26 @@ def main():
             v = np.array(r["embedding"], dtype=np.float64)
             per[r["example_id"]][r["turn"]] = v / np.linalg.norm(v)
     exs = {i: json.load(open(pathlib.Path(args.data) / f"{i}.json")) for i in per}
+    if args.shift_p:
+        for e in json.load(open(args.shift_p))["examples"]:
+            for t in e["assignment"]:
+                if "route" in t:
+                    SHIFT_P[(e["example_id"], t["turn"])] = t["route"]["shift_p"]
     truth = {i: np.unique([t["cluster"] for t in ex["turns"]], return_inverse=True)[1]
              for i, ex in exs.items()}
     rows = []
-    for w, th, rc in itertools.product(*(map(float, s.split(",")) for s in
-                                          (args.weights, args.thresholds, args.recency))):
+    global SHIFT_TH
+    for w, th, rc, st in itertools.product(*(list(map(float, s.split(","))) for s in
+                                              (args.weights, args.thresholds, args.recency,
+                                               args.shift_th))):
+        SHIFT_TH = st
         a = [ari(truth[i], replay(ex, per[i], w, th, rc, args.cues)) for i, ex in exs.items()]
-        rows.append((np.mean(a), w, th, rc))
+        rows.append((np.mean(a), w, th, rc, st))
     rows.sort(reverse=True)
     print(f"{len(exs)} examples, cues {'on' if args.cues else 'off'}; best mean ARI first")
-    for m, w, th, rc in rows[: args.top]:
-        print(f"  ARI {m:.3f}  lexical_weight {w:.2f}  threshold {th:.2f}  recency {rc:.2f}")
+    for m, w, th, rc, st in rows[: args.top]:
+        print(f"  ARI {m:.3f}  lexical_weight {w:.2f}  threshold {th:.2f}  recency {rc:.2f}"
+              + (f"  shift_llm {st:.2f}" if args.shift_p else ""))
 
 
 if __name__ == "__main__":

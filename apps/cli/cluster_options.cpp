@@ -57,6 +57,14 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
                    "Online: 1 = a message starting with a topic-shift cue opens a topic, 0 = off, "
                    "-1 = the router's default")
         ->check(CLI::Range(-1, 1));
+    app.add_option("--mean-link", a.mean_link,
+                   "Online: embedding similarity with a topic = 1 the mean cosine with its "
+                   "messages, 0 the cosine with their centroid, -1 the router's default")
+        ->check(CLI::Range(-1, 1));
+    app.add_option("--shift-llm", a.shift_llm,
+                   "Online: ask the llm whether each message starts a new matter; p(yes) >= this "
+                   "opens a topic (0 = off)")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--cluster-seed", a.seed, "Seed of the random control");
     app.add_flag("--no-synthesis-detection", a.no_synthesis,
                  "Cluster synthesis requests with the topics instead of detecting them");
@@ -83,6 +91,8 @@ ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
     o.routing.llm_margin = a.llm_margin;
     o.routing.recency = a.recency;
     o.routing.shift_cues = a.shift_cues;
+    o.routing.mean_link = a.mean_link;
+    o.routing.shift_llm = a.shift_llm;
     o.seed = a.seed;
     o.detect_synthesis = !a.no_synthesis;
     o.n_threads = n_threads;
@@ -126,15 +136,18 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                 p["router"] = r.method;
                 p["threshold"] = fmt(1 - r.threshold);
                 const RouterMethod m = parse_router_method(r.method);
-                if (m == RouterMethod::lexical) {
-                    p.erase("embed_model");
+                if (m == RouterMethod::llm) p.erase("threshold");
+                if (m == RouterMethod::lexical || m == RouterMethod::llm) {
+                    if (m == RouterMethod::lexical) p.erase("embed_model");
                     p.erase("pooling");
                     p.erase("template");
                 } else {
                     p["pooling"] = r.embedding.pooling == Pooling::last ? "last" : "mean";
                     p["template"] = r.embedding.template_text;
+                    p["embedding_link"] = r.mean_link == 1 ? "mean" : "centroid";
                 }
                 if (m != RouterMethod::llm) {
+                    if (r.shift_llm > 0) p["shift_llm"] = fmt(r.shift_llm);
                     p["recency"] = fmt(r.recency);
                     p["shift_cues"] = r.shift_cues == 1 ? "on" : "off";
                 }
@@ -154,7 +167,8 @@ std::shared_ptr<const Model> clustering_model(const ClusterArgs& a,
                                               const std::string& model_flag, int32_t n_gpu_layers) {
     const ClusterMethod m = parse_cluster_method(a.method);
     if (!needs_model(m)) return nullptr;
-    if (m == ClusterMethod::online && !router_needs_model(parse_router_method(a.router)))
+    if (m == ClusterMethod::online && !router_needs_model(parse_router_method(a.router)) &&
+        a.shift_llm == 0)
         return nullptr;
     if (m != ClusterMethod::llm && !a.embed_model.empty()) {
         return Model::load({.path = a.embed_model, .n_gpu_layers = n_gpu_layers});

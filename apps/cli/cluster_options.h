@@ -31,6 +31,8 @@ struct ClusterArgs {
     double llm_margin = 0;            // online hybrid-llm: 0 = default
     double recency = -1;              // online: bonus of the previous topic; < 0 = default
     int32_t shift_cues = -1;          // online: topic-shift cues open topics; -1 = default
+    int32_t mean_link = -1;           // online: 1 = mean cosine with a topic's messages
+    double shift_llm = 0;             // online: llm new-matter probability that opens; 0 = off
     uint64_t seed = 1;
     bool no_synthesis = false;
 };

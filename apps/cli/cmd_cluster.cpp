@@ -70,6 +70,8 @@ int run_cluster(const ClusterCmdArgs& args) {
                  << "\n";
         }
         int ex_tp = 0, ex_fp = 0, ex_fn = 0;
+        std::map<size_t, const TopicChoice*> choice_of;
+        for (size_t i = 0; i < r.choices.size(); ++i) choice_of[r.routed_turns[i]] = &r.choices[i];
         json turns = json::array();
         std::string assignment_line = " ";
         for (size_t t = 0; t < ex.turns.size(); ++t) {
@@ -83,6 +85,13 @@ int run_cluster(const ClusterCmdArgs& args) {
                 ex_fp += found && !is_synth;
                 ex_fn += !found && is_synth;
                 if (found) tj["synthesis_rule"] = r.synthesis[t].rule;
+            }
+            if (const auto it = choice_of.find(t); it != choice_of.end()) {
+                const TopicChoice& c = *it->second;
+                tj["route"] = {{"score", c.score},      {"margin", c.margin},
+                               {"opened", c.opened},    {"shift_cue", c.shift_cue},
+                               {"shift_p", c.shift_p},  {"llm_decided", c.llm_decided},
+                               {"route_ms", c.route_ms}};
             }
             turns.push_back(tj);
             const bool wrong = rc.example.turns[t].cluster != ex.turns[t].cluster;

@@ -74,7 +74,50 @@ void prepare(RouterShared& s) {
                                 .n_threads = o.n_threads});
 }
 
+constexpr const char* kShiftSystemPrompt =
+    "You read one message from a long chat in which a person works through several separate "
+    "matters (projects, cases, problems). Say whether this message introduces a new matter "
+    "(for example by saying it is another, separate, different or next issue) or continues "
+    "the matter already being discussed.";
+constexpr const char* kShiftQuestion =
+    "\n\nDoes this message start a new, separate matter? Answer Yes or No.";
+
 }  // namespace
+
+double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_tokens) {
+    std::lock_guard lock(s.llm_mutex);
+    prepare(s);
+    const Model& m = *s.model;
+    if (!s.shift_head.valid()) {
+        const ChatFormatter chat(m);
+        const std::vector<std::string> a =
+            split_at(chat.format({{"system", kShiftSystemPrompt}, {"user", "\x01"}}, true), "\x01");
+        const Tokens yes = m.tokenize("Yes", false, false);
+        const Tokens no = m.tokenize("No", false, false);
+        if (yes.size() != 1 || no.size() != 1) {
+            throw Error(ErrorCode::unsupported_model,
+                        "llm router: Yes/No are not single tokens in this vocabulary");
+        }
+        s.yes = yes[0];
+        s.no = no[0];
+        s.shift_tail = m.tokenize(kShiftQuestion, false, false);
+        const Tokens after = m.tokenize(a[1], false, true);
+        s.shift_tail.insert(s.shift_tail.end(), after.begin(), after.end());
+        Sequence head = s.llm_session->open();
+        s.llm_session->prefill({{&head, chat.tokenize(a[0] + "Message: ")}});
+        s.shift_head = std::move(head);
+    }
+    Tokens t = m.tokenize(text, false, false);
+    if (static_cast<int32_t>(t.size()) > n_tokens) t.resize(static_cast<size_t>(n_tokens));
+    t.insert(t.end(), s.shift_tail.begin(), s.shift_tail.end());
+    Sequence probe = s.llm_session->fork(s.shift_head);
+    s.llm_session->prefill({{&probe, t}});
+    const float* logits = s.llm_session->last_logits(probe);
+    const double ly = logits[s.yes.value], ln = logits[s.no.value];
+    const double top = std::max(ly, ln);
+    const double py = std::exp(ly - top), pn = std::exp(ln - top);
+    return py / (py + pn);
+}
 
 LlmRouter::LlmRouter(std::shared_ptr<RouterShared> shared) : shared_(std::move(shared)) {
     if (!shared_ || !shared_->model) {

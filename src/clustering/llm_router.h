@@ -27,7 +27,16 @@ struct RouterShared {
     Tokens after_message;          // end of a user message, start of the assistant's reply
     Tokens after_answer;           // end of the reply, start of the next user message
     std::vector<TokenId> letters;  // the tokens "A".."Z"
+    // The new-matter question (shift_llm): a sequence holding its fixed head, forked per ask.
+    Sequence shift_head;
+    Tokens shift_tail;  // after the message: the question, end of message, reply start
+    TokenId yes{-1}, no{-1};
 };
+
+// The llm's probability that `text` (its first `n_tokens` tokens) starts a new matter, from
+// the message alone: p(Yes) / (p(Yes) + p(No)) at the start of the reply. Thread-safe (takes
+// llm_mutex). Throws engine errors.
+double new_matter_probability(RouterShared& shared, std::string_view text, int32_t n_tokens);
 
 // The shared Embedder, created on first use with options.embedding. Thread-safe.
 Embedder& shared_embedder(RouterShared& shared);

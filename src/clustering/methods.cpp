@@ -61,8 +61,8 @@ bool detects_synthesis(ClusterMethod m) {
 
 TurnClusterer::TurnClusterer(std::shared_ptr<const Model> model, const ClusterOptions& options)
     : model_(std::move(model)), options_(options) {
-    const bool model_free_router = options.method == ClusterMethod::online &&
-                                   !router_needs_model(parse_router_method(options.routing.method));
+    const bool model_free_router =
+        options.method == ClusterMethod::online && !router_needs_model(options.routing);
     if (needs_model(options.method) && !model_free_router && !model_) {
         throw Error(ErrorCode::invalid_argument, std::string("clustering method ") +
                                                      std::string(to_string(options.method)) +
@@ -105,7 +105,7 @@ TurnRouterOptions TurnClusterer::routing_options() const {
 
 void TurnClusterer::cluster_online(const Example& ex, ClusteringResult& r) {
     const TurnRouterOptions o = routing_options();
-    if (!router_shared_ && router_needs_model(parse_router_method(o.method))) {
+    if (!router_shared_ && router_needs_model(o)) {
         router_shared_ = make_router_shared(model_, o);
     }
     const std::unique_ptr<TurnRouter> router = make_turn_router(o, router_shared_);
@@ -122,6 +122,8 @@ void TurnClusterer::cluster_online(const Example& ex, ClusteringResult& r) {
         r.assignment[t] = c.topic;
         ++r.n_routed;
         r.n_llm += c.llm_decided;
+        r.choices.push_back(c);
+        r.routed_turns.push_back(t);
     }
     r.k = router->n_topics();
 }

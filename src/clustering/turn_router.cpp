@@ -50,6 +50,10 @@ public:
         TopicChoice c = choose_topic(sim, options_.threshold, options_.max_topics);
         const bool room = options_.max_topics == 0 || n_topics_ < options_.max_topics;
         c.shift_cue = options_.shift_cues == 1 && n_topics_ > 0 && starts_new_topic(text);
+        if (options_.shift_llm > 0 && n_topics_ > 0) {
+            c.shift_p = new_matter_probability(*shared_, text, options_.shift_llm_tokens);
+            if (c.shift_p >= options_.shift_llm) c.shift_cue = true;
+        }
         if (c.shift_cue && room && !c.opened) {
             c.topic = n_topics_;
             c.opened = true;
@@ -77,6 +81,10 @@ public:
                 centroids_.emplace(static_cast<int32_t>(v->size()), RouterOptions{});
             }
             centroids_->assign(topic, *v);
+            if (options_.mean_link == 1) {
+                if (topic == n_topics_) members_.emplace_back();
+                members_[topic].push_back(std::move(*v));
+            }
         }
         if (uses_lexical_) words_.add(topic, std::string(text));
         if (topic == n_topics_) ++n_topics_;
@@ -95,7 +103,14 @@ private:
         const double w = method_ == RouterMethod::lexical ? 1.0
                          : uses_lexical_                  ? options_.lexical_weight
                                                           : 0.0;
-        if (uses_embedding_) {
+        if (uses_embedding_ && options_.mean_link == 1) {
+            const std::vector<float>& v = embed(text);
+            for (int32_t i = 0; i < n_topics_; ++i) {
+                double sum = 0;
+                for (const std::vector<float>& m : members_[i]) sum += cosine(m, v);
+                sim[i] += (1 - w) * sum / static_cast<double>(members_[i].size());
+            }
+        } else if (uses_embedding_) {
             const std::vector<double> d = centroids_->distances(embed(text));
             for (int32_t i = 0; i < n_topics_; ++i) sim[i] += (1 - w) * (1 - d[i]);
         }
@@ -121,8 +136,9 @@ private:
     std::shared_ptr<RouterShared> shared_;
     bool uses_embedding_ = false, uses_lexical_ = false;
     int32_t n_topics_ = 0;
-    int32_t last_topic_ = -1;                // topic of the last committed message
-    std::optional<OnlineRouter> centroids_;  // created with the first vector's size
+    int32_t last_topic_ = -1;                               // topic of the last committed message
+    std::optional<OnlineRouter> centroids_;                 // created with the first vector's size
+    std::vector<std::vector<std::vector<float>>> members_;  // mean_link: per topic, its vectors
     IncrementalTfidf words_;
     std::unique_ptr<LlmRouter> llm_;
     bool cached_ = false;
@@ -137,7 +153,7 @@ std::shared_ptr<RouterShared> make_router_shared(std::shared_ptr<const Model> mo
     auto s = std::make_shared<RouterShared>();
     s->options = resolved(options);
     s->model = std::move(model);
-    if (router_needs_model(parse_router_method(s->options.method)) && !s->model) {
+    if (router_needs_model(s->options) && !s->model) {
         throw Error(ErrorCode::invalid_argument, "router " + s->options.method + " needs a model");
     }
     return s;
@@ -157,7 +173,7 @@ std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
                                              std::shared_ptr<RouterShared> shared) {
     const TurnRouterOptions o = resolved(options);
     const RouterMethod m = parse_router_method(o.method);
-    if (router_needs_model(m) && !shared) {
+    if (router_needs_model(o) && !shared) {
         throw Error(ErrorCode::invalid_argument, "router " + o.method + " needs a model");
     }
     if (m == RouterMethod::llm) return std::make_unique<LlmRouter>(std::move(shared));
@@ -167,7 +183,8 @@ std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
 std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
                                              std::shared_ptr<const Model> model) {
     const RouterMethod m = parse_router_method(options.method);
-    if (!router_needs_model(m)) return make_turn_router(options, std::shared_ptr<RouterShared>());
+    if (!router_needs_model(options))
+        return make_turn_router(options, std::shared_ptr<RouterShared>());
     return make_turn_router(options, make_router_shared(std::move(model), options));
 }
 

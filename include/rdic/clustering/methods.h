@@ -95,6 +95,8 @@ struct ClusteringResult {
     double route_ms = 0;                   // online: route() + commit() of the routed turns
     int32_t n_routed = 0;                  // online: turns routed (user turns, not synthesis)
     int32_t n_llm = 0;                     // online: of those, decided by the llm
+    std::vector<TopicChoice> choices;      // online: per routed turn, in order
+    std::vector<size_t> routed_turns;      // online: the index in example.turns of each
     // With options.keep_embeddings: the vector of each embedded turn (before centering) and
     // that turn's index in example.turns.
     std::vector<std::vector<float>> embeddings;

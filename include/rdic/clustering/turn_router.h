@@ -52,6 +52,8 @@ struct TopicChoice {
     double margin = 0;    // score gap to the runner-up (another topic or "new"); small = unsure
     bool llm_decided = false;  // the llm made this choice (llm, or hybrid-llm on a small margin)
     bool shift_cue = false;    // the message starts with a topic-shift cue (topic_shift.h)
+    double shift_p = -1;       // shift_llm: the llm's probability that the message starts a new
+                               // matter, from the message alone; -1 when not asked
     double route_ms = 0;       // wall time of this route() call
 };
 
@@ -69,6 +71,16 @@ struct TurnRouterOptions {
     // Similarity routers: a message that starts with a topic-shift cue (topic_shift.h) opens a
     // new topic whatever the similarities. -1 = the method's default, 0 = off, 1 = on.
     int32_t shift_cues = -1;
+    // Embedding similarity with a topic: the cosine with the sum of its messages' normalised
+    // vectors (centroid, OnlineRouter), or the mean of the cosines with its messages (mean,
+    // average linkage). -1 = the method's default (centroid for centroid, else mean), 0 =
+    // centroid, 1 = mean.
+    int32_t mean_link = -1;
+    // Similarity routers: > 0 also asks the llm, from the message's first shift_llm_tokens
+    // tokens alone, whether it starts a new matter; p(yes) >= shift_llm opens a topic (like a
+    // cue). 0 = off.
+    double shift_llm = 0;
+    int32_t shift_llm_tokens = 48;
     // Embedding of messages (centroid/instruct/hybrid). Empty template with `instruct` = the
     // default instruction; max_tokens cuts long messages.
     EmbedderOptions embedding;
@@ -82,7 +94,8 @@ enum class RouterMethod { centroid, instruct, lexical, hybrid, llm, hybrid_llm }
 std::string_view to_string(RouterMethod m);  // "centroid", ..., "hybrid-llm"
 // Throws invalid_argument naming the unknown method and the valid ones.
 RouterMethod parse_router_method(std::string_view name);
-bool router_needs_model(RouterMethod m);  // all but lexical
+bool router_needs_model(RouterMethod m);                    // all but lexical
+bool router_needs_model(const TurnRouterOptions& options);  // the method, or shift_llm
 
 // The options with every 0 = "default" replaced by the method's default (what a run used).
 TurnRouterOptions resolved(const TurnRouterOptions& options);
