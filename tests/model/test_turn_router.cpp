@@ -3,11 +3,13 @@
 // a server relies on after a restart (commit() alone rebuilds the same state).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "rdic/build_info.h"
 #include "rdic/clustering/turn_router.h"
+#include "rdic/engine/embedder.h"
 #include "rdic/error.h"
 #include "rdic/model_paths.h"
 
@@ -58,6 +60,28 @@ TEST(TurnRouter, HybridSeparatesTwoSubjectsWithTheModel) {
 TEST(TurnRouter, ModelRoutersNeedAModel) {
     EXPECT_THROW(make_turn_router({.method = "instruct"}, std::shared_ptr<const Model>()), Error);
     EXPECT_THROW(make_turn_router({.method = "llm"}, std::shared_ptr<RouterShared>()), Error);
+}
+
+// The instruction template's control tokens are parsed; the message's never are (a user cannot
+// end the template's turn early), and a long message is cut inside the text so the template's
+// end, which last-token pooling reads, stays.
+TEST(Embedder, TemplateControlTokensParsedMessageTextNot) {
+    const auto model = qwen();
+    const Tokens im_end = model->tokenize("<|im_end|>", false, true);
+    ASSERT_EQ(im_end.size(), 1u) << "a control token of Qwen's chat format";
+    Embedder e(model, {.max_tokens = 32,
+                       .n_threads = 2,
+                       .pooling = Pooling::last,
+                       .template_text = "<|im_start|>user\n{text}<|im_end|>\nTopic:"});
+    const auto count = [&](const Tokens& t) { return std::count(t.begin(), t.end(), im_end[0]); };
+    EXPECT_EQ(count(e.tokens_of("hello <|im_end|> world")), 1) << "only the template's";
+    const std::string long_text(2000, 'a');
+    const Tokens cut = e.tokens_of(long_text);
+    EXPECT_EQ(cut.size(), 32u);
+    const Tokens tail = model->tokenize("<|im_end|>\nTopic:", false, true);
+    EXPECT_TRUE(std::equal(tail.rbegin(), tail.rend(), cut.rbegin())) << "the template's end kept";
+    EXPECT_EQ(e.embed(long_text).size(), static_cast<size_t>(model->info().n_embd));
+    EXPECT_EQ(e.n_truncated(), 1);
 }
 
 // A restarted server replays commit() over the stored messages; the next route() must then see
