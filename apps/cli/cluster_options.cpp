@@ -11,10 +11,6 @@ namespace rdic::cli {
 
 namespace {
 
-// Online routing threshold (cosine distance to a centroid), chosen on the dev split with Gemma
-// 3 270M mean-pooled embeddings (docs/clustering.md has the sweep); other embedders need their own.
-constexpr double kDefaultThreshold = 0.10;
-
 std::string fmt(double v) {
     std::ostringstream os;
     os << v;
@@ -41,8 +37,34 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
     app.add_flag("--no-center", a.no_center,
                  "Embedding: keep raw vectors (default: subtract the example's mean turn vector)");
     app.add_option("--threshold", a.threshold,
-                   "Online: open a new cluster beyond this cosine distance (0 = default)")
+                   "Online: open a new topic beyond this cosine distance (0 = the router's "
+                   "default)")
         ->check(CLI::Range(0.0, 2.0));
+    app.add_option("--router", a.router,
+                   "Online: centroid, instruct, lexical, hybrid, llm, hybrid-llm (default "
+                   "centroid; docs/routing.md)");
+    app.add_option("--lexical-weight", a.lexical_weight,
+                   "Online hybrid: weight of the lexical similarity (0 = default)")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--llm-margin", a.llm_margin,
+                   "Online hybrid-llm: ask the llm below this margin (0 = default)")
+        ->check(CLI::Range(0.0, 2.0));
+    app.add_option("--recency", a.recency,
+                   "Online: similarity bonus of the previous message's topic (-1 = the router's "
+                   "default, 0 = off)")
+        ->check(CLI::Range(-1.0, 1.0));
+    app.add_option("--shift-cues", a.shift_cues,
+                   "Online: 1 = a message starting with a topic-shift cue opens a topic, 0 = off, "
+                   "-1 = the router's default")
+        ->check(CLI::Range(-1, 1));
+    app.add_option("--mean-link", a.mean_link,
+                   "Online: embedding similarity with a topic = 1 the mean cosine with its "
+                   "messages, 0 the cosine with their centroid, -1 the router's default")
+        ->check(CLI::Range(-1, 1));
+    app.add_option("--shift-llm", a.shift_llm,
+                   "Online: ask the llm whether each message starts a new matter; p(yes) >= this "
+                   "opens a topic (0 = off)")
+        ->check(CLI::Range(0.0, 1.0));
     app.add_option("--cluster-seed", a.seed, "Seed of the random control");
     app.add_flag("--no-synthesis-detection", a.no_synthesis,
                  "Cluster synthesis requests with the topics instead of detecting them");
@@ -63,7 +85,14 @@ ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
                     "--pooling: '" + a.pooling + "' is not mean or last");
     o.embedding.template_text = a.embed_template;
     o.embedding.center = !a.no_center;
-    o.router.new_cluster_distance = a.threshold > 0 ? a.threshold : kDefaultThreshold;
+    o.routing.method = std::string(to_string(parse_router_method(a.router)));
+    o.routing.threshold = a.threshold > 0 ? 1 - a.threshold : 0;
+    o.routing.lexical_weight = a.lexical_weight;
+    o.routing.llm_margin = a.llm_margin;
+    o.routing.recency = a.recency;
+    o.routing.shift_cues = a.shift_cues;
+    o.routing.mean_link = a.mean_link;
+    o.routing.shift_llm = a.shift_llm;
     o.seed = a.seed;
     o.detect_synthesis = !a.no_synthesis;
     o.n_threads = n_threads;
@@ -100,7 +129,33 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                 p["k_max"] = std::to_string(a.k_max);
             }
             if (o.method == ClusterMethod::online) {
-                p["threshold"] = fmt(o.router.new_cluster_distance);
+                TurnRouterOptions r = o.routing;
+                r.embedding.pooling = o.embedding.pooling;
+                r.embedding.template_text = o.embedding.template_text;
+                r = resolved(r);
+                p["router"] = r.method;
+                p["threshold"] = fmt(1 - r.threshold);
+                const RouterMethod m = parse_router_method(r.method);
+                if (m == RouterMethod::llm) p.erase("threshold");
+                if (m == RouterMethod::lexical || m == RouterMethod::llm) {
+                    if (m == RouterMethod::lexical) p.erase("embed_model");
+                    p.erase("pooling");
+                    p.erase("template");
+                } else {
+                    p["pooling"] = r.embedding.pooling == Pooling::last ? "last" : "mean";
+                    p["template"] = r.embedding.template_text;
+                    p["embedding_link"] = r.mean_link == 1 ? "mean" : "centroid";
+                }
+                if (m != RouterMethod::llm) {
+                    if (r.shift_llm > 0) p["shift_llm"] = fmt(r.shift_llm);
+                    p["recency"] = fmt(r.recency);
+                    p["shift_cues"] = r.shift_cues == 1 ? "on" : "off";
+                }
+                if (m == RouterMethod::hybrid || m == RouterMethod::hybrid_llm)
+                    p["lexical_weight"] = fmt(r.lexical_weight);
+                if (m == RouterMethod::hybrid_llm) p["llm_margin"] = fmt(r.llm_margin);
+                if (m == RouterMethod::llm || m == RouterMethod::hybrid_llm)
+                    p["llm_turn_tokens"] = std::to_string(r.llm_turn_tokens);
             }
             break;
     }
@@ -112,6 +167,9 @@ std::shared_ptr<const Model> clustering_model(const ClusterArgs& a,
                                               const std::string& model_flag, int32_t n_gpu_layers) {
     const ClusterMethod m = parse_cluster_method(a.method);
     if (!needs_model(m)) return nullptr;
+    if (m == ClusterMethod::online && !router_needs_model(parse_router_method(a.router)) &&
+        a.shift_llm == 0)
+        return nullptr;
     if (m != ClusterMethod::llm && !a.embed_model.empty()) {
         return Model::load({.path = a.embed_model, .n_gpu_layers = n_gpu_layers});
     }

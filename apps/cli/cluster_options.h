@@ -25,7 +25,14 @@ struct ClusterArgs {
     std::string pooling = "mean";
     std::string embed_template;
     bool no_center = false;
-    double threshold = 0;  // online: 0 = the default for the pooling (see cluster_options.cpp)
+    double threshold = 0;             // online: new-topic cosine distance; 0 = the router's default
+    std::string router = "centroid";  // online: the TurnRouter method
+    double lexical_weight = 0;        // online hybrid: 0 = default
+    double llm_margin = 0;            // online hybrid-llm: 0 = default
+    double recency = -1;              // online: bonus of the previous topic; < 0 = default
+    int32_t shift_cues = -1;          // online: topic-shift cues open topics; -1 = default
+    int32_t mean_link = -1;           // online: 1 = mean cosine with a topic's messages
+    double shift_llm = 0;             // online: llm new-matter probability that opens; 0 = off
     uint64_t seed = 1;
     bool no_synthesis = false;
 };

@@ -48,7 +48,8 @@ int run_cluster(const ClusterCmdArgs& args) {
     TurnClusterer clusterer(model, options);
 
     json out_examples = json::array();
-    double sum_ari = 0, sum_nmi = 0, sum_ms = 0, sum_model_ms = 0;
+    double sum_ari = 0, sum_nmi = 0, sum_ms = 0, sum_model_ms = 0, sum_route_ms = 0;
+    int64_t n_routed = 0, n_llm = 0;
     int tp = 0, fp = 0, fn = 0;
     std::ostringstream text;
     char line[256];
@@ -69,6 +70,8 @@ int run_cluster(const ClusterCmdArgs& args) {
                  << "\n";
         }
         int ex_tp = 0, ex_fp = 0, ex_fn = 0;
+        std::map<size_t, const TopicChoice*> choice_of;
+        for (size_t i = 0; i < r.choices.size(); ++i) choice_of[r.routed_turns[i]] = &r.choices[i];
         json turns = json::array();
         std::string assignment_line = " ";
         for (size_t t = 0; t < ex.turns.size(); ++t) {
@@ -83,6 +86,13 @@ int run_cluster(const ClusterCmdArgs& args) {
                 ex_fn += !found && is_synth;
                 if (found) tj["synthesis_rule"] = r.synthesis[t].rule;
             }
+            if (const auto it = choice_of.find(t); it != choice_of.end()) {
+                const TopicChoice& c = *it->second;
+                tj["route"] = {{"score", c.score},      {"margin", c.margin},
+                               {"opened", c.opened},    {"shift_cue", c.shift_cue},
+                               {"shift_p", c.shift_p},  {"llm_decided", c.llm_decided},
+                               {"route_ms", c.route_ms}};
+            }
             turns.push_back(tj);
             const bool wrong = rc.example.turns[t].cluster != ex.turns[t].cluster;
             assignment_line += " " + std::to_string(ex.turns[t].id) + ":" +
@@ -95,6 +105,9 @@ int run_cluster(const ClusterCmdArgs& args) {
         sum_nmi += r.nmi;
         sum_ms += r.total_ms;
         sum_model_ms += r.embed_ms;
+        sum_route_ms += r.route_ms;
+        n_routed += r.n_routed;
+        n_llm += r.n_llm;
         const std::string synth =
             r.synthesis.empty() ? "-"
                                 : std::to_string(ex_tp) + "/" + std::to_string(ex_tp + ex_fn) +
@@ -113,6 +126,9 @@ int run_cluster(const ClusterCmdArgs& args) {
                    {"silhouette", r.silhouette},
                    {"time_ms", r.total_ms},
                    {"model_ms", r.embed_ms},
+                   {"route_ms", r.route_ms},
+                   {"n_routed", r.n_routed},
+                   {"n_llm", r.n_llm},
                    {"assignment", turns}};
         if (!r.topic_names.empty()) {
             json names = json::object();
@@ -129,6 +145,11 @@ int run_cluster(const ClusterCmdArgs& args) {
                     {"mean_nmi", sum_nmi / n},
                     {"mean_time_ms", sum_ms / n},
                     {"mean_model_ms", sum_model_ms / n}};
+    if (options.method == ClusterMethod::online) {
+        overall["n_routed"] = n_routed;
+        overall["n_llm"] = n_llm;
+        overall["route_ms_per_turn"] = n_routed ? sum_route_ms / static_cast<double>(n_routed) : 0;
+    }
     if (options.detect_synthesis && detects_synthesis(options.method)) {
         overall["synthesis_detection"] = {
             {"true_positives", tp},
@@ -156,6 +177,15 @@ int run_cluster(const ClusterCmdArgs& args) {
                       "example\n",
                       examples.size(), sum_ari / n, sum_nmi / n, sum_ms / n);
         std::cout << line;
+        if (overall.contains("route_ms_per_turn")) {
+            std::snprintf(line, sizeof line,
+                          "routed %lld user turns one by one: %.1f ms per turn (route + "
+                          "commit), %lld decided by the llm\n",
+                          static_cast<long long>(n_routed),
+                          overall["route_ms_per_turn"].get<double>(),
+                          static_cast<long long>(n_llm));
+            std::cout << line;
+        }
         if (overall.contains("synthesis_detection")) {
             std::snprintf(line, sizeof line,
                           "synthesis turns: %d found of %d, %d false (precision %.3f, recall "

@@ -29,15 +29,6 @@ constexpr const char* kMethodNames[] = {"labels", "embedding",  "online", "llm",
 constexpr size_t kMaxLlmTurnChars = 600;  // longer turns are shortened in the llm prompt
 constexpr int32_t kMaxLetters = 26;
 
-std::string apply_template(const std::string& tmpl, const std::string& text) {
-    if (tmpl.empty()) return text;
-    std::string out = tmpl;
-    const auto at = out.find("{text}");
-    if (at == std::string::npos) return out + text;
-    out.replace(at, 6, text);
-    return out;
-}
-
 // The first `n` bytes of `s`, cut back to a UTF-8 character boundary.
 std::string utf8_prefix(const std::string& s, size_t n) {
     if (s.size() <= n) return s;
@@ -70,7 +61,9 @@ bool detects_synthesis(ClusterMethod m) {
 
 TurnClusterer::TurnClusterer(std::shared_ptr<const Model> model, const ClusterOptions& options)
     : model_(std::move(model)), options_(options) {
-    if (needs_model(options.method) && !model_) {
+    const bool model_free_router =
+        options.method == ClusterMethod::online && !router_needs_model(options.routing);
+    if (needs_model(options.method) && !model_free_router && !model_) {
         throw Error(ErrorCode::invalid_argument, std::string("clustering method ") +
                                                      std::string(to_string(options.method)) +
                                                      " needs a model");
@@ -88,28 +81,51 @@ TurnClusterer::TurnClusterer(std::shared_ptr<const Model> model, const ClusterOp
 TurnClusterer::~TurnClusterer() = default;
 
 std::vector<std::vector<float>> TurnClusterer::embed(const std::vector<std::string>& texts) {
-    if (!embed_session_) {
-        const int32_t n = options_.embedding.max_tokens;
-        embed_session_ = std::make_unique<Session>(
-            model_, SessionOptions{.n_ctx = std::max(1024, 2 * n),
-                                   .n_seq_max = 1,
-                                   .n_batch = n,
-                                   .n_ubatch = n,
-                                   .n_threads = options_.n_threads,
-                                   .embeddings = true,
-                                   .pooling = options_.embedding.pooling});
+    if (!embedder_) {
+        embedder_ = std::make_unique<Embedder>(
+            model_, EmbedderOptions{.max_tokens = options_.embedding.max_tokens,
+                                    .n_threads = options_.n_threads,
+                                    .pooling = options_.embedding.pooling,
+                                    .template_text = options_.embedding.template_text});
     }
     std::vector<std::vector<float>> out;
     out.reserve(texts.size());
-    for (const std::string& t : texts) {
-        Tokens toks = model_->tokenize(apply_template(options_.embedding.template_text, t), true);
-        if (toks.empty()) toks.push_back(model_->bos());
-        if (static_cast<int32_t>(toks.size()) > options_.embedding.max_tokens) {
-            toks.resize(static_cast<size_t>(options_.embedding.max_tokens));
-        }
-        out.push_back(embed_session_->embed(toks));
-    }
+    for (const std::string& t : texts) out.push_back(embedder_->embed(t));
     return out;
+}
+
+TurnRouterOptions TurnClusterer::routing_options() const {
+    TurnRouterOptions o = options_.routing;
+    o.embedding.max_tokens = options_.embedding.max_tokens;
+    o.embedding.pooling = options_.embedding.pooling;
+    o.embedding.template_text = options_.embedding.template_text;
+    o.n_threads = options_.n_threads;
+    return o;
+}
+
+void TurnClusterer::cluster_online(const Example& ex, ClusteringResult& r) {
+    const TurnRouterOptions o = routing_options();
+    if (!router_shared_ && router_needs_model(o)) {
+        router_shared_ = make_router_shared(model_, o);
+    }
+    const std::unique_ptr<TurnRouter> router = make_turn_router(o, router_shared_);
+    for (size_t t = 0; t < ex.turns.size(); ++t) {
+        if (r.assignment[t] == kSynthesisCluster) continue;
+        if (ex.turns[t].role == TurnRole::assistant && t > 0) {
+            r.assignment[t] = r.assignment[t - 1];  // the answer stays with its question
+            continue;
+        }
+        const auto t0 = Clock::now();
+        const TopicChoice c = router->route(ex.turns[t].text);
+        router->commit(c.topic, ex.turns[t].text);
+        r.route_ms += ms_since(t0);
+        r.assignment[t] = c.topic;
+        ++r.n_routed;
+        r.n_llm += c.llm_decided;
+        r.choices.push_back(c);
+        r.routed_turns.push_back(t);
+    }
+    r.k = router->n_topics();
 }
 
 void TurnClusterer::cluster_embedding(const Example& ex, ClusteringResult& r) {
@@ -130,12 +146,6 @@ void TurnClusterer::cluster_embedding(const Example& ex, ClusteringResult& r) {
         r.embedded_turns = index;
     }
     const auto n = static_cast<int32_t>(v.size());
-    if (options_.method == ClusterMethod::online) {
-        OnlineRouter router(static_cast<int32_t>(v[0].size()), options_.router);
-        for (int32_t i = 0; i < n; ++i) r.assignment[index[i]] = router.add(v[i]).cluster;
-        r.k = router.n_clusters();
-        return;
-    }
     if (options_.embedding.center && options_.method == ClusterMethod::embedding && n > 1) {
         std::vector<double> mean(v[0].size(), 0.0);
         for (const auto& x : v) {
@@ -274,6 +284,8 @@ ClusteringResult TurnClusterer::cluster(const Example& ex) {
             }
             if (options_.method == ClusterMethod::llm)
                 cluster_llm(ex, r);
+            else if (options_.method == ClusterMethod::online)
+                cluster_online(ex, r);
             else
                 cluster_embedding(ex, r);
             break;

@@ -68,6 +68,13 @@ RouteDecision OnlineRouter::route(std::span<const float> v) const {
     return r;
 }
 
+std::vector<double> OnlineRouter::distances(std::span<const float> v) const {
+    check_size(v, dim_);
+    std::vector<double> d(counts_.size());
+    for (int32_t c = 0; c < n_clusters(); ++c) d[c] = distance_to(c, v);
+    return d;
+}
+
 RouteDecision OnlineRouter::add(std::span<const float> v) {
     const RouteDecision r = route(v);
     assign(r.cluster, v);

@@ -505,6 +505,30 @@ TEST_F(Cli, ClusterBadInputIsOneClearError) {
     EXPECT_NE(mixed.out.find("fin-01"), std::string::npos) << mixed.out;
 }
 
+TEST_F(Cli, ClusterOnlineRoutesUserTurnsOneByOne) {
+    // The lexical router needs no model: every user turn routed, assistant turns follow the
+    // turn before them, the routing time and per-turn details reported.
+    const CliRun r = run_rdic("cluster --method online --router lexical --json --data " +
+                              std::string(RDIC_DATA_DIR) + "/dev/edu-01.json");
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["parameters"]["router"], "lexical");
+    EXPECT_EQ(j["parameters"]["shift_cues"], "on");
+    EXPECT_EQ(j["model"], "") << "no model loaded for the lexical router";
+    const auto& e = j["examples"][0];
+    // edu-01 is in blocks announced by "Second thing, ..." and "Third, ...": all three found.
+    EXPECT_DOUBLE_EQ(e["ari"].get<double>(), 1.0) << r.out;
+    int n_routed = 0;
+    for (const auto& t : e["assignment"]) n_routed += t.contains("route");
+    EXPECT_EQ(n_routed, e["n_routed"].get<int>());
+    EXPECT_EQ(n_routed, 15) << "18 turns: 1 synthesis request and 2 assistant replies not routed";
+    EXPECT_GE(j["overall"]["route_ms_per_turn"].get<double>(), 0.0);
+
+    const CliRun bad = run_rdic("cluster --method online --router kmeans --data " + kTwoExamples);
+    EXPECT_EQ(bad.status, 2);
+    EXPECT_NE(bad.err.find("unknown router 'kmeans'"), std::string::npos) << bad.err;
+}
+
 TEST_F(Cli, RunRecordsTheClusteringItRanWith) {
     const std::string data = std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
     const fs::path out = dir_ / "clustered";

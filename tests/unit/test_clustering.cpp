@@ -230,6 +230,20 @@ TEST(OnlineRouter, SeededClustersAndCentroidsMove) {
     EXPECT_THROW(OnlineRouter(2, {.new_cluster_distance = 3.0}), Error);
 }
 
+TEST(OnlineRouter, DistancesToEveryCentroidMatchRoute) {
+    OnlineRouter router(2, {.new_cluster_distance = 0.5});
+    const float a[] = {1, 0}, b[] = {0, 1}, v[] = {1, 1};
+    router.assign(0, a);
+    router.assign(1, b);
+    const std::vector<double> d = router.distances(v);
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_NEAR(d[0], 1 - std::sqrt(0.5), 1e-12);
+    EXPECT_NEAR(d[1], d[0], 1e-12);
+    EXPECT_NEAR(router.route(v).distance, d[0], 1e-12);
+    const float wrong[] = {1, 0, 0};
+    EXPECT_THROW(router.distances(wrong), Error);
+}
+
 TEST(OnlineRouter, MaxClustersForcesNearest) {
     OnlineRouter router(2, {.new_cluster_distance = 0.1, .max_clusters = 1});
     router.add(std::vector<float>{1, 0});

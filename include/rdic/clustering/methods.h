@@ -14,8 +14,11 @@
 //               count, or chosen by silhouette in [2, k_max]).
 //   lexical     as embedding, but each turn is a TF-IDF word vector of the example's turns
 //               (lexical.h): no model, the baseline the model embeddings should beat.
-//   online      the same embeddings routed one turn at a time in conversation order with the
-//               OnlineRouter (router.h): what a server sees; no old turn is recomputed.
+//   online      each turn routed one at a time in conversation order by a TurnRouter
+//               (turn_router.h; ClusterOptions::routing picks centroid, instruct, lexical,
+//               hybrid, llm or hybrid-llm): what a server sees, no look-ahead. As a server: a
+//               user turn is routed and committed; an assistant turn is the answer to the turn
+//               before it and joins that turn's topic without routing.
 //   llm         the model reads the numbered turns and answers one topic letter per turn, then a
 //               name per letter, each answer constrained by a GBNF grammar so it always parses.
 //   random      control: the labels shuffled over the turns (seeded, same cluster sizes).
@@ -33,9 +36,10 @@
 #include <string_view>
 #include <vector>
 
-#include "rdic/clustering/router.h"
 #include "rdic/clustering/synthesis_detector.h"
+#include "rdic/clustering/turn_router.h"
 #include "rdic/datasets/example.h"
+#include "rdic/engine/embedder.h"
 #include "rdic/engine/model.h"
 #include "rdic/engine/session.h"
 
@@ -69,7 +73,9 @@ struct ClusterOptions {
     bool k_from_labels = false;  // use the example's labelled topic count (an oracle k)
     int32_t k_max = 8;           // largest k tried by the silhouette, most letters for llm
     TurnEmbeddingOptions embedding;
-    RouterOptions router;          // online method
+    // online method: the router. Its embedding options are taken from `embedding` (pooling,
+    // template, max_tokens) and n_threads from `n_threads`.
+    TurnRouterOptions routing;
     uint64_t seed = 1;             // random control
     bool detect_synthesis = true;  // embedding, online, llm
     int32_t n_threads = 0;         // CPU threads for the model's contexts; 0 = all
@@ -86,6 +92,11 @@ struct ClusteringResult {
     double ari = 1, nmi = 1;               // against the example's labels
     double embed_ms = 0;                   // model time (embedding / llm generation)
     double total_ms = 0;                   // everything, embedding included
+    double route_ms = 0;                   // online: route() + commit() of the routed turns
+    int32_t n_routed = 0;                  // online: turns routed (user turns, not synthesis)
+    int32_t n_llm = 0;                     // online: of those, decided by the llm
+    std::vector<TopicChoice> choices;      // online: per routed turn, in order
+    std::vector<size_t> routed_turns;      // online: the index in example.turns of each
     // With options.keep_embeddings: the vector of each embedded turn (before centering) and
     // that turn's index in example.turns.
     std::vector<std::vector<float>> embeddings;
@@ -109,9 +120,12 @@ public:
 private:
     void cluster_embedding(const Example& ex, ClusteringResult& r);
     void cluster_llm(const Example& ex, ClusteringResult& r);
+    void cluster_online(const Example& ex, ClusteringResult& r);
+    TurnRouterOptions routing_options() const;
     std::shared_ptr<const Model> model_;
     ClusterOptions options_;
-    std::unique_ptr<Session> embed_session_;  // created on first use
+    std::unique_ptr<Embedder> embedder_;           // created on first use
+    std::shared_ptr<RouterShared> router_shared_;  // online: created on first use
 };
 
 }  // namespace rdic

@@ -41,6 +41,8 @@ public:
 
     // Where `v` would go, without changing anything. Throws invalid_argument for a wrong size.
     RouteDecision route(std::span<const float> v) const;
+    // Cosine distance from `v` to every centroid, in cluster order (throws for a wrong size).
+    std::vector<double> distances(std::span<const float> v) const;
     // Routes `v` and adds it to that cluster (opening it if needed).
     RouteDecision add(std::span<const float> v);
     // Adds `v` to cluster `cluster` (0 <= cluster <= n_clusters(); n_clusters() opens a new one):

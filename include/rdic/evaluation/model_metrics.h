@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "rdic/engine/embedder.h"  // Embedder and cosine, used with the metrics
 #include "rdic/engine/model.h"
 
 namespace rdic {
@@ -86,29 +87,5 @@ private:
     std::shared_ptr<const Model> model_;
     JudgeOptions options_;
 };
-
-struct EmbedderOptions {
-    int32_t max_tokens = 2048;  // longer texts are cut to their first max_tokens tokens
-    int32_t n_threads = 0;
-};
-
-class Embedder {
-public:
-    Embedder(std::shared_ptr<const Model> model, const EmbedderOptions& options = {});
-    ~Embedder();
-    // Mean-pooled, L2-normalised embedding of `text` (an empty text embeds as BOS alone, or a
-    // single space where the vocabulary has no BOS).
-    std::vector<float> embed(const std::string& text);
-    int32_t n_truncated() const { return n_truncated_; }  // texts cut so far
-
-private:
-    struct Impl;
-    std::unique_ptr<Impl> impl_;
-    EmbedderOptions options_;
-    int32_t n_truncated_ = 0;
-};
-
-// Cosine similarity; 0 when either vector is zero. Throws invalid_argument on size mismatch.
-double cosine(std::span<const float> a, std::span<const float> b);
 
 }  // namespace rdic

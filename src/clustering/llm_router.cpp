@@ -1,0 +1,245 @@
+#include "llm_router.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "rdic/engine/chat.h"
+#include "rdic/error.h"
+
+namespace rdic {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int32_t kMaxLetters = 26;
+constexpr const char* kSystemPrompt =
+    "You sort the messages of one conversation by subject. The user is working on several "
+    "separate matters (projects, cases, problems) and sends messages one at a time. Reply to "
+    "each message with one capital letter only: the letter of the earlier message about the same "
+    "matter, or the next unused letter when the message starts a matter not seen before. The "
+    "first message is A.";
+
+// Splits `text` at the marker characters, in order; throws when one is missing.
+std::vector<std::string> split_at(const std::string& text, const std::string& markers) {
+    std::vector<std::string> parts;
+    size_t from = 0;
+    for (char m : markers) {
+        const size_t at = text.find(m, from);
+        if (at == std::string::npos) {
+            throw Error(ErrorCode::unsupported_model,
+                        "llm router: the chat template drops a message");
+        }
+        parts.push_back(text.substr(from, at - from));
+        from = at + 1;
+    }
+    parts.push_back(text.substr(from));
+    return parts;
+}
+
+// Prepares the shared llm context on first use (llm_mutex held).
+void prepare(RouterShared& s) {
+    if (s.llm_session) return;
+    const Model& m = *s.model;
+    const ChatFormatter chat(m);
+    const std::string one = chat.format({{"system", kSystemPrompt}, {"user", "\x01"}}, true);
+    const std::string two = chat.format(
+        {{"system", kSystemPrompt}, {"user", "\x01"}, {"assistant", "\x02"}, {"user", "\x03"}},
+        true);
+    const std::vector<std::string> a = split_at(one, "\x01");
+    const std::vector<std::string> b = split_at(two, "\x01\x02\x03");
+    if (b[0] != a[0] || b[1] != a[1]) {
+        throw Error(ErrorCode::unsupported_model,
+                    "llm router: the chat template formats the first message differently when "
+                    "more follow");
+    }
+    s.head = chat.tokenize(a[0]);
+    s.after_message = m.tokenize(a[1], false, true);
+    s.after_answer = m.tokenize(b[2], false, true);
+    s.letters.clear();
+    for (int32_t i = 0; i < kMaxLetters; ++i) {
+        const Tokens t = m.tokenize(std::string(1, static_cast<char>('A' + i)), false, false);
+        if (t.size() != 1) {
+            throw Error(ErrorCode::unsupported_model,
+                        "llm router: the letter " + std::string(1, static_cast<char>('A' + i)) +
+                            " is not one token in this vocabulary");
+        }
+        s.letters.push_back(t[0]);
+    }
+    const TurnRouterOptions& o = s.options;
+    s.llm_session = std::make_unique<Session>(
+        s.model, SessionOptions{.n_ctx = o.llm_ctx,
+                                .n_seq_max = std::min(2 * o.llm_max_conversations + 1, 256),
+                                .n_threads = o.n_threads});
+}
+
+constexpr const char* kShiftSystemPrompt =
+    "You read one message from a long chat in which a person works through several separate "
+    "matters (projects, cases, problems). Say whether this message introduces a new matter "
+    "(for example by saying it is another, separate, different or next issue) or continues "
+    "the matter already being discussed.";
+constexpr const char* kShiftQuestion =
+    "\n\nDoes this message start a new, separate matter? Answer Yes or No.";
+
+}  // namespace
+
+double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_tokens) {
+    std::lock_guard lock(s.llm_mutex);
+    prepare(s);
+    const Model& m = *s.model;
+    if (!s.shift_head.valid()) {
+        const ChatFormatter chat(m);
+        const std::vector<std::string> a =
+            split_at(chat.format({{"system", kShiftSystemPrompt}, {"user", "\x01"}}, true), "\x01");
+        const Tokens yes = m.tokenize("Yes", false, false);
+        const Tokens no = m.tokenize("No", false, false);
+        if (yes.size() != 1 || no.size() != 1) {
+            throw Error(ErrorCode::unsupported_model,
+                        "llm router: Yes/No are not single tokens in this vocabulary");
+        }
+        s.yes = yes[0];
+        s.no = no[0];
+        s.shift_tail = m.tokenize(kShiftQuestion, false, false);
+        const Tokens after = m.tokenize(a[1], false, true);
+        s.shift_tail.insert(s.shift_tail.end(), after.begin(), after.end());
+        Sequence head = s.llm_session->open();
+        s.llm_session->prefill({{&head, chat.tokenize(a[0] + "Message: ")}});
+        s.shift_head = std::move(head);
+    }
+    Tokens t = m.tokenize(text, false, false);
+    if (static_cast<int32_t>(t.size()) > n_tokens) t.resize(static_cast<size_t>(n_tokens));
+    t.insert(t.end(), s.shift_tail.begin(), s.shift_tail.end());
+    Sequence probe = s.llm_session->fork(s.shift_head);
+    s.llm_session->prefill({{&probe, t}});
+    const float* logits = s.llm_session->last_logits(probe);
+    const double ly = logits[s.yes.value], ln = logits[s.no.value];
+    const double top = std::max(ly, ln);
+    const double py = std::exp(ly - top), pn = std::exp(ln - top);
+    return py / (py + pn);
+}
+
+LlmRouter::LlmRouter(std::shared_ptr<RouterShared> shared) : shared_(std::move(shared)) {
+    if (!shared_ || !shared_->model) {
+        throw Error(ErrorCode::invalid_argument, "router llm needs a model");
+    }
+}
+
+LlmRouter::~LlmRouter() {
+    std::lock_guard lock(shared_->llm_mutex);
+    probe_.reset();
+    history_.reset();
+}
+
+Tokens LlmRouter::message_tokens(std::string_view text) const {
+    Tokens t = shared_->model->tokenize(text, false, false);
+    const auto n = static_cast<size_t>(shared_->options.llm_turn_tokens);
+    if (t.size() > n) t.resize(n);
+    return t;
+}
+
+void LlmRouter::flush() {
+    RouterShared& s = *shared_;
+    if (!history_.valid()) {
+        history_ = s.llm_session->open();
+        s.llm_session->prefill({{&history_, s.head}});
+    }
+    if (pending_.empty()) return;
+    Tokens add;
+    for (const Committed& c : pending_) {
+        const Tokens msg = message_tokens(c.text);
+        add.insert(add.end(), msg.begin(), msg.end());
+        add.insert(add.end(), s.after_message.begin(), s.after_message.end());
+        add.push_back(s.letters[std::min(c.topic, kMaxLetters - 1)]);
+        add.insert(add.end(), s.after_answer.begin(), s.after_answer.end());
+    }
+    s.llm_session->prefill({{&history_, add}});  // rolls back on failure: pending_ stays
+    pending_.clear();
+}
+
+TopicChoice LlmRouter::route(std::string_view text) {
+    const auto t0 = Clock::now();
+    TopicChoice c;
+    if (n_topics_ == 0) {
+        c.opened = true;
+        c.score = 1;
+        c.margin = 1;
+        return c;
+    }
+    RouterShared& s = *shared_;
+    std::lock_guard lock(s.llm_mutex);
+    prepare(s);
+    probe_.reset();
+    probe_text_.clear();
+    const int32_t max_topics = s.options.max_topics > 0 ? s.options.max_topics : kMaxLetters;
+    const int32_t n_allowed = std::min(n_topics_ + (n_topics_ < max_topics ? 1 : 0), kMaxLetters);
+    try {
+        flush();
+        probe_ = s.llm_session->fork(history_);
+        Tokens t = message_tokens(text);
+        t.insert(t.end(), s.after_message.begin(), s.after_message.end());
+        s.llm_session->prefill({{&probe_, t}});
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::context_overflow && e.code() != ErrorCode::out_of_memory) throw;
+        probe_.reset();
+        c.topic = last_topic_;  // no room to ask: stay with the conversation's current topic
+        c.route_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        return c;
+    }
+    probe_text_ = std::string(text);
+    const float* logits = s.llm_session->last_logits(probe_);
+    std::vector<double> p(static_cast<size_t>(n_allowed));
+    double top = -1e300;
+    for (int32_t i = 0; i < n_allowed; ++i) top = std::max(top, double{logits[s.letters[i].value]});
+    double z = 0;
+    for (int32_t i = 0; i < n_allowed; ++i) z += p[i] = std::exp(logits[s.letters[i].value] - top);
+    int32_t best = 0;
+    for (int32_t i = 0; i < n_allowed; ++i) {
+        p[i] /= z;
+        if (p[i] > p[best]) best = i;
+    }
+    double second = 0;
+    for (int32_t i = 0; i < n_allowed; ++i) {
+        if (i != best) second = std::max(second, p[i]);
+    }
+    c.topic = best;
+    c.opened = best == n_topics_;
+    c.score = p[best];
+    c.margin = p[best] - second;
+    c.llm_decided = true;
+    c.route_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    return c;
+}
+
+void LlmRouter::commit(int32_t topic, std::string_view text) {
+    if (topic < 0 || topic > n_topics_) {
+        throw Error(ErrorCode::invalid_argument, "router: topic " + std::to_string(topic) + " of " +
+                                                     std::to_string(n_topics_) + " (a new one is " +
+                                                     std::to_string(n_topics_) + ")");
+    }
+    RouterShared& s = *shared_;
+    {
+        std::lock_guard lock(s.llm_mutex);
+        if (probe_.valid() && probe_text_ == text && pending_.empty()) {
+            // The routed message is already in the probe: append the reply and keep it.
+            Tokens t{s.letters[std::min(topic, kMaxLetters - 1)]};
+            t.insert(t.end(), s.after_answer.begin(), s.after_answer.end());
+            try {
+                s.llm_session->prefill({{&probe_, t}});
+                history_ = std::move(probe_);
+            } catch (const Error& e) {
+                if (e.code() != ErrorCode::context_overflow && e.code() != ErrorCode::out_of_memory)
+                    throw;
+                pending_.push_back({std::string(text), topic});
+            }
+        } else {
+            pending_.push_back({std::string(text), topic});
+        }
+        probe_.reset();
+        probe_text_.clear();
+    }
+    last_topic_ = topic;
+    if (topic == n_topics_) ++n_topics_;
+}
+
+}  // namespace rdic

@@ -1,0 +1,191 @@
+// The turn routers behind make_turn_router(): the similarity routers (centroid, instruct,
+// lexical, hybrid) here, the llm decision in llm_router.cpp.
+#include "rdic/clustering/turn_router.h"
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "llm_router.h"
+#include "rdic/clustering/lexical.h"
+#include "rdic/clustering/router.h"
+#include "rdic/clustering/topic_shift.h"
+#include "rdic/error.h"
+
+namespace rdic {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+void check_topic(int32_t topic, int32_t n_topics) {
+    if (topic < 0 || topic > n_topics) {
+        throw Error(ErrorCode::invalid_argument, "router: topic " + std::to_string(topic) + " of " +
+                                                     std::to_string(n_topics) + " (a new one is " +
+                                                     std::to_string(n_topics) + ")");
+    }
+}
+
+// centroid / instruct (embeddings), lexical (words), hybrid (both), hybrid-llm (both + llm).
+class SimilarityRouter final : public TurnRouter {
+public:
+    SimilarityRouter(const TurnRouterOptions& options, std::shared_ptr<RouterShared> shared)
+        : options_(options),
+          method_(parse_router_method(options.method)),
+          shared_(std::move(shared)) {
+        uses_embedding_ = method_ != RouterMethod::lexical;
+        uses_lexical_ = method_ == RouterMethod::lexical || method_ == RouterMethod::hybrid ||
+                        method_ == RouterMethod::hybrid_llm;
+        if (method_ == RouterMethod::hybrid_llm) llm_ = std::make_unique<LlmRouter>(shared_);
+    }
+
+    TopicChoice route(std::string_view text) override {
+        const auto t0 = Clock::now();
+        std::vector<double> sim = similarity(text);
+        if (last_topic_ >= 0) sim[last_topic_] += options_.recency;
+        TopicChoice c = choose_topic(sim, options_.threshold, options_.max_topics);
+        const bool room = options_.max_topics == 0 || n_topics_ < options_.max_topics;
+        c.shift_cue = options_.shift_cues == 1 && n_topics_ > 0 && starts_new_topic(text);
+        if (options_.shift_llm > 0 && n_topics_ > 0) {
+            c.shift_p = new_matter_probability(*shared_, text, options_.shift_llm_tokens);
+            if (c.shift_p >= options_.shift_llm) c.shift_cue = true;
+        }
+        if (c.shift_cue && room && !c.opened) {
+            c.topic = n_topics_;
+            c.opened = true;
+            c.margin = 1;  // a cue is not weighed against the similarities
+        }
+        if (llm_ && !c.shift_cue && n_topics_ > 0 && c.margin < options_.llm_margin) {
+            const TopicChoice l = llm_->route(text);
+            if (!l.opened || options_.max_topics == 0 || n_topics_ < options_.max_topics) {
+                c.topic = l.topic;
+                c.opened = l.opened;
+                c.llm_decided = true;
+            }
+        }
+        c.route_ms = ms_since(t0);
+        return c;
+    }
+
+    void commit(int32_t topic, std::string_view text) override {
+        check_topic(topic, n_topics_);
+        std::optional<std::vector<float>> v;
+        if (uses_embedding_) v = embed(text);  // may throw: nothing changed yet
+        if (llm_) llm_->commit(topic, text);
+        if (v) {
+            if (!centroids_) {
+                centroids_.emplace(static_cast<int32_t>(v->size()), RouterOptions{});
+            }
+            centroids_->assign(topic, *v);
+            if (options_.mean_link == 1) {
+                if (topic == n_topics_) members_.emplace_back();
+                members_[topic].push_back(std::move(*v));
+            }
+        }
+        if (uses_lexical_) words_.add(topic, std::string(text));
+        if (topic == n_topics_) ++n_topics_;
+        last_topic_ = topic;
+    }
+
+    int32_t n_topics() const override { return n_topics_; }
+
+private:
+    std::vector<double> similarity(std::string_view text) {
+        std::vector<double> sim(static_cast<size_t>(n_topics_), 0.0);
+        if (n_topics_ == 0) {
+            if (uses_embedding_) (void)embed(text);  // cached for the commit that follows
+            return sim;
+        }
+        const double w = method_ == RouterMethod::lexical ? 1.0
+                         : uses_lexical_                  ? options_.lexical_weight
+                                                          : 0.0;
+        if (uses_embedding_ && options_.mean_link == 1) {
+            const std::vector<float>& v = embed(text);
+            for (int32_t i = 0; i < n_topics_; ++i) {
+                double sum = 0;
+                for (const std::vector<float>& m : members_[i]) sum += cosine(m, v);
+                sim[i] += (1 - w) * sum / static_cast<double>(members_[i].size());
+            }
+        } else if (uses_embedding_) {
+            const std::vector<double> d = centroids_->distances(embed(text));
+            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += (1 - w) * (1 - d[i]);
+        }
+        if (uses_lexical_) {
+            const std::vector<double> l = words_.similarity(std::string(text));
+            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += w * l[i];
+        }
+        return sim;
+    }
+
+    // route() and the commit() of the same text embed once.
+    const std::vector<float>& embed(std::string_view text) {
+        if (!cached_ || cached_text_ != text) {
+            cached_vector_ = shared_embedder(*shared_).embed(text);
+            cached_text_ = std::string(text);
+            cached_ = true;
+        }
+        return cached_vector_;
+    }
+
+    TurnRouterOptions options_;
+    RouterMethod method_;
+    std::shared_ptr<RouterShared> shared_;
+    bool uses_embedding_ = false, uses_lexical_ = false;
+    int32_t n_topics_ = 0;
+    int32_t last_topic_ = -1;                               // topic of the last committed message
+    std::optional<OnlineRouter> centroids_;                 // created with the first vector's size
+    std::vector<std::vector<std::vector<float>>> members_;  // mean_link: per topic, its vectors
+    IncrementalTfidf words_;
+    std::unique_ptr<LlmRouter> llm_;
+    bool cached_ = false;
+    std::string cached_text_;
+    std::vector<float> cached_vector_;
+};
+
+}  // namespace
+
+std::shared_ptr<RouterShared> make_router_shared(std::shared_ptr<const Model> model,
+                                                 const TurnRouterOptions& options) {
+    auto s = std::make_shared<RouterShared>();
+    s->options = resolved(options);
+    s->model = std::move(model);
+    if (router_needs_model(s->options) && !s->model) {
+        throw Error(ErrorCode::invalid_argument, "router " + s->options.method + " needs a model");
+    }
+    return s;
+}
+
+Embedder& shared_embedder(RouterShared& s) {
+    std::lock_guard lock(s.mutex);
+    if (!s.embedder) {
+        EmbedderOptions e = s.options.embedding;
+        e.n_threads = s.options.n_threads;
+        s.embedder = std::make_unique<Embedder>(s.model, e);
+    }
+    return *s.embedder;
+}
+
+std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
+                                             std::shared_ptr<RouterShared> shared) {
+    const TurnRouterOptions o = resolved(options);
+    const RouterMethod m = parse_router_method(o.method);
+    if (router_needs_model(o) && !shared) {
+        throw Error(ErrorCode::invalid_argument, "router " + o.method + " needs a model");
+    }
+    if (m == RouterMethod::llm) return std::make_unique<LlmRouter>(std::move(shared));
+    return std::make_unique<SimilarityRouter>(o, std::move(shared));
+}
+
+std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
+                                             std::shared_ptr<const Model> model) {
+    const RouterMethod m = parse_router_method(options.method);
+    if (!router_needs_model(options))
+        return make_turn_router(options, std::shared_ptr<RouterShared>());
+    return make_turn_router(options, make_router_shared(std::move(model), options));
+}
+
+}  // namespace rdic

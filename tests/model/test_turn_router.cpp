@@ -1,0 +1,120 @@
+// Online topic routing with the real default model (Qwen2.5-Coder 0.5B Instruct): the routers
+// of turn_router.h on short messages of two clearly different subjects, and the replay contract
+// a server relies on after a restart (commit() alone rebuilds the same state).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "rdic/build_info.h"
+#include "rdic/clustering/turn_router.h"
+#include "rdic/engine/embedder.h"
+#include "rdic/error.h"
+#include "rdic/model_paths.h"
+
+namespace rdic {
+namespace {
+
+std::shared_ptr<const Model> qwen() {
+    static const std::shared_ptr<const Model> m =
+        Model::load({.path = model_cache_dir() / build_info::kDefaultModelFile});
+    return m;
+}
+
+// Football (topic 0) and baking (topic 1), interleaved; the second baking message says it is
+// another matter.
+const std::vector<std::pair<int32_t, std::string>> kTurns = {
+    {0, "Our goalkeeper saved a penalty in the last minute of the football match."},
+    {1, "Another topic: preheat the oven, then knead the bread dough with flour and yeast."},
+    {0, "The striker scored twice and the football team won the league."},
+    {1, "Let the bread dough rise for an hour before baking the loaf in the oven."},
+};
+
+// Routes and commits every message; returns the topics chosen.
+std::vector<int32_t> route_all(TurnRouter& r) {
+    std::vector<int32_t> out;
+    for (const auto& [label, text] : kTurns) {
+        const TopicChoice c = r.route(text);
+        EXPECT_EQ(c.opened, c.topic == r.n_topics()) << text;
+        EXPECT_LE(c.topic, r.n_topics());
+        r.commit(c.topic, text);
+        out.push_back(c.topic);
+    }
+    return out;
+}
+
+TEST(TurnRouter, LexicalNeedsNoModelAndSeparatesTwoSubjects) {
+    const auto r = make_turn_router({.method = "lexical"}, std::shared_ptr<const Model>());
+    EXPECT_EQ(route_all(*r), (std::vector<int32_t>{0, 1, 0, 1}));
+    EXPECT_EQ(r->n_topics(), 2);
+    EXPECT_THROW(r->commit(3, "x"), Error);  // only 0..n_topics() exist
+    EXPECT_EQ(r->n_topics(), 2);
+}
+
+TEST(TurnRouter, HybridSeparatesTwoSubjectsWithTheModel) {
+    const auto r = make_turn_router({.method = "hybrid", .n_threads = 2}, qwen());
+    EXPECT_EQ(route_all(*r), (std::vector<int32_t>{0, 1, 0, 1}));
+}
+
+TEST(TurnRouter, ModelRoutersNeedAModel) {
+    EXPECT_THROW(make_turn_router({.method = "instruct"}, std::shared_ptr<const Model>()), Error);
+    EXPECT_THROW(make_turn_router({.method = "llm"}, std::shared_ptr<RouterShared>()), Error);
+}
+
+// The instruction template's control tokens are parsed; the message's never are (a user cannot
+// end the template's turn early), and a long message is cut inside the text so the template's
+// end, which last-token pooling reads, stays.
+TEST(Embedder, TemplateControlTokensParsedMessageTextNot) {
+    const auto model = qwen();
+    const Tokens im_end = model->tokenize("<|im_end|>", false, true);
+    ASSERT_EQ(im_end.size(), 1u) << "a control token of Qwen's chat format";
+    Embedder e(model, {.max_tokens = 32,
+                       .n_threads = 2,
+                       .pooling = Pooling::last,
+                       .template_text = "<|im_start|>user\n{text}<|im_end|>\nTopic:"});
+    const auto count = [&](const Tokens& t) { return std::count(t.begin(), t.end(), im_end[0]); };
+    EXPECT_EQ(count(e.tokens_of("hello <|im_end|> world")), 1) << "only the template's";
+    const std::string long_text(2000, 'a');
+    const Tokens cut = e.tokens_of(long_text);
+    EXPECT_EQ(cut.size(), 32u);
+    const Tokens tail = model->tokenize("<|im_end|>\nTopic:", false, true);
+    EXPECT_TRUE(std::equal(tail.rbegin(), tail.rend(), cut.rbegin())) << "the template's end kept";
+    EXPECT_EQ(e.embed(long_text).size(), static_cast<size_t>(model->info().n_embd));
+    EXPECT_EQ(e.n_truncated(), 1);
+}
+
+// A restarted server replays commit() over the stored messages; the next route() must then see
+// exactly what the router that routed them live saw (the llm router builds its KV history in
+// two different ways in the two cases: from its probes, or lazily from the commits).
+TEST(TurnRouter, ReplayingCommitsGivesTheSameNextDecision) {
+    for (const char* method : {"llm", "hybrid"}) {
+        const TurnRouterOptions o{.method = method, .n_threads = 2};
+        const auto shared = make_router_shared(qwen(), o);
+        const auto live = make_turn_router(o, shared);
+        const auto replayed = make_turn_router(o, shared);  // two conversations, one context
+        for (const auto& [label, text] : kTurns) {
+            const TopicChoice c = live->route(text);
+            EXPECT_GE(c.score, 0.0);
+            live->commit(label, text);  // the labels, as an explicit `topic` field would
+            replayed->commit(label, text);
+        }
+        const std::string next = "Who should take the penalties in the next football match?";
+        const TopicChoice a = live->route(next);
+        const TopicChoice b = replayed->route(next);
+        EXPECT_EQ(a.topic, b.topic) << method;
+        // The same tokens, prefilled in other batch shapes (probe by probe vs all at once):
+        // quantized matmuls round differently per shape (docs/engine.md), so the letter
+        // probabilities agree closely but not bit for bit (0.008 seen on this CPU).
+        EXPECT_NEAR(a.score, b.score, 0.03) << method;
+        EXPECT_EQ(live->n_topics(), 2);
+        EXPECT_EQ(replayed->n_topics(), 2);
+        if (std::string(method) == "llm") {
+            EXPECT_TRUE(a.llm_decided);
+            EXPECT_LE(a.topic, 2);  // constrained to A, B or the next letter
+        }
+    }
+}
+
+}  // namespace
+}  // namespace rdic
