@@ -27,7 +27,8 @@ struct ServeArgs {
     int32_t n_seq_max = 64;
     int32_t n_threads = 0;
     int32_t n_gpu_layers = -1;
-    double new_topic_distance = 0.25;
+    std::string router = "lexical";
+    double router_threshold = 0;
     std::string chat_template;
     std::string kv_layout = "unified";
     ServeLimits limits;
@@ -61,7 +62,8 @@ int run_serve(const ServeArgs& a) {
                      .n_threads = a.n_threads,
                      .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
                      .kv_budget_bytes = a.kv_budget_mib << 20,
-                     .new_topic_distance = a.new_topic_distance,
+                     .router = a.router,
+                     .router_threshold = a.router_threshold,
                      .chat_template = a.chat_template,
                      .limits = a.limits,
                      .log = [](const std::string& line) {
@@ -109,10 +111,14 @@ Action add_serve(CLI::App& app) {
     app.add_option("--max-sequences", a->n_seq_max, "Sequences resident at once")
         ->check(CLI::Range(4, kMaxSessionSequences))
         ->capture_default_str();
-    app.add_option("--new-topic-distance", a->new_topic_distance,
-                   "Router: open a new topic past this cosine distance")
-        ->check(CLI::Range(0.0, 2.0))
+    app.add_option("--router", a->router,
+                   "Topic router for turns without a topic: lexical (no model pass), centroid, "
+                   "instruct, hybrid, llm, hybrid-llm (docs/routing.md)")
+        ->check(CLI::IsMember({"lexical", "centroid", "instruct", "hybrid", "llm", "hybrid-llm"}))
         ->capture_default_str();
+    app.add_option("--router-threshold", a->router_threshold,
+                   "The router's new-topic similarity threshold (0 = the method's default)")
+        ->check(CLI::Range(0.0, 2.0));
     add_kv_layout_option(app, a->kv_layout);
     app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");
     app.add_option("--max-body-bytes", a->limits.max_body_bytes, "Request body limit (413)")

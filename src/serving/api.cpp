@@ -269,7 +269,7 @@ json rdic_of(const ChatResult& r) {
         x["topic"] = r.topic.empty() ? json(nullptr) : json(r.topic);
         x["opened"] = r.topic_opened;
         x["routed"] = r.routed;
-        if (r.routed) x["distance"] = r.topic_distance;
+        if (r.routed) x["score"] = r.topic_score;
     }
     return x;
 }

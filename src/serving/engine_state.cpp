@@ -50,8 +50,9 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
                                      .n_threads = options.n_threads,
                                      .kv_layout = options.kv_layout}),
       chat_(*model, options.chat_template),
-      routing_(model,
-               {.new_topic_distance = options.new_topic_distance, .n_threads = options.n_threads}) {
+      routing_(model, {.method = options.router,
+                       .threshold = options.router_threshold,
+                       .n_threads = options.n_threads}) {
     GenerateOptions go;
     go.on_text = [this](size_t id, std::string_view text) {
         if (auto it = active_.find(id); it != active_.end()) it->second->job->push(text);
@@ -145,22 +146,30 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
             routing_.commit(skey, r.topic, req.user_text());
         } else {
             const TopicDecision d = routing_.route(skey, req.user_text(), [&] {
-                std::vector<std::pair<std::string, std::string>> h;
+                // The session's user turns in the order they arrived (the routers keep
+                // recency state), topic by topic where two share a millisecond.
+                std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> turns;
                 for (const TopicRecord& t : store_.topics(job->key(), sid)) {
                     if (t.topic == kSynthesisTopic) continue;
                     for (const TurnRecord& turn : store_.turns(job->key(), sid, t.topic)) {
-                        if (turn.role == "user") h.emplace_back(t.topic, turn.content);
+                        if (turn.role == "user") {
+                            turns.push_back({turn.created_ms, {t.topic, turn.content}});
+                        }
                     }
                 }
+                std::stable_sort(turns.begin(), turns.end(),
+                                 [](const auto& a, const auto& b) { return a.first < b.first; });
+                std::vector<std::pair<std::string, std::string>> h;
+                for (auto& [ms, turn] : turns) h.push_back(std::move(turn));
                 return h;
             });
-            r = {d.topic, true, d.distance};
+            r = {d.topic, true, d.score};
         }
         job->routing = r;
     }
     a->topic = job->routing->topic;
     a->routed = job->routing->routed;
-    a->distance = job->routing->distance;
+    a->score = job->routing->score;
     a->topic_key = skey + kSep + a->topic;
     Topic& t = topics_[a->topic_key];
     if (t.busy) {  // one request per topic at a time: its turns are ordered
@@ -350,7 +359,7 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
             res.topic = a.topic == kSynthesisTopic ? "" : a.topic;
             res.topic_opened = a.opened;
             res.routed = a.routed;
-            res.topic_distance = a.distance;
+            res.topic_score = a.score;
         }
         res.ttft_ms =
             std::chrono::duration<double, std::milli>(a.added - a.job->submitted()).count() +

@@ -55,7 +55,7 @@ private:
         std::string topic_key;  // "" when not a topic's request
         std::string topic;
         bool opened = false, routed = false;
-        double distance = 0;
+        double score = 0;
         int32_t n_prompt = 0, n_cached = 0;
         KvSource source = KvSource::none;
         std::chrono::steady_clock::time_point added;

@@ -97,8 +97,8 @@ struct ChatResult {
     std::string session_id;  // "" when stateless
     std::string topic;       // "" when stateless or synthesis
     bool topic_opened = false;
-    double topic_distance = 0;  // router's cosine distance (0 when explicit or new)
-    bool routed = false;        // the router chose the topic (no explicit topic)
+    double topic_score = 0;  // the router's similarity for its choice (0 when explicit)
+    bool routed = false;     // the router chose the topic (no explicit topic)
     KvSource kv_source = KvSource::none;
     double ttft_ms = 0;
 };

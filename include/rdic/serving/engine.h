@@ -52,7 +52,8 @@ struct EngineOptions {
     KvLayout kv_layout = KvLayout::unified;  // session.h: per_sequence = one stream each
     uint64_t kv_budget_bytes = 512ull << 20;      // idle sequences are evicted above this
     int32_t max_stateless = 8;                    // stateless sequences kept for prefix matching
-    double new_topic_distance = 0.25;             // router threshold (topic_routing.h)
+    std::string router = "lexical";               // TurnRouter method (topic_routing.h)
+    double router_threshold = 0;                  // its new-topic threshold; 0 = default
     std::string chat_template;                    // "" = the GGUF's
     ServeLimits limits;                           // queue, per-key concurrency, timeout
     std::function<void(const std::string&)> log;  // one line per notable event; may be empty
@@ -82,7 +83,7 @@ public:
     struct Routing {
         std::string topic;
         bool routed = false;  // chosen by the router (not the request)
-        double distance = 0;
+        double score = 0;
     };
     std::optional<Routing> routing;  // the topic, once decided (engine thread only)
     void push(std::string_view text);
