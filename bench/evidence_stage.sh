@@ -15,6 +15,10 @@ rm -rf "$S" && mkdir -p "$S/base/prefix/include" "$S/base/prefix/share/cmake" "$
 tar czf "$S/base/llama.tgz" -C "$L" CMakeLists.txt cmake ggml src include vendor licenses LICENSE
 cp -r /usr/include/nlohmann /usr/include/CLI "$S/base/prefix/include/"
 cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$S/base/prefix/share/cmake/"
+# rdic serve's store needs SQLite, which the device image lacks: its header and static library.
+mkdir -p "$S/base/prefix/lib"
+cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h "$S/base/prefix/include/"
+cp /usr/lib/x86_64-linux-gnu/libsqlite3.a "$S/base/prefix/lib/"
 tree_mib=$(cd "$here" && git ls-files -co --exclude-standard -z | du -cm --files0-from=- | tail -1 | cut -f1)
 chunk=${CHUNK_MIB:-$((62 - tree_mib))}
 echo "working tree ${tree_mib} MiB: chunks of ${chunk} MiB"
