@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rdic/bench/harness.h"
 #include "rdic/build_info.h"
 #include "rdic/datasets/example.h"
 #include "rdic/engine/model.h"
@@ -50,19 +51,6 @@ inline void add_kv_layout_option(CLI::App& app, std::string& value) {
             },
             "auto|unified|per_sequence")
         ->capture_default_str();
-}
-
-// The model's shape as `rdic info --json` and `rdic bench` write it (each adds its own keys).
-inline nlohmann::json model_shape_json(const ModelInfo& info) {
-    return {{"architecture", info.architecture},
-            {"description", info.description},
-            {"n_params", info.n_params},
-            {"weight_bytes", info.weight_bytes},
-            {"n_layers", info.n_layers},
-            {"n_embd", info.n_embd},
-            {"n_head", info.n_head},
-            {"n_head_kv", info.n_head_kv},
-            {"n_vocab", info.n_vocab}};
 }
 
 // The valid examples of --data (default: the shipped test split). Every problem is printed on
