@@ -157,3 +157,80 @@ def binary_from_argv():
     if len(sys.argv) < 2:
         sys.exit("usage: %s PATH/TO/rdic [unittest args]" % sys.argv[0])
     return sys.argv.pop(1)
+
+
+def model_path(file_name):
+    """The model cache as rdic resolves it (RDIC_MODELS, RDIC_CACHE, XDG_CACHE_HOME, HOME)."""
+    if os.environ.get("RDIC_MODELS"):
+        d = os.environ["RDIC_MODELS"]
+    elif os.environ.get("RDIC_CACHE"):
+        d = os.path.join(os.environ["RDIC_CACHE"], "models")
+    elif os.environ.get("XDG_CACHE_HOME"):
+        d = os.path.join(os.environ["XDG_CACHE_HOME"], "rdic", "models")
+    else:
+        d = os.path.join(os.path.expanduser("~"), ".cache", "rdic", "models")
+    return os.path.join(d, file_name)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LlamaServer:
+    """The real llama-server (built by scripts/setup.sh) on a loopback port, --parallel 4."""
+
+    def __init__(self, binary, model, port=None, parallel=4):
+        if not binary or not os.path.exists(binary):
+            raise RuntimeError("llama-server '%s' is missing: run ./scripts/setup.sh (it builds "
+                               "llama-server and configures -DRDIC_LLAMA_SERVER)" % binary)
+        self.binary, self.model, self.parallel = binary, model, parallel
+        self.port = port or free_port()
+        self.proc = None
+        self._log = tempfile.TemporaryFile("w+")
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        env = dict(os.environ, OMP_WAIT_POLICY="passive")
+        cmd = [self.binary, "-m", self.model, "--host", "127.0.0.1", "--port", str(self.port),
+               "--parallel", str(self.parallel), "--ctx-size", "16384", "--threads", "2",
+               "--threads-batch", "2", "--no-warmup"]
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("llama-server exited: " + self.log()[-2000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/health")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.kill()
+        raise RuntimeError("llama-server not healthy within %d s: %s" %
+                           (START_TIMEOUT_S, self.log()[-2000:]))
+
+    def log(self):
+        self._log.seek(0)
+        return self._log.read()
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+        self._log.close()

@@ -1,0 +1,131 @@
+"""`rdic serve --upstream` against the real llama-server (--parallel 4, the default model) on
+loopback: the nonce-canary harness with no leak, usage reported, turns stored only when answered;
+llama-server killed with SIGKILL mid-load (every request ends, answered or with a 502/504 in
+OpenAI's error shape, within its bound) and restarted on the same port (the sessions continue
+with their history).
+
+    python tests/server/test_upstream.py build/bin/rdic PATH/TO/llama-server MODEL_FILE_NAME
+"""
+import concurrent.futures
+import json
+import sys
+import threading
+import time
+import unittest
+
+from nonce_harness import ASK, TELL, run
+from serve_helpers import LlamaServer, RdicServer, assert_error_shape, model_path
+
+BINARY = LLAMA_SERVER = MODEL = None
+MIN_RECALL = 0.5
+# The bound of one failed request: --upstream-timeout 10, 2 retries (backoff 0.5 s + 1 s), capped
+# by --request-timeout 30, plus slack for a loaded 2-core machine.
+FAIL_BOUND_S = 45
+UPSTREAM_ARGS = ["--upstream-timeout", "10", "--upstream-retries", "2", "--request-timeout", "30",
+                 "--upstream-concurrency", "8", "--max-concurrent-per-key", "16"]
+
+
+def rdic_upstream(llama, extra=()):
+    return RdicServer(BINARY, args=["--upstream", llama.url] + UPSTREAM_ARGS + list(extra))
+
+
+class Upstream(unittest.TestCase):
+    def test_nonce_harness_has_no_leak_and_usage_comes_from_the_engine(self):
+        with LlamaServer(LLAMA_SERVER, MODEL) as llama, rdic_upstream(llama) as srv:
+            # 4 sessions x 2 topics x (1 tell + 2 asks) = 24 requests from 8 client threads.
+            r = run(srv, n_sessions=4, n_topics=2, n_asks=2, concurrency=8)
+            print("nonce harness (upstream):", json.dumps(r))
+            self.assertEqual(r["requests"], 24)
+            self.assertEqual(r["errors"], 0, r["error_examples"])
+            self.assertEqual(r["leaks"], 0, r["leak_examples"])
+            self.assertGreaterEqual(r["recalled"], MIN_RECALL * r["asked"], r)
+
+            # One topic, two turns: the second prompt extends the first; usage is the engine's.
+            s1, b1, _ = srv.chat([{"role": "system", "content": "Be brief."},
+                                  {"role": "user", "content": "Name a colour."}], "u1", "t")
+            self.assertEqual(s1, 200, b1)
+            s2, b2, _ = srv.chat([{"role": "system", "content": "Be brief."},
+                                  {"role": "user", "content": "And another one?"}], "u1", "t")
+            self.assertEqual(s2, 200, b2)
+            self.assertEqual(b2["rdic"]["kv_source"], "upstream", b2)
+            self.assertGreater(b2["usage"]["prompt_tokens"],
+                               b1["usage"]["prompt_tokens"] + b1["usage"]["completion_tokens"], b2)
+            print("usage turn 1:", json.dumps(b1["usage"]), "turn 2:", json.dumps(b2["usage"]))
+            st, sess, _ = srv.http("GET", "/v1/sessions/u1?turns=true")
+            self.assertEqual(st, 200, sess)
+            self.assertEqual([t["n_turns"] for t in sess["topics"]], [4], sess)
+
+    def test_killed_upstream_fails_clearly_then_sessions_continue_after_restart(self):
+        llama = LlamaServer(LLAMA_SERVER, MODEL).start()
+        try:
+            with rdic_upstream(llama) as srv:
+                nonce = "QZX4821"
+                tell = [{"role": "user", "content": TELL.format(topic="alpha", nonce=nonce)}]
+                st, b, _ = srv.chat(tell, "k1", "alpha", max_tokens=4)
+                self.assertEqual(st, 200, b)
+
+                # Load from 8 threads; llama-server is killed with SIGKILL while it runs.
+                results, stop = [], threading.Event()
+
+                def client(i):
+                    while not stop.is_set():
+                        t0 = time.monotonic()
+                        s, body, _ = srv.chat([{"role": "user", "content": "Count to %d." % i}],
+                                              "load-%d" % i, "t", max_tokens=24)
+                        results.append((s, body, time.monotonic() - t0))
+
+                threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+                for t in threads:
+                    t.start()
+                time.sleep(4)
+                llama.kill()
+                killed_at = time.monotonic()
+                time.sleep(3)
+                stop.set()
+                for t in threads:
+                    t.join(timeout=FAIL_BOUND_S + 30)
+                    self.assertFalse(t.is_alive(), "a request hung after the upstream was killed")
+                self.assertLess(time.monotonic() - killed_at, FAIL_BOUND_S + 30)
+                failed = [r for r in results if r[0] != 200]
+                print("load: %d requests, %d answered, %d failed, slowest %.1f s" %
+                      (len(results), len(results) - len(failed), len(failed),
+                       max(r[2] for r in results)))
+                self.assertGreater(len(failed), 0, "no request saw the killed upstream")
+                for s, body, wall in failed:
+                    self.assertIn(s, (502, 504), body)
+                    assert_error_shape(self, s, body, s)
+                    self.assertLess(wall, FAIL_BOUND_S, body)
+
+                # Down: a turn fails with a 502 naming the upstream, and is not stored.
+                ask = [{"role": "user", "content": ASK.format(topic="alpha")}]
+                t0 = time.monotonic()
+                st, b, _ = srv.chat(ask, "k1", "alpha", max_tokens=12)
+                assert_error_shape(self, st, b, 502)
+                self.assertIn("127.0.0.1:%d" % llama.port, b["error"]["message"])
+                self.assertIn("after 3 attempts", b["error"]["message"])
+                self.assertLess(time.monotonic() - t0, FAIL_BOUND_S)
+                st, sess, _ = srv.http("GET", "/v1/sessions/k1")
+                self.assertEqual(sess["topics"][0]["n_turns"], 2, sess)
+
+                # Restarted on the same port: the session continues with its history.
+                llama.start()
+                st, b, _ = srv.chat(ask, "k1", "alpha", max_tokens=12)
+                self.assertEqual(st, 200, b)
+                answer = b["choices"][0]["message"]["content"]
+                print("after restart: answer %r, usage %s" % (answer, json.dumps(b["usage"])))
+                st, sess, _ = srv.http("GET", "/v1/sessions/k1?turns=true")
+                turns = sess["topics"][0]["turns"]
+                self.assertEqual(len(turns), 4, sess)
+                self.assertIn(nonce, turns[0]["content"])
+                # The told nonce reached the engine: the prompt carried the stored turns.
+                self.assertIn(nonce, answer)
+        finally:
+            llama.__exit__(None, None, None)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4:
+        sys.exit("usage: %s RDIC LLAMA_SERVER MODEL_FILE_NAME [unittest args]" % sys.argv[0])
+    BINARY, LLAMA_SERVER, MODEL = sys.argv[1], sys.argv[2], model_path(sys.argv[3])
+    del sys.argv[1:4]
+    unittest.main(verbosity=2)
