@@ -6,15 +6,22 @@ with their history).
 
     python tests/server/test_upstream.py build/bin/rdic PATH/TO/llama-server MODEL_FILE_NAME
 """
-import concurrent.futures
+import hashlib
 import json
+import os
+import re
+import subprocess
 import sys
+import tempfile
+import urllib.request
 import threading
 import time
 import unittest
 
 from nonce_harness import ASK, TELL, run
 from serve_helpers import LlamaServer, RdicServer, assert_error_shape, model_path
+
+PROXY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "flaky_proxy.py")
 
 BINARY = LLAMA_SERVER = MODEL = None
 MIN_RECALL = 0.5
@@ -54,6 +61,64 @@ class Upstream(unittest.TestCase):
             st, sess, _ = srv.http("GET", "/v1/sessions/u1?turns=true")
             self.assertEqual(st, 200, sess)
             self.assertEqual([t["n_turns"] for t in sess["topics"]], [4], sess)
+
+    def test_what_is_sent_upstream_salts_prefixes_keys_and_retries(self):
+        """Through a real proxy that answers the first two POSTs with 503: rdic retries, sends
+        the upstream's key (not the client's), one cache_salt per (key, session, topic) that is
+        neither key nor its hash, and a topic's second prompt extends its first."""
+        with tempfile.TemporaryDirectory() as tmp, LlamaServer(LLAMA_SERVER, MODEL) as llama:
+            keys = os.path.join(tmp, "client.keys")
+            with open(keys, "w") as f:
+                f.write("client-key-1\nclient-key-2\n")
+            up_key = os.path.join(tmp, "upstream.key")
+            with open(up_key, "w") as f:
+                f.write("upstream-secret\n")
+            proxy = subprocess.Popen([sys.executable, PROXY, "--upstream", llama.url, "--fail",
+                                      "2", "--status", "503", "--posts-only"],
+                                     stdout=subprocess.PIPE, text=True)
+            try:
+                port = int(re.search(r":(\d+)$", proxy.stdout.readline().strip()).group(1))
+                args = ["--upstream", "http://127.0.0.1:%d" % port, "--upstream-key-file", up_key,
+                        "--api-key-file", keys] + UPSTREAM_ARGS
+                with RdicServer(BINARY, args=args, api_key="client-key-1") as srv:
+                    sys_msg = {"role": "system", "content": "Be brief."}
+                    for sess, topic, key in [("s1", "a", "client-key-1"),
+                                             ("s1", "a", "client-key-1"),
+                                             ("s1", "b", "client-key-1"),
+                                             ("s2", "a", "client-key-1"),
+                                             ("s1", "a", "client-key-2")]:
+                        st, b, _ = srv.chat([sys_msg, {"role": "user", "content": "Hi " + topic}],
+                                            sess, topic, api_key=key)
+                        self.assertEqual(st, 200, b)
+                with urllib.request.urlopen("http://127.0.0.1:%d/__stats" % port) as r:
+                    stats = json.loads(r.read())
+            finally:
+                proxy.kill()
+                proxy.wait()
+                proxy.stdout.close()
+        self.assertEqual(stats["failed"], 2, stats["failed"])
+        self.assertEqual(stats["auth"], ["Bearer upstream-secret"])
+        posts = stats["posts"][2:]  # the first two were the injected 503s, sent again
+        self.assertEqual(len(posts), 5)
+        self.assertEqual(stats["posts"][0], stats["posts"][2])
+        salts = [p["cache_salt"] for p in posts]
+        self.assertEqual(salts[0], salts[1])
+        self.assertEqual(len({salts[0], salts[2], salts[3], salts[4]}), 4, salts)
+        for key in ("client-key-1", "client-key-2"):
+            digest = hashlib.sha256(key.encode()).hexdigest()
+            for p in stats["posts"]:
+                text = json.dumps(p)
+                self.assertNotIn(key, text)
+                self.assertNotIn(digest, text)
+        # Token-id prompts: the topic's second prompt starts with the first one plus its answer;
+        # every topic's prompt starts with the same system-prompt tokens.
+        first, second = posts[0]["prompt"], posts[1]["prompt"]
+        self.assertEqual(second[:len(first)], first)
+        self.assertGreater(len(second), len(first))
+        head = 0
+        while first[head] == posts[2]["prompt"][head]:
+            head += 1
+        self.assertGreater(head, 3, "the system prompt is not a shared prefix")
 
     def test_killed_upstream_fails_clearly_then_sessions_continue_after_restart(self):
         llama = LlamaServer(LLAMA_SERVER, MODEL).start()
