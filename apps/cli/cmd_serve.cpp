@@ -41,6 +41,7 @@ struct ServeArgs {
     double upstream_timeout_s = 120;
     int32_t upstream_retries = 4;
     bool no_cache_salt = false;
+    std::string store;  // "" = SQLite in --state-dir
 };
 
 HttpServer* g_server = nullptr;
@@ -73,6 +74,11 @@ int run_serve(const ServeArgs& a) {
     std::unique_ptr<ChatService> service;
     std::string where;
     if (a.upstream.empty()) {
+        if (!a.store.empty()) {
+            throw Error(ErrorCode::invalid_argument,
+                        "--store: a shared store needs --upstream (in-process serving keeps KV "
+                        "files next to its SQLite store in --state-dir)");
+        }
         EngineOptions eo{.state_dir = a.state_dir,
                          .n_ctx = a.n_ctx,
                          .n_seq_max = a.n_seq_max,
@@ -100,6 +106,7 @@ int run_serve(const ServeArgs& a) {
             .send_cache_salt = !a.no_cache_salt,
             .check_on_start = true,
             .state_dir = a.state_dir,
+            .store_url = a.store,
             .router = a.router,
             .router_threshold = a.router_threshold,
             .n_threads = a.n_threads,
@@ -107,7 +114,8 @@ int run_serve(const ServeArgs& a) {
             .limits = a.limits,
             .log = log};
         auto fwd = std::make_unique<UpstreamForwarder>(model, uo, metrics);
-        where = "upstream " + fwd->upstream_url() + " as model " + fwd->model_name();
+        where = "upstream " + fwd->upstream_url() + " as model " + fwd->model_name() + ", store " +
+                fwd->store().describe();
         service = std::move(fwd);
     }
     HttpServer server(*service, metrics, http);
@@ -202,6 +210,9 @@ Action add_serve(CLI::App& app) {
                    "doubling, at most 8 s)")
         ->check(CLI::Range(0, 99))
         ->capture_default_str();
+    app.add_option("--store", a->store,
+                   "With --upstream: the session store several instances share, as a libpq URI "
+                   "(postgresql://USER@HOST:PORT/DB); default: SQLite in --state-dir");
     app.add_flag("--no-cache-salt", a->no_cache_salt,
                  "Do not send the per-(key, session, topic) cache_salt upstream");
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)");

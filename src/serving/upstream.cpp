@@ -68,8 +68,7 @@ UpstreamForwarder::UpstreamForwarder(std::shared_ptr<const Model> model, Upstrea
     }
     model_name_ =
         options_.served_model.empty() ? model_->info().path.stem().string() : options_.served_model;
-    std::filesystem::create_directories(options_.state_dir);
-    store_ = std::make_unique<SessionStore>(options_.state_dir / "sessions.sqlite3");
+    store_ = open_session_store(options_.store_url, options_.state_dir);
     if (options_.check_on_start) {
         OpenAiClient c(url_, {.api_key = options_.api_key,
                               .timeout_s = options_.timeout_s,
@@ -143,6 +142,7 @@ bool UpstreamForwarder::delete_session(const std::string& key, const std::string
         }
     }
     routing_.forget(key + kSep + session_id);
+    router_turns_.erase(key + kSep + session_id);
     return store_->delete_session(key, session_id).has_value();
 }
 
@@ -201,6 +201,12 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
                 if (!rec || rec->system_prompt != system) {
                     store_->upsert_session(job->key(), sid, system, now_ms());
                 }
+                const int32_t n_turns = rec ? rec->n_turns : 0;
+                if (auto seen = router_turns_.find(session_key);
+                    seen != router_turns_.end() && seen->second != n_turns) {
+                    routing_.forget(session_key);  // another instance wrote this session
+                }
+                router_turns_[session_key] = n_turns;
                 if (!job->routing) {  // decided once, also when the job waits behind its topic
                     ChatJob::Routing r;
                     if (req.topic) {
@@ -276,6 +282,12 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
         metrics_.completion_tokens.fetch_add(static_cast<uint64_t>(res.completion_tokens));
         metrics_.ttft.observe(res.ttft_ms);
         answered = true;
+        if (req.session_id) {
+            std::lock_guard lock(mutex_);
+            if (auto seen = router_turns_.find(session_key); seen != router_turns_.end()) {
+                seen->second += 2;
+            }
+        }
         release(*job);
         job->push(res.text);  // emulated streaming: the whole answer as one delta
         job->finish(std::move(res));
@@ -298,7 +310,10 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
         busy_topics_.erase(topic_key);
         // A routed turn that was not stored must not stay in the router: rebuild it from the
         // store on the session's next request.
-        if (routed_now && !answered) routing_.forget(session_key);
+        if (routed_now && !answered) {
+            routing_.forget(session_key);
+            router_turns_.erase(session_key);
+        }
         auto it = waiting_.find(topic_key);
         if (it != waiting_.end()) {
             // The next one of this topic goes first, the rest park again behind it.

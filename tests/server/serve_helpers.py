@@ -234,3 +234,72 @@ class LlamaServer:
     def __exit__(self, *exc):
         self.kill()
         self._log.close()
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server (Debian's postgresql package) on a loopback port, trust
+    authentication, data in a temporary directory. As root it runs as the `postgres` user (the
+    server refuses root)."""
+
+    BIN_DIRS = ["/usr/lib/postgresql/%d/bin" % v for v in range(20, 12, -1)]
+
+    def __init__(self):
+        self.bin = next((d for d in self.BIN_DIRS if os.path.exists(os.path.join(d, "postgres"))),
+                        None)
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL is missing: run ./scripts/setup.sh (it installs the "
+                               "postgresql package)")
+        self._tmp = tempfile.TemporaryDirectory(prefix="rdic-pg-")
+        self.dir = self._tmp.name
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self):
+        return "postgresql://rdic@127.0.0.1:%d/postgres" % self.port
+
+    def _as_owner(self, cmd):
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--"] + cmd
+        return cmd
+
+    def start(self):
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        data = os.path.join(self.dir, "data")
+        subprocess.run(self._as_owner([os.path.join(self.bin, "initdb"), "-D", data, "-A",
+                                       "trust", "-U", "rdic", "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self._as_owner([os.path.join(self.bin, "postgres"), "-D", data, "-p", str(self.port),
+                            "-k", self.dir, "-c", "listen_addresses=127.0.0.1"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            r = subprocess.run([os.path.join(self.bin, "pg_isready"), "-h", "127.0.0.1", "-p",
+                                str(self.port)], stdout=subprocess.DEVNULL)
+            if r.returncode == 0:
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("PostgreSQL did not start on port %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

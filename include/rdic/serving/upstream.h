@@ -21,6 +21,10 @@
 // no trace in the router (it is rebuilt from the stored turns).
 // `model` is used locally for its tokenizer, chat template and model-based routers only; the
 // engine must serve the same model (vocabulary).
+// Several instances: with a shared store (store_url) any instance can serve any session: the
+// histories are read from the store per request, and a session's router is rebuilt when the
+// store holds turns this instance did not route. Turns of one topic are ordered per instance, so
+// a balancer should keep a session on one instance (affinity) while it is up.
 // Thread-safety: submit/delete_session/store from any thread; `concurrency` worker threads.
 #pragma once
 
@@ -56,7 +60,8 @@ struct UpstreamOptions {
     RetryPolicy retry;                // on connection errors, timeouts, 408, 429, 5xx
     bool send_cache_salt = true;      // "cache_salt" field (vLLM, SGLang; llama-server ignores it)
     bool check_on_start = true;       // GET .../models (with the retries) before serving
-    std::filesystem::path state_dir;  // sessions.sqlite3 lives here (created)
+    std::filesystem::path state_dir;  // sessions.sqlite3 lives here (created) unless store_url
+    std::string store_url;            // "" = SQLite; "postgresql://..." = shared (pg_store.h)
     std::string router = "lexical";   // TurnRouter method (topic_routing.h)
     double router_threshold = 0;
     int32_t n_threads = 0;                        // CPU threads of a model-based router
@@ -110,6 +115,10 @@ private:
     std::set<std::string> busy_topics_;  // (key, session, topic) with a request at the engine
     std::map<std::string, std::deque<std::shared_ptr<ChatJob>>> waiting_;  // behind a busy topic
     std::map<std::string, std::unique_ptr<PromptBuilder>> builders_;       // by system prompt
+    // Stored turns of each session whose router is loaded, as this instance last saw them: a
+    // different count in the store means another instance served the session (shared store),
+    // and the router is rebuilt from the store before routing.
+    std::map<std::string, int32_t> router_turns_;
     TopicRouting routing_;
     bool stop_ = false;
     std::vector<std::thread> workers_;
