@@ -62,6 +62,18 @@ class Upstream(unittest.TestCase):
             self.assertEqual(st, 200, sess)
             self.assertEqual([t["n_turns"] for t in sess["topics"]], [4], sess)
 
+            # Streaming is emulated: the whole answer as one delta, then finish and usage chunks.
+            chunks = list(srv.openai().chat.completions.create(
+                model="any", max_tokens=8, temperature=0, stream=True,
+                stream_options={"include_usage": True},
+                messages=[{"role": "user", "content": "Say hi"}],
+                extra_body={"session_id": "u1", "topic": "t"}))
+            text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+            self.assertTrue(text, chunks)
+            self.assertEqual(chunks[-1].usage.completion_tokens > 0, True, chunks[-1])
+            st, sess, _ = srv.http("GET", "/v1/sessions/u1")
+            self.assertEqual(sess["topics"][0]["n_turns"], 6, sess)
+
     def test_what_is_sent_upstream_salts_prefixes_keys_and_retries(self):
         """Through a real proxy that answers the first two POSTs with 503: rdic retries, sends
         the upstream's key (not the client's), one cache_salt per (key, session, topic) that is
