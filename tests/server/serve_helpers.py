@@ -182,11 +182,12 @@ def free_port():
 class LlamaServer:
     """The real llama-server (built by scripts/setup.sh) on a loopback port, --parallel 4."""
 
-    def __init__(self, binary, model, port=None, parallel=4):
+    def __init__(self, binary, model, port=None, parallel=4, extra=()):
         if not binary or not os.path.exists(binary):
             raise RuntimeError("llama-server '%s' is missing: run ./scripts/setup.sh (it builds "
                                "llama-server and configures -DRDIC_LLAMA_SERVER)" % binary)
         self.binary, self.model, self.parallel = binary, model, parallel
+        self.extra = list(extra)
         self.port = port or free_port()
         self.proc = None
         self._log = tempfile.TemporaryFile("w+")
@@ -199,7 +200,7 @@ class LlamaServer:
         env = dict(os.environ, OMP_WAIT_POLICY="passive")
         cmd = [self.binary, "-m", self.model, "--host", "127.0.0.1", "--port", str(self.port),
                "--parallel", str(self.parallel), "--ctx-size", "16384", "--threads", "2",
-               "--threads-batch", "2", "--no-warmup"]
+               "--threads-batch", "2", "--no-warmup"] + self.extra
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
