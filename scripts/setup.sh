@@ -37,6 +37,7 @@ PACKAGES=(g++ cmake ninja-build ccache git python3 python3-pip python3-venv
           nlohmann-json3-dev libcli11-dev libgtest-dev unzip clang-format
           clang libclang-rt-14-dev  # libFuzzer targets (scripts/fuzz.sh)
           libsqlite3-dev  # rdic serve: sessions, topics and turns (SQLite, WAL)
+          libpq-dev postgresql  # rdic serve --store: the store instances share; its test server
           chromium)  # chromium: headless render test of the HTML report
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -6,6 +6,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "rdic/isolation/openai_backend.h"
 #include "rdic/records/files.h"
 #include "rdic/reporting/evaluate.h"
 #include "rdic/reporting/report.h"
@@ -18,6 +19,7 @@ struct EvalArgs {
     std::string results;
     EvalOptions options;
     bool no_judge = false, no_embed = false;
+    std::string embed_key_file;
 };
 
 }  // namespace
@@ -59,6 +61,13 @@ Action add_eval(CLI::App& app) {
                    "Judge GGUF (default: the run's generation model)");
     app.add_option("--embed", a->options.embed_model,
                    "Embedding GGUF (default: the run's generation model)");
+    app.add_option("--embed-url", a->options.embed_url,
+                   "Embeddings from this OpenAI-compatible engine's /v1/embeddings instead "
+                   "(http://HOST:PORT[/v1]; llama-server --embeddings, vLLM --task embed)");
+    app.add_option("--embed-key-file", a->embed_key_file,
+                   "File holding the --embed-url engine's API key");
+    app.add_option("--embed-served-model", a->options.embed_served_model,
+                   "The model name sent to --embed-url (default: \"default\")");
     app.add_flag("--no-judge", a->no_judge, "Skip the LLM judge");
     app.add_flag("--no-embed", a->no_embed, "Skip embedding similarity");
     app.add_option("--judge-seed", a->options.judge_seed,
@@ -70,6 +79,14 @@ Action add_eval(CLI::App& app) {
     return [a] {
         a->options.judge = !a->no_judge;
         a->options.embeddings = !a->no_embed;
+        if (!a->options.embed_url.empty() && !a->options.embed_model.empty()) {
+            throw Error(ErrorCode::invalid_argument,
+                        "--embed and --embed-url: give one (a local GGUF or a remote engine)");
+        }
+        if (!a->embed_key_file.empty()) {
+            a->options.embed_api_key =
+                read_api_key_file(std::filesystem::path(a->embed_key_file), "--embed-key-file");
+        }
         const ResultsDirLock lock(a->results, "eval");
         evaluate_and_summarise(a->results, a->options);
         return 0;

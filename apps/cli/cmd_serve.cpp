@@ -8,8 +8,10 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "rdic/isolation/openai_backend.h"
 #include "rdic/serving/engine.h"
 #include "rdic/serving/http_server.h"
+#include "rdic/serving/upstream.h"
 
 namespace rdic::cli {
 
@@ -32,6 +34,14 @@ struct ServeArgs {
     std::string chat_template;
     std::string kv_layout = "unified";
     ServeLimits limits;
+    std::string upstream;  // "" = in-process
+    std::string upstream_key_file;
+    std::string upstream_model;
+    int32_t upstream_concurrency = 8;
+    double upstream_timeout_s = 120;
+    int32_t upstream_retries = 4;
+    bool no_cache_salt = false;
+    std::string store;  // "" = SQLite in --state-dir
 };
 
 HttpServer* g_server = nullptr;
@@ -54,30 +64,67 @@ int run_serve(const ServeArgs& a) {
                         " is not a loopback address and no --api-key-file was given: refusing to "
                         "serve without authentication (pass --allow-unauthenticated-remote)");
     }
-    const auto model = load_model(a.model, a.n_gpu_layers);
+    // Upstream: the model file gives only the tokenizer and template; no layer is offloaded.
+    const auto model = load_model(a.model, a.upstream.empty() ? a.n_gpu_layers : 0);
     ServeMetrics metrics;
-    EngineOptions eo{.state_dir = a.state_dir,
-                     .n_ctx = a.n_ctx,
-                     .n_seq_max = a.n_seq_max,
-                     .n_threads = a.n_threads,
-                     .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
-                     .kv_budget_bytes = a.kv_budget_mib << 20,
-                     .router = a.router,
-                     .router_threshold = a.router_threshold,
-                     .chat_template = a.chat_template,
-                     .limits = a.limits,
-                     .log = [](const std::string& line) {
-                         std::fprintf(stderr, "rdic serve: %s\n", line.c_str());
-                     }};
-    ServingEngine engine(model, eo, metrics);
-    HttpServer server(engine, metrics, http);
+    auto log = [](const std::string& line) {
+        std::fprintf(stderr, "rdic serve: %s\n", line.c_str());
+    };
+    // The seam: the HTTP edge calls a ChatService, in-process engine or upstream forwarder.
+    std::unique_ptr<ChatService> service;
+    std::string where;
+    if (a.upstream.empty()) {
+        if (!a.store.empty()) {
+            throw Error(ErrorCode::invalid_argument,
+                        "--store: a shared store needs --upstream (in-process serving keeps KV "
+                        "files next to its SQLite store in --state-dir)");
+        }
+        EngineOptions eo{.state_dir = a.state_dir,
+                         .n_ctx = a.n_ctx,
+                         .n_seq_max = a.n_seq_max,
+                         .n_threads = a.n_threads,
+                         .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
+                         .kv_budget_bytes = a.kv_budget_mib << 20,
+                         .router = a.router,
+                         .router_threshold = a.router_threshold,
+                         .chat_template = a.chat_template,
+                         .limits = a.limits,
+                         .log = log};
+        service = std::make_unique<ServingEngine>(model, eo, metrics);
+        where = "model " + service->model_name();
+    } else {
+        UpstreamOptions uo{
+            .url = a.upstream,
+            .api_key = a.upstream_key_file.empty()
+                           ? ""
+                           : read_api_key_file(std::filesystem::path(a.upstream_key_file),
+                                               "--upstream-key-file"),
+            .served_model = a.upstream_model,
+            .concurrency = a.upstream_concurrency,
+            .timeout_s = a.upstream_timeout_s,
+            .retry = {.max_attempts = a.upstream_retries + 1},
+            .send_cache_salt = !a.no_cache_salt,
+            .check_on_start = true,
+            .state_dir = a.state_dir,
+            .store_url = a.store,
+            .router = a.router,
+            .router_threshold = a.router_threshold,
+            .n_threads = a.n_threads,
+            .chat_template = a.chat_template,
+            .limits = a.limits,
+            .log = log};
+        auto fwd = std::make_unique<UpstreamForwarder>(model, uo, metrics);
+        where = "upstream " + fwd->upstream_url() + " as model " + fwd->model_name() + ", store " +
+                fwd->store().describe();
+        service = std::move(fwd);
+    }
+    HttpServer server(*service, metrics, http);
     const int port = server.bind();
     g_server = &server;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::printf("rdic serve: listening on http://%s:%d (model %s, state %s, %zu API keys)\n",
-                a.host.c_str(), port, engine.model_name().c_str(), a.state_dir.c_str(),
-                http.api_keys.size());
+    std::printf("rdic serve: listening on http://%s:%d (%s, state %s, %zu API keys)\n",
+                a.host.c_str(), port, where.c_str(), a.state_dir.c_str(), http.api_keys.size());
     std::fflush(stdout);
     server.listen();
     g_server = nullptr;
@@ -141,6 +188,33 @@ Action add_serve(CLI::App& app) {
                    "Seconds before an unfinished request is ended (504)")
         ->check(CLI::Range(1, 86400))
         ->capture_default_str();
+    app.add_option("--upstream", a->upstream,
+                   "Forward each topic's conversation to this OpenAI-compatible engine "
+                   "(http://HOST:PORT[/v1]: llama-server, vLLM, SGLang) instead of running the "
+                   "model in-process; --model then gives only the tokenizer and chat template "
+                   "(docs/scale-out.md)");
+    app.add_option("--upstream-key-file", a->upstream_key_file,
+                   "File holding the upstream engine's API key (sent as a Bearer token)");
+    app.add_option("--upstream-model", a->upstream_model,
+                   "The \"model\" name the upstream serves (default: the GGUF file's stem)");
+    app.add_option("--upstream-concurrency", a->upstream_concurrency,
+                   "Requests in flight to the upstream at most")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    app.add_option("--upstream-timeout", a->upstream_timeout_s,
+                   "Seconds per upstream attempt (the request timeout caps all attempts)")
+        ->check(CLI::Range(0.1, 86400.0))
+        ->capture_default_str();
+    app.add_option("--upstream-retries", a->upstream_retries,
+                   "Retries on connection errors, timeouts, 408, 429 and 5xx (backoff 0.5 s, "
+                   "doubling, at most 8 s)")
+        ->check(CLI::Range(0, 99))
+        ->capture_default_str();
+    app.add_option("--store", a->store,
+                   "With --upstream: the session store several instances share, as a libpq URI "
+                   "(postgresql://USER@HOST:PORT/DB); default: SQLite in --state-dir");
+    app.add_flag("--no-cache-salt", a->no_cache_salt,
+                 "Do not send the per-(key, session, topic) cache_salt upstream");
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)");
     add_threads_option(app, a->n_threads);
     return [a] { return run_serve(*a); };

@@ -1,7 +1,5 @@
 #include "rdic/isolation/openai_backend.h"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -14,6 +12,7 @@
 
 #include "rdic/error.h"
 #include "rdic/evaluation/questions.h"
+#include "rdic/isolation/openai_client.h"
 #include "rdic/isolation/prompt.h"
 #include "rdic/printable.h"
 
@@ -27,64 +26,11 @@ double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-// One connection to the engine (httplib clients are not shared between threads).
-class Connection {
-public:
-    Connection(const BackendUrl& url, const OpenAiBackendOptions& opt)
-        : url_(url), opt_(opt), client_(unbracketed(url.host), url.port) {
-        const auto whole = static_cast<time_t>(opt.timeout_s);
-        const auto usec = static_cast<time_t>((opt.timeout_s - static_cast<double>(whole)) * 1e6);
-        client_.set_connection_timeout(whole, usec);
-        client_.set_read_timeout(whole, usec);
-        client_.set_write_timeout(whole, usec);
-        client_.set_keep_alive(true);
-        if (!opt.api_key.empty()) headers_.emplace("Authorization", "Bearer " + opt.api_key);
-    }
-
-    // POST (body non-empty) or GET `path`; returns the body of a 200 reply. Retries as the
-    // policy says; throws upstream_failure naming the URL, the last status or error and the
-    // number of attempts.
-    std::string request(const std::string& path, const std::string& body) {
-        const std::string what =
-            (body.empty() ? "GET " : "POST ") + url_.text_without_path() + path;
-        std::string last;
-        const int32_t n = opt_.retry.max_attempts;
-        for (int32_t attempt = 1; attempt <= n; ++attempt) {
-            httplib::Result res = body.empty()
-                                      ? client_.Get(path, headers_)
-                                      : client_.Post(path, headers_, body, "application/json");
-            bool retry = true;
-            if (res && res->status == 200) return res->body;
-            if (res) {
-                last = "HTTP " + std::to_string(res->status) + " " + body_excerpt(res->body);
-                retry = is_retryable_status(res->status);
-            } else {
-                last = httplib::to_string(res.error());
-            }
-            if (!retry) {
-                throw Error(ErrorCode::upstream_failure,
-                            what + ": " + last + " (not retried: the request itself is refused)");
-            }
-            if (attempt < n) {
-                std::this_thread::sleep_for(
-                    std::chrono::duration<double>(backoff_s(opt_.retry, attempt)));
-            }
-        }
-        throw Error(
-            ErrorCode::upstream_failure,
-            what + ": " + last + " after " + std::to_string(n) + " attempt" + (n == 1 ? "" : "s"));
-    }
-
-private:
-    static std::string unbracketed(const std::string& host) {
-        if (host.size() >= 2 && host.front() == '[') return host.substr(1, host.size() - 2);
-        return host;
-    }
-    const BackendUrl& url_;
-    const OpenAiBackendOptions& opt_;
-    httplib::Client client_;
-    httplib::Headers headers_;
-};
+// One client per request thread, from the backend's options.
+OpenAiClient make_client(const BackendUrl& url, const OpenAiBackendOptions& opt) {
+    return OpenAiClient(url,
+                        {.api_key = opt.api_key, .timeout_s = opt.timeout_s, .retry = opt.retry});
+}
 
 // fn(i, connection) for i in [0, n), at most `concurrency` at once. After a failure no new item
 // starts; the items in flight finish (each bounded by the timeout). Rethrows the first failure.
@@ -94,7 +40,7 @@ void for_each_request(size_t n, const BackendUrl& url, const OpenAiBackendOption
     std::atomic<bool> failed{false};
     std::vector<std::exception_ptr> errors(n);
     auto worker = [&] {
-        Connection conn(url, opt);
+        OpenAiClient conn = make_client(url, opt);
         for (;;) {
             if (failed) return;
             const size_t i = next++;
@@ -146,7 +92,8 @@ public:
         std::random_device rd;
         nonce_ = std::to_string(rd()) + "-" + std::to_string(rd());
         if (opt_.check_on_start) {
-            Connection(url_, opt_).request(models_path(), "");
+            OpenAiClient c = make_client(url_, opt_);
+            c.request(c.models_path(), "");
         }
     }
 
@@ -251,11 +198,6 @@ private:
         double wall_ms = 0;
     };
 
-    std::string models_path() const {
-        std::string p = url_.completions_path();
-        return p.substr(0, p.size() - std::string("completions").size()) + "models";
-    }
-
     // The request for head + context + messages + request + tail, exactly as PromptBuilder
     // composes it in-process (tokens), or its text.
     Job job(const Example& ex, const Plan& plan, const std::string& context_key,
@@ -288,7 +230,7 @@ private:
     void send(std::vector<Job>& jobs) const {
         const std::string path = url_.completions_path();
         const std::string where = url_.text_without_path() + path;
-        for_each_request(jobs.size(), url_, opt_, [&](size_t i, Connection& conn) {
+        for_each_request(jobs.size(), url_, opt_, [&](size_t i, OpenAiClient& conn) {
             const auto t = Clock::now();
             const std::string body = conn.request(path, completion_body(jobs[i].request));
             jobs[i].reply = parse_completion_reply(body, where);
@@ -315,24 +257,23 @@ private:
 
 }  // namespace
 
-std::string read_api_key_file(const std::filesystem::path& file) {
+std::string read_api_key_file(const std::filesystem::path& file, const std::string& option) {
     std::error_code ec;
     std::ifstream in(file, std::ios::binary);
     if (!in || std::filesystem::is_directory(file, ec)) {
         throw Error(ErrorCode::file_not_found,
-                    "--api-key-file " + printable_path(file) + ": cannot read");
+                    option + " " + printable_path(file) + ": cannot read");
     }
     std::stringstream ss;
     ss << in.rdbuf();
     std::string key = ss.str();
     const auto first = key.find_first_not_of(" \t\r\n");
     if (first == std::string::npos) {
-        throw Error(ErrorCode::invalid_argument,
-                    "--api-key-file " + printable_path(file) + ": empty");
+        throw Error(ErrorCode::invalid_argument, option + " " + printable_path(file) + ": empty");
     }
     key = key.substr(first, key.find_last_not_of(" \t\r\n") - first + 1);
     if (key.find_first_of("\r\n") != std::string::npos) {
-        throw Error(ErrorCode::invalid_argument, "--api-key-file " + printable_path(file) +
+        throw Error(ErrorCode::invalid_argument, option + " " + printable_path(file) +
                                                      ": holds several lines (one key expected)");
     }
     return key;

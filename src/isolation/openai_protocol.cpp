@@ -34,6 +34,11 @@ std::string BackendUrl::completions_path() const {
     return base_path + (has_v1 ? "/completions" : "/v1/completions");
 }
 
+std::string BackendUrl::embeddings_path() const {
+    const std::string c = completions_path();
+    return c.substr(0, c.size() - std::string("completions").size()) + "embeddings";
+}
+
 BackendUrl parse_backend_url(const std::string& url) {
     const std::string shown = printable_path(url.substr(0, std::min<size_t>(url.size(), 200)));
     const size_t scheme_end = url.find("://");
@@ -170,6 +175,39 @@ CompletionReply parse_completion_reply(const std::string& body, const std::strin
         }
     }
     return r;
+}
+
+std::string embedding_body(const std::string& model, const std::string& text) {
+    const json j = {{"model", model}, {"input", text}, {"encoding_format", "float"}};
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::vector<float> parse_embedding_reply(const std::string& body, const std::string& where) {
+    auto fail = [&](const std::string& pointer, const std::string& why) -> void {
+        throw Error(ErrorCode::upstream_failure, where + ": reply " + pointer + ": " + why +
+                                                     " (body: " + body_excerpt(body) + ")");
+    };
+    const json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) fail("/", "not a JSON object");
+    if (j.contains("error")) fail("/error", "the engine reported an error");
+    if (!j.contains("data") || !j["data"].is_array() || j["data"].empty()) {
+        fail("/data", "missing or empty");
+    }
+    const json& d = j["data"][0];
+    if (!d.is_object() || !d.contains("embedding") || !d["embedding"].is_array() ||
+        d["embedding"].empty()) {
+        fail("/data/0/embedding", "missing, not an array or empty");
+    }
+    std::vector<float> v;
+    v.reserve(d["embedding"].size());
+    for (size_t i = 0; i < d["embedding"].size(); ++i) {
+        const json& x = d["embedding"][i];
+        if (!x.is_number() || !std::isfinite(x.get<double>())) {
+            fail("/data/0/embedding/" + std::to_string(i), "not a finite number");
+        }
+        v.push_back(x.get<float>());
+    }
+    return v;
 }
 
 std::string cache_salt_for(std::string_view run_nonce, std::string_view example_id,

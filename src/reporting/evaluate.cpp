@@ -1,6 +1,9 @@
 #include "rdic/reporting/evaluate.h"
 
+#include <cmath>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -15,6 +18,8 @@
 #include "rdic/evaluation/questions.h"
 #include "rdic/evaluation/similarity.h"
 #include "rdic/evaluation/statistics.h"
+#include "rdic/isolation/openai_client.h"
+#include "rdic/isolation/openai_protocol.h"
 #include "rdic/model_paths.h"
 #include "rdic/records/files.h"
 #include "rdic/records/metric_json.h"
@@ -320,9 +325,40 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             }
         }
         if (!todo.empty()) {
-            const auto model = load(options.embed_model, dir, options);
-            const json identity = model_identity(*model);
-            Embedder embedder(model, {.n_threads = options.n_threads});
+            std::function<std::vector<float>(const std::string&)> embed;
+            json identity;
+            std::unique_ptr<Embedder> local;
+            std::unique_ptr<OpenAiClient> remote;
+            if (options.embed_url.empty()) {
+                const auto model = load(options.embed_model, dir, options);
+                identity = model_identity(*model);
+                local = std::make_unique<Embedder>(model,
+                                                   EmbedderOptions{.n_threads = options.n_threads});
+                embed = [&](const std::string& t) { return local->embed(t); };
+            } else {
+                const BackendUrl url = parse_backend_url(options.embed_url);
+                remote = std::make_unique<OpenAiClient>(
+                    url, OpenAiClientOptions{
+                             .api_key = options.embed_api_key, .timeout_s = 120, .retry = {}});
+                const std::string served =
+                    options.embed_served_model.empty() ? "default" : options.embed_served_model;
+                identity = {{"file", served + " at " + url.text()},
+                            {"name", served},
+                            {"sha256_prefix", "remote"}};
+                embed = [&, url, served](const std::string& t) {
+                    std::vector<float> v = parse_embedding_reply(
+                        remote->request(url.embeddings_path(), embedding_body(served, t)),
+                        url.text_without_path() + url.embeddings_path());
+                    // L2-normalised as the in-process Embedder's vectors.
+                    double n2 = 0;
+                    for (float x : v) n2 += static_cast<double>(x) * x;
+                    const double n = std::sqrt(n2);
+                    if (n > 0) {
+                        for (float& x : v) x = static_cast<float>(x / n);
+                    }
+                    return v;
+                };
+            }
             std::map<std::string, std::vector<float>> reference;  // file|cluster -> embedding
             if (options.progress) {
                 std::cerr << "rdic: eval: embedding " << todo.size() << " outputs with "
@@ -330,11 +366,11 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             }
             for (const OutputRef* o : todo) {
                 const std::string rk = o->file + "|" + o->cluster;
-                if (!reference.count(rk)) reference[rk] = embedder.embed(o->spec->reference_output);
+                if (!reference.count(rk)) reference[rk] = embed(o->spec->reference_output);
                 json rec = base_record("embedding/v1", *o);
-                rec["cosine"] = cosine(embedder.embed(o->text), reference[rk]);
+                rec["cosine"] = cosine(embed(o->text), reference[rk]);
                 rec["embed_model"] = identity;
-                rec["pooling"] = "mean";
+                rec["pooling"] = options.embed_url.empty() ? "mean" : "server";
                 writer.write(rec, written);
             }
         }

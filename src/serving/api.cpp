@@ -39,6 +39,8 @@ std::string_view to_string(KvSource s) {
             return "reprefill";
         case KvSource::prefix:
             return "prefix";
+        case KvSource::upstream:
+            return "upstream";
     }
     return "none";
 }

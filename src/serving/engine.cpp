@@ -63,7 +63,7 @@ ServingEngine::ServingEngine(std::shared_ptr<const Model> model, EngineOptions o
     model_name_ = model_->info().path.stem().string();
     model_sha256_ = sha256_file_hex(model_->info().path);
     std::filesystem::create_directories(options_.state_dir);
-    store_ = std::make_unique<SessionStore>(options_.state_dir / "sessions.sqlite3");
+    store_ = std::make_unique<SqliteSessionStore>(options_.state_dir / "sessions.sqlite3");
     int64_t disk = 0;
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(options_.state_dir / "kv", ec)) {

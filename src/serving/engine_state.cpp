@@ -6,6 +6,7 @@
 #include "rdic/error.h"
 #include "rdic/isolation/plan.h"
 #include "rdic/serving/conversation.h"
+#include "rdic/serving/session_history.h"
 #include "rdic/sha256.h"
 
 namespace rdic {
@@ -13,7 +14,6 @@ namespace rdic {
 namespace {
 
 constexpr char kSep = '\x1f';
-constexpr const char* kSynthesisTopic = "_synthesis";  // stored turns of synthesis requests
 constexpr size_t kMaxPrefixes = 8;
 
 int64_t now_ms() {
@@ -145,24 +145,8 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
             r.topic = *req.topic;
             routing_.commit(skey, r.topic, req.user_text());
         } else {
-            const TopicDecision d = routing_.route(skey, req.user_text(), [&] {
-                // The session's user turns in the order they arrived (the routers keep
-                // recency state), topic by topic where two share a millisecond.
-                std::vector<std::pair<int64_t, std::pair<std::string, std::string>>> turns;
-                for (const TopicRecord& t : store_.topics(job->key(), sid)) {
-                    if (t.topic == kSynthesisTopic) continue;
-                    for (const TurnRecord& turn : store_.turns(job->key(), sid, t.topic)) {
-                        if (turn.role == "user") {
-                            turns.push_back({turn.created_ms, {t.topic, turn.content}});
-                        }
-                    }
-                }
-                std::stable_sort(turns.begin(), turns.end(),
-                                 [](const auto& a, const auto& b) { return a.first < b.first; });
-                std::vector<std::pair<std::string, std::string>> h;
-                for (auto& [ms, turn] : turns) h.push_back(std::move(turn));
-                return h;
-            });
+            const TopicDecision d = routing_.route(
+                skey, req.user_text(), [&] { return routing_history(store_, job->key(), sid); });
             r = {d.topic, true, d.score};
         }
         job->routing = r;
@@ -176,19 +160,17 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
         t.waiting.push_back(job);
         return;
     }
-    std::vector<ChatMessage> msgs;
-    if (!system.empty()) msgs.push_back({"system", system});
-    const std::vector<TurnRecord> turns = store_.turns(job->key(), sid, a->topic);
-    for (const TurnRecord& tr : turns) msgs.push_back({tr.role, tr.content});
-    msgs.push_back({"user", req.user_text()});
-    a->opened = turns.empty();
+    size_t n_stored = 0;
+    const std::vector<ChatMessage> msgs =
+        topic_messages(store_, job->key(), sid, a->topic, system, req.user_text(), &n_stored);
+    a->opened = n_stored == 0;
     const Tokens prompt = conversation_tokens(chat_, *model_, msgs);
 
     if (t.seq.valid()) {
         a->source = KvSource::resident;
     } else {
         const std::filesystem::path file = kv_path(a->topic_key);
-        if (!turns.empty() && std::filesystem::exists(file)) {
+        if (n_stored > 0 && std::filesystem::exists(file)) {
             try {
                 const SequenceSnapshot snap = read_sequence_file(file, model_sha256_);
                 make_room(static_cast<int64_t>(snap.tokens.size()));
@@ -202,11 +184,11 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
             }
         }
         if (!t.seq.valid()) {
-            a->source = turns.empty() ? KvSource::prefix : KvSource::reprefill;
-            if (!turns.empty()) {
+            a->source = n_stored == 0 ? KvSource::prefix : KvSource::reprefill;
+            if (n_stored > 0) {
                 metrics_.restores_reprefill.fetch_add(1);
-                log("topic of session " + sid + " re-prefilled from " +
-                    std::to_string(turns.size()) + " stored turns (no usable sequence file)");
+                log("topic of session " + sid + " re-prefilled from " + std::to_string(n_stored) +
+                    " stored turns (no usable sequence file)");
             }
             t.seq = fork_prefix(system, prompt);
         }
@@ -244,28 +226,9 @@ void ServingEngine::State::start_stateless(const std::shared_ptr<ChatJob>& job) 
 
 void ServingEngine::State::start_synthesis(const std::shared_ptr<ChatJob>& job) {
     const ChatRequest& req = job->request();
-    const std::string& sid = *req.session_id;
-    std::vector<std::string> ids;
-    std::vector<std::pair<std::string, std::string>> outputs;
-    for (const TopicRecord& t : store_.topics(job->key(), sid)) {
-        if (t.topic == kSynthesisTopic) continue;
-        const std::vector<TurnRecord> turns = store_.turns(job->key(), sid, t.topic);
-        for (auto it = turns.rbegin(); it != turns.rend(); ++it) {
-            if (it->role != "assistant") continue;
-            ids.push_back(t.topic);
-            outputs.emplace_back(t.topic, it->content);
-            break;
-        }
-    }
-    if (outputs.empty()) {
-        throw bad_request("synthesis",
-                          "session \"" + sid + "\" has no topic with an answer to synthesise from");
-    }
     const std::string system = req.system_prompt();
-    PromptBuilder& pb = builder(system);
-    Tokens prompt = pb.head();
-    const Tokens rest = pb.request(render_messages(Example{}, ids, outputs), req.user_text());
-    prompt.insert(prompt.end(), rest.begin(), rest.end());
+    const Tokens prompt =
+        synthesis_prompt(builder(system), store_, job->key(), *req.session_id, req.user_text());
     auto a = std::make_unique<Active>();
     a->job = job;
     a->topic = kSynthesisTopic;

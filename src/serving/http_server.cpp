@@ -58,7 +58,7 @@ bool is_loopback_host(const std::string& host) {
     return host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
-HttpServer::HttpServer(ServingEngine& engine, ServeMetrics& metrics, HttpOptions options)
+HttpServer::HttpServer(ChatService& engine, ServeMetrics& metrics, HttpOptions options)
     : engine_(engine),
       metrics_(metrics),
       options_(std::move(options)),

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "rdic/error.h"
+#include "rdic/serving/pg_store.h"
 
 namespace rdic {
 
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS turns (
 // One prepared statement; finalized when it goes out of scope.
 class Statement {
 public:
-    Statement(sqlite3* db, const char* sql, const SessionStore& store) : db_(db) {
+    Statement(sqlite3* db, const char* sql, const SqliteSessionStore& store) : db_(db) {
         if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
             throw Error(ErrorCode::backend_failure,
                         store.path().string() + ": " + sqlite3_errmsg(db) + " (preparing)");
@@ -53,7 +54,7 @@ public:
         return *this;
     }
     // true while a row is available; throws on error.
-    bool step(const SessionStore& store) {
+    bool step(const SqliteSessionStore& store) {
         const int rc = sqlite3_step(stmt_);
         if (rc == SQLITE_ROW) return true;
         if (rc == SQLITE_DONE) return false;
@@ -73,7 +74,7 @@ private:
 
 }  // namespace
 
-SessionStore::SessionStore(const std::filesystem::path& db_path) : path_(db_path) {
+SqliteSessionStore::SqliteSessionStore(const std::filesystem::path& db_path) : path_(db_path) {
     const int rc = sqlite3_open_v2(
         path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
         nullptr);
@@ -99,11 +100,11 @@ SessionStore::SessionStore(const std::filesystem::path& db_path) : path_(db_path
     }
 }
 
-SessionStore::~SessionStore() {
+SqliteSessionStore::~SqliteSessionStore() {
     sqlite3_close(db_);
 }
 
-void SessionStore::exec(const char* sql) const {
+void SqliteSessionStore::exec(const char* sql) const {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         const std::string msg = err != nullptr ? err : sqlite3_errmsg(db_);
@@ -112,12 +113,12 @@ void SessionStore::exec(const char* sql) const {
     }
 }
 
-void SessionStore::fail(const std::string& what) const {
+void SqliteSessionStore::fail(const std::string& what) const {
     throw Error(ErrorCode::backend_failure, path_.string() + ": " + what);
 }
 
-void SessionStore::upsert_session(const std::string& key, const std::string& id,
-                                  const std::string& system_prompt, int64_t now_ms) {
+void SqliteSessionStore::upsert_session(const std::string& key, const std::string& id,
+                                        const std::string& system_prompt, int64_t now_ms) {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "INSERT INTO sessions VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (key_hash, "
@@ -143,8 +144,8 @@ SessionRecord session_row(const Statement& st) {
 }
 }  // namespace
 
-std::optional<SessionRecord> SessionStore::session(const std::string& key,
-                                                   const std::string& id) const {
+std::optional<SessionRecord> SqliteSessionStore::session(const std::string& key,
+                                                         const std::string& id) const {
     std::lock_guard lock(mutex_);
     Statement st(
         db_, (std::string(kSessionColumns) + "WHERE s.key_hash = ?1 AND s.session_id = ?2").c_str(),
@@ -154,7 +155,7 @@ std::optional<SessionRecord> SessionStore::session(const std::string& key,
     return session_row(st);
 }
 
-std::vector<SessionRecord> SessionStore::sessions(const std::string& key) const {
+std::vector<SessionRecord> SqliteSessionStore::sessions(const std::string& key) const {
     std::lock_guard lock(mutex_);
     Statement st(
         db_,
@@ -167,7 +168,8 @@ std::vector<SessionRecord> SessionStore::sessions(const std::string& key) const 
     return out;
 }
 
-std::vector<TopicRecord> SessionStore::topics(const std::string& key, const std::string& id) const {
+std::vector<TopicRecord> SqliteSessionStore::topics(const std::string& key,
+                                                    const std::string& id) const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "SELECT topic, n_turns, n_prompt_tokens, n_cached_tokens, n_completion_tokens, "
@@ -183,8 +185,8 @@ std::vector<TopicRecord> SessionStore::topics(const std::string& key, const std:
     return out;
 }
 
-std::vector<TurnRecord> SessionStore::turns(const std::string& key, const std::string& id,
-                                            const std::string& topic) const {
+std::vector<TurnRecord> SqliteSessionStore::turns(const std::string& key, const std::string& id,
+                                                  const std::string& topic) const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "SELECT role, content, created_ms FROM turns WHERE key_hash = ?1 AND "
@@ -196,8 +198,8 @@ std::vector<TurnRecord> SessionStore::turns(const std::string& key, const std::s
     return out;
 }
 
-void SessionStore::append_exchange(const std::string& key, const std::string& id,
-                                   const std::string& topic, const Exchange& x) {
+void SqliteSessionStore::append_exchange(const std::string& key, const std::string& id,
+                                         const std::string& topic, const Exchange& x) {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     try {
@@ -264,8 +266,8 @@ void SessionStore::append_exchange(const std::string& key, const std::string& id
     }
 }
 
-std::optional<std::vector<std::string>> SessionStore::delete_session(const std::string& key,
-                                                                     const std::string& id) {
+std::optional<std::vector<std::string>> SqliteSessionStore::delete_session(const std::string& key,
+                                                                           const std::string& id) {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     try {
@@ -296,12 +298,28 @@ std::optional<std::vector<std::string>> SessionStore::delete_session(const std::
     }
 }
 
-std::vector<std::string> SessionStore::all_kv_files() const {
+std::vector<std::string> SqliteSessionStore::all_kv_files() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT kv_file FROM topics WHERE kv_file != ''", *this);
     std::vector<std::string> out;
     while (st.step(*this)) out.push_back(st.text(0));
     return out;
+}
+
+std::unique_ptr<SessionStore> open_session_store(const std::string& url,
+                                                 const std::filesystem::path& state_dir) {
+    if (url.empty()) {
+        std::filesystem::create_directories(state_dir);
+        return std::make_unique<SqliteSessionStore>(state_dir / "sessions.sqlite3");
+    }
+    if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+        return open_postgres_store(url);
+    }
+    const size_t colon = url.find(':');
+    throw Error(ErrorCode::invalid_argument,
+                "--store: '" +
+                    (colon == std::string::npos ? std::string("") : url.substr(0, colon)) +
+                    "' is not a supported store (postgresql://... or none for SQLite)");
 }
 
 }  // namespace rdic

@@ -3,6 +3,8 @@ and then asked for it (several times), from many client threads at once. Any non
 answer of another session or topic is a leak. Used by the CI test (small) and bench/ (large).
 
     python tests/server/nonce_harness.py build/bin/rdic --sessions 10 --topics 25 --asks 3
+    # upstream mode: a llama-server (--parallel 4, the default model) behind rdic --upstream
+    python tests/server/nonce_harness.py build/bin/rdic --llama-server PATH/TO/llama-server
 """
 import argparse
 import concurrent.futures
@@ -12,7 +14,7 @@ import string
 import sys
 import time
 
-from serve_helpers import RdicServer
+from serve_helpers import LlamaServer, RdicServer, model_path
 
 # Wordings the 0.5B model answers with the code itself (checked by hand on this model).
 TELL = "Please remember my secret code for {topic}: {nonce}."
@@ -85,9 +87,19 @@ def main():
     ap.add_argument("--asks", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--server-arg", action="append", default=[])
+    ap.add_argument("--llama-server", help="run rdic serve --upstream in front of this binary")
+    ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+                    help="the llama-server's model (file in the model cache)")
     a = ap.parse_args()
-    with RdicServer(a.binary, args=a.server_arg) as srv:
-        r = run(srv, a.sessions, a.topics, a.asks, a.concurrency)
+    if a.llama_server:
+        with LlamaServer(a.llama_server, model_path(a.model)) as llama, \
+                RdicServer(a.binary, args=["--upstream", llama.url, "--max-concurrent-per-key",
+                                           str(a.concurrency)] + a.server_arg) as srv:
+            r = run(srv, a.sessions, a.topics, a.asks, a.concurrency)
+            r["mode"] = "upstream"
+    else:
+        with RdicServer(a.binary, args=a.server_arg) as srv:
+            r = run(srv, a.sessions, a.topics, a.asks, a.concurrency)
     print(json.dumps(r, indent=1))
     return 1 if r["leaks"] or r["errors"] else 0
 

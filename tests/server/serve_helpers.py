@@ -157,3 +157,150 @@ def binary_from_argv():
     if len(sys.argv) < 2:
         sys.exit("usage: %s PATH/TO/rdic [unittest args]" % sys.argv[0])
     return sys.argv.pop(1)
+
+
+def model_path(file_name):
+    """The model cache as rdic resolves it (RDIC_MODELS, RDIC_CACHE, XDG_CACHE_HOME, HOME)."""
+    if os.environ.get("RDIC_MODELS"):
+        d = os.environ["RDIC_MODELS"]
+    elif os.environ.get("RDIC_CACHE"):
+        d = os.path.join(os.environ["RDIC_CACHE"], "models")
+    elif os.environ.get("XDG_CACHE_HOME"):
+        d = os.path.join(os.environ["XDG_CACHE_HOME"], "rdic", "models")
+    else:
+        d = os.path.join(os.path.expanduser("~"), ".cache", "rdic", "models")
+    return os.path.join(d, file_name)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LlamaServer:
+    """The real llama-server (built by scripts/setup.sh) on a loopback port, --parallel 4."""
+
+    def __init__(self, binary, model, port=None, parallel=4, extra=()):
+        if not binary or not os.path.exists(binary):
+            raise RuntimeError("llama-server '%s' is missing: run ./scripts/setup.sh (it builds "
+                               "llama-server and configures -DRDIC_LLAMA_SERVER)" % binary)
+        self.binary, self.model, self.parallel = binary, model, parallel
+        self.extra = list(extra)
+        self.port = port or free_port()
+        self.proc = None
+        self._log = tempfile.TemporaryFile("w+")
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def start(self):
+        env = dict(os.environ, OMP_WAIT_POLICY="passive")
+        cmd = [self.binary, "-m", self.model, "--host", "127.0.0.1", "--port", str(self.port),
+               "--parallel", str(self.parallel), "--ctx-size", "16384", "--threads", "2",
+               "--threads-batch", "2", "--no-warmup"] + self.extra
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("llama-server exited: " + self.log()[-2000:])
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/health")
+                ok = conn.getresponse().status == 200
+                conn.close()
+                if ok:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.kill()
+        raise RuntimeError("llama-server not healthy within %d s: %s" %
+                           (START_TIMEOUT_S, self.log()[-2000:]))
+
+    def log(self):
+        self._log.seek(0)
+        return self._log.read()
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=60)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+        self._log.close()
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL server (Debian's postgresql package) on a loopback port, trust
+    authentication, data in a temporary directory. As root it runs as the `postgres` user (the
+    server refuses root)."""
+
+    BIN_DIRS = ["/usr/lib/postgresql/%d/bin" % v for v in range(20, 12, -1)]
+
+    def __init__(self):
+        self.bin = next((d for d in self.BIN_DIRS if os.path.exists(os.path.join(d, "postgres"))),
+                        None)
+        if self.bin is None:
+            raise RuntimeError("PostgreSQL is missing: run ./scripts/setup.sh (it installs the "
+                               "postgresql package)")
+        self._tmp = tempfile.TemporaryDirectory(prefix="rdic-pg-")
+        self.dir = self._tmp.name
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self):
+        return "postgresql://rdic@127.0.0.1:%d/postgres" % self.port
+
+    def _as_owner(self, cmd):
+        if os.geteuid() == 0:
+            return ["runuser", "-u", "postgres", "--"] + cmd
+        return cmd
+
+    def start(self):
+        if os.geteuid() == 0:
+            import pwd
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        data = os.path.join(self.dir, "data")
+        subprocess.run(self._as_owner([os.path.join(self.bin, "initdb"), "-D", data, "-A",
+                                       "trust", "-U", "rdic", "--no-sync"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self._as_owner([os.path.join(self.bin, "postgres"), "-D", data, "-p", str(self.port),
+                            "-k", self.dir, "-c", "listen_addresses=127.0.0.1"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            r = subprocess.run([os.path.join(self.bin, "pg_isready"), "-h", "127.0.0.1", "-p",
+                                str(self.port)], stdout=subprocess.DEVNULL)
+            if r.returncode == 0:
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("PostgreSQL did not start on port %d" % self.port)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._tmp.cleanup()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()

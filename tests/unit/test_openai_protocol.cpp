@@ -163,5 +163,31 @@ TEST(OpenAiProtocol, SaltsSeparateContextsAndRunsButNotSharedContexts) {
     EXPECT_EQ(all.size(), 6u);
 }
 
+TEST(OpenAiProtocol, EmbeddingRequestAndReply) {
+    const BackendUrl u = parse_backend_url("http://127.0.0.1:8080/v1");
+    EXPECT_EQ(u.embeddings_path(), "/v1/embeddings");
+    EXPECT_EQ(parse_backend_url("http://h:1/x").embeddings_path(), "/x/v1/embeddings");
+    const json b = json::parse(embedding_body("m", "a \"quoted\" text"));
+    EXPECT_EQ(b["model"], "m");
+    EXPECT_EQ(b["input"], "a \"quoted\" text");
+    const auto v = parse_embedding_reply(R"({"data":[{"embedding":[0.5,-1,2e-3]}]})", "E");
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_FLOAT_EQ(v[1], -1.0f);
+    auto error_of_reply = [](const std::string& body) -> std::string {
+        try {
+            parse_embedding_reply(body, "http://e/v1/embeddings");
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), ErrorCode::upstream_failure);
+            return e.what();
+        }
+        return "";
+    };
+    EXPECT_NE(error_of_reply("[]").find("reply /: not a JSON object"), std::string::npos);
+    EXPECT_NE(error_of_reply(R"({"data":[]})").find("/data: missing or empty"), std::string::npos);
+    EXPECT_NE(error_of_reply(R"({"data":[{"embedding":[1,"x"]}]})").find("/data/0/embedding/1"),
+              std::string::npos);
+    EXPECT_NE(error_of_reply(R"({"error":{"message":"no"}})").find("/error"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rdic

@@ -29,13 +29,13 @@ TEST(SessionStore, KeepsTurnsPerTopicInOrderAcrossReopen) {
     test::TempDir dir;
     const auto db = dir.path() / "s.sqlite3";
     {
-        SessionStore store(db);
+        SqliteSessionStore store(db);
         store.upsert_session("k", "s1", "Be brief.", 5);
         store.append_exchange("k", "s1", "travel", exchange("u1", "a1", "/x/1.seq"));
         store.append_exchange("k", "s1", "cooking", exchange("u2", "a2"));
         store.append_exchange("k", "s1", "travel", exchange("u3", "a3", "/x/1.seq"));
     }
-    SessionStore store(db);
+    SqliteSessionStore store(db);
     const auto s = store.session("k", "s1");
     ASSERT_TRUE(s);
     EXPECT_EQ(s->system_prompt, "Be brief.");
@@ -59,7 +59,7 @@ TEST(SessionStore, KeepsTurnsPerTopicInOrderAcrossReopen) {
 
 TEST(SessionStore, SessionsAreScopedByKey) {
     test::TempDir dir;
-    SessionStore store(dir.path() / "s.sqlite3");
+    SqliteSessionStore store(dir.path() / "s.sqlite3");
     store.append_exchange("alice", "s1", "t", exchange("secret-a", "x"));
     store.append_exchange("bob", "s1", "t", exchange("secret-b", "y"));
     EXPECT_EQ(store.turns("alice", "s1", "t")[0].content, "secret-a");
@@ -76,7 +76,7 @@ TEST(SessionStore, SessionsAreScopedByKey) {
 
 TEST(SessionStore, DeleteReturnsTheKvFiles) {
     test::TempDir dir;
-    SessionStore store(dir.path() / "s.sqlite3");
+    SqliteSessionStore store(dir.path() / "s.sqlite3");
     store.append_exchange("k", "s", "a", exchange("u", "a", "/kv/a.seq"));
     store.append_exchange("k", "s", "b", exchange("u", "a", "/kv/b.seq"));
     store.append_exchange("k", "s", "c", exchange("u", "a"));
@@ -92,7 +92,7 @@ TEST(SessionStore, NotADatabaseIsACorruptFileNamingIt) {
     test::TempDir dir;
     const auto f = dir.write("junk.sqlite3", std::string(4096, 'x'));
     try {
-        SessionStore store(f);
+        SqliteSessionStore store(f);
         FAIL() << "no error";
     } catch (const Error& e) {
         EXPECT_EQ(e.code(), ErrorCode::corrupt_file);

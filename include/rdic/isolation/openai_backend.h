@@ -51,6 +51,8 @@ std::unique_ptr<Backend> make_openai_backend(std::shared_ptr<const Model> model,
 // The API key in FILE: its content without surrounding whitespace. Throws file_not_found naming
 // the file when it cannot be read, invalid_argument when it is empty or holds several lines
 // (the key itself is never shown).
-std::string read_api_key_file(const std::filesystem::path& file);
+// `option` names the flag in errors.
+std::string read_api_key_file(const std::filesystem::path& file,
+                              const std::string& option = "--api-key-file");
 
 }  // namespace rdic

@@ -33,6 +33,8 @@ struct BackendUrl {
     // base_path already ends in "/v1".
     std::string completions_path() const;
     std::string completions_url() const { return text_without_path() + completions_path(); }
+    // Path of the embeddings endpoint, built as completions_path().
+    std::string embeddings_path() const;
     std::string text_without_path() const;
 };
 
@@ -81,6 +83,12 @@ struct CompletionReply {
 };
 // `where` (the endpoint's URL) prefixes every error.
 CompletionReply parse_completion_reply(const std::string& body, const std::string& where);
+
+// One /v1/embeddings request of one text, and the vector of its reply (data[0].embedding,
+// as sent: the caller normalises). parse_embedding_reply throws upstream_failure naming `where`,
+// the JSON pointer and the reason, also for an empty or non-finite vector.
+std::string embedding_body(const std::string& model, const std::string& text);
+std::vector<float> parse_embedding_reply(const std::string& body, const std::string& where);
 
 // The cache_salt of one context: outputs and questions of one (example, condition) that share a
 // context (equal context_key) share a salt, so an engine that keys its prefix cache by salt

@@ -29,6 +29,12 @@ struct EvalOptions {
     bool embeddings = true;
     std::string judge_model;  // GGUF path; "" = the large model if installed, else the run's
     std::string embed_model;  // GGUF path; "" = the generation model of the run
+    // Embeddings from an OpenAI-compatible /v1/embeddings instead (llama-server --embeddings,
+    // vLLM --task embed): its base URL ("" = in-process), API key and served model name. The
+    // record's embed_model names the URL and model ("sha256_prefix": "remote").
+    std::string embed_url;
+    std::string embed_api_key;
+    std::string embed_served_model;
     uint64_t judge_seed = 1;  // presentation order of the outputs
     int32_t judge_batch = 8;
     int32_t n_gpu_layers = -1;

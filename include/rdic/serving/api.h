@@ -85,8 +85,10 @@ ChatRequest parse_chat_request(std::string_view body, std::string_view header_se
 bool is_valid_name(std::string_view name);
 
 // Where a topic sequence's KV came from for this request.
-enum class KvSource { none, resident, file, reprefill, prefix };
-std::string_view to_string(KvSource s);  // "none", "resident", "file", "reprefill", "prefix"
+// upstream: the answer came from an upstream engine (rdic serve --upstream), which holds the KV.
+enum class KvSource { none, resident, file, reprefill, prefix, upstream };
+// "none", "resident", "file", "reprefill", "prefix", "upstream"
+std::string_view to_string(KvSource s);
 
 struct ChatResult {
     std::string text;

@@ -39,6 +39,7 @@
 #include "rdic/engine/model.h"
 #include "rdic/engine/session.h"
 #include "rdic/serving/api.h"
+#include "rdic/serving/chat_service.h"
 #include "rdic/serving/metrics.h"
 #include "rdic/serving/store.h"
 
@@ -104,24 +105,24 @@ private:
     std::optional<ApiError> error_;
 };
 
-class ServingEngine {
+class ServingEngine final : public ChatService {
 public:
     // Opens the store, hashes the model file, starts the engine thread.
     ServingEngine(std::shared_ptr<const Model> model, EngineOptions options, ServeMetrics& metrics);
-    ~ServingEngine();  // stops the engine thread; jobs in flight fail with 503
+    ~ServingEngine() override;  // stops the engine thread; jobs in flight fail with 503
     ServingEngine(const ServingEngine&) = delete;
     ServingEngine& operator=(const ServingEngine&) = delete;
 
     // Queues a request of `key` (the API key's hash, "" without keys). Throws ApiError(429) when
     // the key has max_concurrent_per_key requests in flight or the queue holds max_queue.
-    std::shared_ptr<ChatJob> submit(ChatRequest request, const std::string& key);
+    std::shared_ptr<ChatJob> submit(ChatRequest request, const std::string& key) override;
     // Erases a session from memory, the store and disk (on the engine thread; waits). False when
     // the key has no such session; throws ApiError(409) while it has a request in flight.
-    bool delete_session(const std::string& key, const std::string& session_id);
+    bool delete_session(const std::string& key, const std::string& session_id) override;
 
-    const SessionStore& store() const { return *store_; }
-    const std::string& model_name() const { return model_name_; }
-    const std::string& model_sha256() const { return model_sha256_; }
+    const SessionStore& store() const override { return *store_; }
+    const std::string& model_name() const override { return model_name_; }
+    const std::string& model_sha256() const override { return model_sha256_; }
 
 private:
     struct State;  // everything only the engine thread touches

@@ -1,5 +1,6 @@
 // HttpServer: the HTTP edge of `rdic serve` (cpp-httplib). Checks the API key, parses requests
-// into native types (api.h), calls the ServingEngine, and writes OpenAI-shaped JSON or SSE.
+// into native types (api.h), calls the ChatService (chat_service.h: in-process engine or upstream
+// forwarder), and writes OpenAI-shaped JSON or SSE.
 //
 //   rdic::HttpServer http(engine, metrics, {.host = "127.0.0.1", .port = 0});
 //   int port = http.bind();       // throws invalid_argument for a refused or unavailable address
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "rdic/serving/api.h"
+#include "rdic/serving/chat_service.h"
 #include "rdic/serving/engine.h"
 #include "rdic/serving/metrics.h"
 
@@ -42,7 +44,7 @@ bool is_loopback_host(const std::string& host);
 
 class HttpServer {
 public:
-    HttpServer(ServingEngine& engine, ServeMetrics& metrics, HttpOptions options);
+    HttpServer(ChatService& service, ServeMetrics& metrics, HttpOptions options);
     ~HttpServer();
     // Binds the socket; returns the port. Refuses a non-loopback host without API keys unless
     // allow_unauthenticated_remote (invalid_argument).
@@ -52,7 +54,7 @@ public:
 
 private:
     void routes();
-    ServingEngine& engine_;
+    ChatService& engine_;  // the in-process engine or the upstream forwarder
     ServeMetrics& metrics_;
     HttpOptions options_;
     std::vector<std::string> key_hashes_;
