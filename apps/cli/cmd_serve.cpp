@@ -31,6 +31,7 @@ struct ServeArgs {
     double router_threshold = 0;
     std::string chat_template;
     std::string kv_layout = "unified";
+    std::string flash_attn = "auto";
     ServeLimits limits;
 };
 
@@ -61,6 +62,9 @@ int run_serve(const ServeArgs& a) {
                      .n_seq_max = a.n_seq_max,
                      .n_threads = a.n_threads,
                      .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
+                     .flash_attn = a.flash_attn == "on"    ? FlashAttn::on
+                                   : a.flash_attn == "off" ? FlashAttn::off
+                                                           : FlashAttn::automatic,
                      .kv_budget_bytes = a.kv_budget_mib << 20,
                      .router = a.router,
                      .router_threshold = a.router_threshold,
@@ -140,6 +144,9 @@ Action add_serve(CLI::App& app) {
     app.add_option("--request-timeout", a->limits.request_timeout_s,
                    "Seconds before an unfinished request is ended (504)")
         ->check(CLI::Range(1, 86400))
+        ->capture_default_str();
+    app.add_option("--flash-attn", a->flash_attn, "llama.cpp flash attention: auto, on, off")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
         ->capture_default_str();
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)");
     add_threads_option(app, a->n_threads);

@@ -50,6 +50,7 @@ struct EngineOptions {
     int32_t n_seq_max = 64;                  // sequences resident at once
     int32_t n_threads = 0;                   // CPU threads; 0 = all
     KvLayout kv_layout = KvLayout::unified;  // session.h: per_sequence = one stream each
+    FlashAttn flash_attn = FlashAttn::automatic;  // llama.cpp's flash attention (context-wide)
     uint64_t kv_budget_bytes = 512ull << 20;      // idle sequences are evicted above this
     int32_t max_stateless = 8;                    // stateless sequences kept for prefix matching
     std::string router = "lexical";               // TurnRouter method (topic_routing.h)
