@@ -213,11 +213,20 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
         const std::filesystem::path file = kv_path(a->topic_key);
         if (has_turns && std::filesystem::exists(file)) {
             try {
+                const auto t0 = std::chrono::steady_clock::now();
                 const SequenceSnapshot snap = read_sequence_file(file, model_sha256_);
+                const auto t1 = std::chrono::steady_clock::now();
                 make_room(static_cast<int64_t>(snap.tokens.size()));
                 t.seq = session_.restore(snap);
+                const auto t2 = std::chrono::steady_clock::now();
                 a->source = KvSource::file;
                 metrics_.restores_file.fetch_add(1);
+                using Ms = std::chrono::duration<double, std::milli>;
+                log("topic of session " + sid +
+                    " restored from its file: " + std::to_string(snap.tokens.size()) + " tokens, " +
+                    std::to_string(snap.kv.size() >> 10) + " KiB; read and verified in " +
+                    std::to_string(Ms(t1 - t0).count()) + " ms, KV set in " +
+                    std::to_string(Ms(t2 - t1).count()) + " ms");
             } catch (const Error& e) {
                 metrics_.restore_failures.fetch_add(1);
                 log(std::string("restore failed, re-prefilling from the stored turns: ") +
