@@ -4,8 +4,10 @@ Prints one JSON object; name the machine when you quote it (docs/serving.md).
 
     python bench/serve_bench.py build/bin/rdic [--history-tokens 4000] [--repeats 3]
 
-Not done yet (issue #12 point 7): throughput and p50/p99 TTFT at 1/4/16 sessions side by side
-with llama-server built from the same pinned llama.cpp.
+    python bench/serve_bench.py build/bin/rdic --history-tokens 1000 --resident-only \
+        --serve-args '--flash-attn off'
+
+bench/serve_vs_llama_server.py runs the side by side with llama-server.
 """
 import argparse
 import json
@@ -44,9 +46,13 @@ def main():
     ap.add_argument("binary")
     ap.add_argument("--history-tokens", type=int, default=4000)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--serve-args", default="", help="extra rdic serve options, e.g. "
+                    "'--flash-attn off'")
+    ap.add_argument("--resident-only", action="store_true")
     a = ap.parse_args()
     state = tempfile.mkdtemp(prefix="rdic-serve-bench-")
     args = ["--ctx", "16384", "--max-body-bytes", str(1 << 22), "--max-tokens", "64"]
+    args += a.serve_args.split()
     out = {"history_tokens_target": a.history_tokens, "resident_ms": [], "restored_ms": [],
            "cold_ms": []}
     try:
@@ -63,12 +69,14 @@ def main():
             for r in range(a.repeats):
                 ms, src = ttft_ms(srv, "bench", "Question %d: which word came first?" % r)
                 out["resident_ms"].append(round(ms, 1))
-        for r in range(a.repeats):
+        for r in range(0 if a.resident_only else a.repeats):
             with RdicServer(a.binary, state_dir=state, args=args) as srv:
                 ms, src = ttft_ms(srv, "bench", "Restored question %d?" % r)
                 assert src == "file", src
                 out["restored_ms"].append(round(ms, 1))
-        for r in range(a.repeats):
+                out.setdefault("restore_log", []).extend(
+                    line.strip() for line in srv.log_lines if "restored from its file" in line)
+        for r in range(0 if a.resident_only else a.repeats):
             shutil.rmtree(os.path.join(state, "kv"))
             os.makedirs(os.path.join(state, "kv"))
             with RdicServer(a.binary, state_dir=state, args=args) as srv:
@@ -79,7 +87,8 @@ def main():
         shutil.rmtree(state, ignore_errors=True)
     for k in ("resident_ms", "restored_ms", "cold_ms"):
         v = sorted(out[k])
-        out[k.replace("_ms", "_median_ms")] = v[len(v) // 2]
+        if v:
+            out[k.replace("_ms", "_median_ms")] = v[len(v) // 2]
     print(json.dumps(out, indent=1))
 
 

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <string>
 
+#include "rdic/crc32c.h"
 #include "rdic/error.h"
 #include "rdic/sha256.h"
 
@@ -37,7 +38,7 @@ bool is_sha_hex(std::string_view s) {
                 path.string() + ": " + what + ": " + std::strerror(errno));
 }
 
-void write_all(int fd, const std::string& bytes, const std::filesystem::path& path) {
+void write_all(int fd, std::string_view bytes, const std::filesystem::path& path) {
     size_t off = 0;
     while (off < bytes.size()) {
         const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
@@ -50,7 +51,7 @@ void write_all(int fd, const std::string& bytes, const std::filesystem::path& pa
 // Reads fixed-size fields from the file's bytes, failing with the field's name.
 class Reader {
 public:
-    Reader(const std::string& bytes, const std::filesystem::path& path)
+    Reader(std::string_view bytes, const std::filesystem::path& path)
         : bytes_(bytes), path_(path) {}
     template <typename T>
     T get(const char* field) {
@@ -70,7 +71,7 @@ public:
     size_t pos() const { return pos_; }
 
 private:
-    const std::string& bytes_;
+    std::string_view bytes_;
     const std::filesystem::path& path_;
     size_t pos_ = 0;
 };
@@ -83,20 +84,25 @@ void write_sequence_file(const std::filesystem::path& path, const SequenceSnapsh
         throw Error(ErrorCode::invalid_argument,
                     "write_sequence_file: model sha256 must be 64 lowercase hex characters");
     }
-    std::string out(kMagic, sizeof kMagic);
-    put<uint32_t>(out, kSequenceFileVersion);
-    out.append(model_sha256);
-    put<uint32_t>(out, static_cast<uint32_t>(snapshot.tokens.size()));
-    for (const TokenId t : snapshot.tokens) put<int32_t>(out, t.value);
-    put<uint64_t>(out, snapshot.kv.size());
-    out.append(reinterpret_cast<const char*>(snapshot.kv.data()), snapshot.kv.size());
-    out.append(sha256_hex(out));
+    // Everything but the KV bytes, which are written from the snapshot as they are.
+    std::string head(kMagic, sizeof kMagic);
+    put<uint32_t>(head, kSequenceFileVersion);
+    head.append(model_sha256);
+    put<uint32_t>(head, static_cast<uint32_t>(snapshot.tokens.size()));
+    for (const TokenId t : snapshot.tokens) put<int32_t>(head, t.value);
+    put<uint64_t>(head, snapshot.kv.size());
+    const std::string_view kv(reinterpret_cast<const char*>(snapshot.kv.data()),
+                              snapshot.kv.size());
+    std::string tail;
+    put<uint32_t>(tail, crc32c(kv, crc32c(head)));
 
     const std::filesystem::path tmp = path.string() + ".tmp";
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) os_error(tmp, "cannot create");
     try {
-        write_all(fd, out, tmp);
+        write_all(fd, head, tmp);
+        write_all(fd, kv, tmp);
+        write_all(fd, tail, tmp);
         if (::fsync(fd) != 0) os_error(tmp, "cannot fsync");
     } catch (...) {
         ::close(fd);
@@ -122,26 +128,47 @@ SequenceSnapshot read_sequence_file(const std::filesystem::path& path,
                                     std::string_view model_sha256) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw Error(ErrorCode::file_not_found, path.string() + ": cannot open");
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Read once into one buffer; the KV bytes are then copied out once.
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) throw Error(ErrorCode::file_not_found, path.string() + ": cannot stat");
+    std::string bytes(size, '\0');
+    if (!in.read(bytes.data(), static_cast<std::streamsize>(size))) {
+        throw Error(ErrorCode::corrupt_file, path.string() + ": cannot read");
+    }
     if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0) {
         throw Error(ErrorCode::corrupt_file, path.string() + ": not an rdic sequence file");
     }
-    if (bytes.size() < sizeof kMagic + kShaHex) {
+    uint32_t version = 0;
+    if (bytes.size() >= sizeof kMagic + sizeof version) {
+        std::memcpy(&version, bytes.data() + sizeof kMagic, sizeof version);
+    }
+    // Version 1 ends with the sha256 (hex) of what precedes it, version 2 with its CRC-32C.
+    const size_t trailer = version == 1 ? kShaHex : sizeof(uint32_t);
+    if (bytes.size() < sizeof kMagic + sizeof version + trailer) {
         throw Error(ErrorCode::corrupt_file, path.string() + ": truncated");
     }
-    const size_t body = bytes.size() - kShaHex;
-    if (sha256_hex(std::string_view(bytes).substr(0, body)) != bytes.substr(body)) {
+    const size_t body = bytes.size() - trailer;
+    const std::string_view content = std::string_view(bytes).substr(0, body);
+    bool intact = false;
+    if (version == 1) {
+        intact = sha256_hex(content) == std::string_view(bytes).substr(body);
+    } else {
+        uint32_t stored = 0;
+        std::memcpy(&stored, bytes.data() + body, sizeof stored);
+        intact = crc32c(content) == stored;
+    }
+    if (!intact) {
         throw Error(ErrorCode::corrupt_file,
                     path.string() + ": checksum mismatch (the file was altered or cut short)");
     }
-    const std::string content = bytes.substr(0, body);
     Reader r(content, path);
     r.take(sizeof kMagic, "magic");
-    const auto version = r.get<uint32_t>("version");
-    if (version != kSequenceFileVersion) {
+    r.get<uint32_t>("version");
+    if (version != 1 && version != kSequenceFileVersion) {
         throw Error(ErrorCode::corrupt_file, path.string() + ": format version " +
                                                  std::to_string(version) + ", this build reads " +
-                                                 std::to_string(kSequenceFileVersion));
+                                                 "1 and " + std::to_string(kSequenceFileVersion));
     }
     const std::string model(r.take(kShaHex, "model sha256"), kShaHex);
     if (model != model_sha256) {

@@ -10,14 +10,15 @@ namespace {
 std::string placeholder(size_t i) {
     return "RDICMSG" + std::to_string(i) + "X7Q";
 }
-}  // namespace
 
-Tokens conversation_tokens(const ChatFormatter& chat, const Model& model,
-                           const std::vector<ChatMessage>& messages) {
+// The template's markup around `messages`: markup[i] comes before message i, markup.back()
+// after the last one (the assistant prefix included).
+std::vector<std::string> markup_of(const ChatFormatter& chat,
+                                   const std::vector<ChatMessage>& messages) {
     std::vector<ChatMessage> marked = messages;
     for (size_t i = 0; i < marked.size(); ++i) marked[i].content = placeholder(i);
     const std::string text = chat.format(marked, /*add_assistant_prefix=*/true);
-    Tokens out;
+    std::vector<std::string> markup;
     size_t pos = 0;
     for (size_t i = 0; i < messages.size(); ++i) {
         const std::string ph = placeholder(i);
@@ -26,16 +27,47 @@ Tokens conversation_tokens(const ChatFormatter& chat, const Model& model,
             throw Error(ErrorCode::invalid_argument,
                         "the chat template dropped or reordered message " + std::to_string(i));
         }
-        const std::string markup = text.substr(pos, at - pos);
-        const Tokens m = pos == 0 ? chat.tokenize(markup)
-                                  : model.tokenize(markup, false, /*parse_special=*/true);
-        out.insert(out.end(), m.begin(), m.end());
-        const Tokens c = model.tokenize(messages[i].content, false, /*parse_special=*/false);
-        out.insert(out.end(), c.begin(), c.end());
+        markup.push_back(text.substr(pos, at - pos));
         pos = at + ph.size();
     }
-    const Tokens tail = model.tokenize(text.substr(pos), false, /*parse_special=*/true);
-    out.insert(out.end(), tail.begin(), tail.end());
+    markup.push_back(text.substr(pos));
+    return markup;
+}
+
+void append(Tokens& out, const Tokens& more) {
+    out.insert(out.end(), more.begin(), more.end());
+}
+}  // namespace
+
+Tokens conversation_tokens(const ChatFormatter& chat, const Model& model,
+                           const std::vector<ChatMessage>& messages) {
+    const std::vector<std::string> markup = markup_of(chat, messages);
+    Tokens out;
+    for (size_t i = 0; i < messages.size(); ++i) {
+        append(out, i == 0 ? chat.tokenize(markup[i])
+                           : model.tokenize(markup[i], false, /*parse_special=*/true));
+        append(out, model.tokenize(messages[i].content, false, /*parse_special=*/false));
+    }
+    append(out, model.tokenize(markup.back(), false, /*parse_special=*/true));
+    return out;
+}
+
+Tokens reply_tokens(const Model& model, const std::string& reply) {
+    return model.tokenize(reply, false, /*parse_special=*/false);
+}
+
+Tokens next_turn_tokens(const ChatFormatter& chat, const Model& model, const std::string& system,
+                        const std::string& user) {
+    std::vector<ChatMessage> shape;
+    if (!system.empty()) shape.push_back({"system", "s"});
+    shape.push_back({"user", "u"});
+    shape.push_back({"assistant", "a"});
+    shape.push_back({"user", "u"});
+    const std::vector<std::string> markup = markup_of(chat, shape);
+    const size_t last = shape.size() - 1;
+    Tokens out = model.tokenize(markup[last], false, /*parse_special=*/true);
+    append(out, model.tokenize(user, false, /*parse_special=*/false));
+    append(out, model.tokenize(markup.back(), false, /*parse_special=*/true));
     return out;
 }
 

@@ -72,6 +72,13 @@ ServingEngine::ServingEngine(std::shared_ptr<const Model> model, EngineOptions o
     metrics_.kv_disk_bytes.store(disk);
     state_ = std::make_unique<State>(model_, options_, metrics_, *store_, model_sha256_);
     state_->on_end = [this](const ChatJob& job) { release(job); };
+    state_->post = [this](std::function<void(State&)> command) {
+        {
+            std::lock_guard lock(mutex_);
+            commands_.push_back(std::move(command));
+        }
+        cv_.notify_all();
+    };
     thread_ = std::thread([this] { run(); });
 }
 
@@ -82,6 +89,7 @@ ServingEngine::~ServingEngine() {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    state_->drain_writes();  // acknowledged-to-be turns are written and answered
     const ApiError shutting(503, "server_error", "", "the server is shutting down");
     state_->fail_all(shutting);
     for (auto& job : incoming_) job->fail(shutting);

@@ -36,6 +36,14 @@ ApiError server_error(const std::string& message) {
     return ApiError(500, "server_error", "", message);
 }
 
+// An answered request's token counts and TTFT (once it is acknowledged).
+void record_answer(ServeMetrics& m, const ChatResult& res) {
+    m.prompt_tokens.fetch_add(static_cast<uint64_t>(res.prompt_tokens));
+    m.cached_tokens.fetch_add(static_cast<uint64_t>(res.cached_tokens));
+    m.completion_tokens.fetch_add(static_cast<uint64_t>(res.completion_tokens));
+    m.ttft.observe(res.ttft_ms);
+}
+
 }  // namespace
 
 ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOptions& options,
@@ -48,6 +56,7 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
       session_(model, SessionOptions{.n_ctx = options.n_ctx,
                                      .n_seq_max = options.n_seq_max,
                                      .n_threads = options.n_threads,
+                                     .flash_attn = options.flash_attn,
                                      .kv_layout = options.kv_layout}),
       chat_(*model, options.chat_template),
       routing_(model, {.method = options.router,
@@ -62,6 +71,7 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
 }
 
 ServingEngine::State::~State() {
+    writer_.reset();  // the writes already handed over finish their jobs
     active_.clear();  // before the sequences the generator points to
     gen_.reset();
 }
@@ -160,23 +170,45 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
         t.waiting.push_back(job);
         return;
     }
-    size_t n_stored = 0;
-    const std::vector<ChatMessage> msgs =
-        topic_messages(store_, job->key(), sid, a->topic, system, req.user_text(), &n_stored);
-    a->opened = n_stored == 0;
-    const Tokens prompt = conversation_tokens(chat_, *model_, msgs);
+    // The prompt: the topic's conversation so far and the new message. Known tokens are
+    // extended by the new turn's (O(turn)); otherwise (first use since a start, a new system
+    // prompt) the stored turns are rendered again.
+    Tokens prompt;
+    bool has_turns = false;
+    if (!t.conv.empty() && t.conv_system == system) {
+        prompt = t.conv;
+        const Tokens next = next_turn_tokens(chat_, *model_, system, req.user_text());
+        prompt.insert(prompt.end(), next.begin(), next.end());
+        has_turns = true;
+    } else {
+        size_t n_stored = 0;
+        const std::vector<ChatMessage> msgs =
+            topic_messages(store_, job->key(), sid, a->topic, system, req.user_text(), &n_stored);
+        prompt = conversation_tokens(chat_, *model_, msgs);
+        has_turns = n_stored > 0;
+    }
+    a->opened = !has_turns;
 
     if (t.seq.valid()) {
         a->source = KvSource::resident;
     } else {
         const std::filesystem::path file = kv_path(a->topic_key);
-        if (n_stored > 0 && std::filesystem::exists(file)) {
+        if (has_turns && std::filesystem::exists(file)) {
             try {
+                const auto t0 = std::chrono::steady_clock::now();
                 const SequenceSnapshot snap = read_sequence_file(file, model_sha256_);
+                const auto t1 = std::chrono::steady_clock::now();
                 make_room(static_cast<int64_t>(snap.tokens.size()));
                 t.seq = session_.restore(snap);
+                const auto t2 = std::chrono::steady_clock::now();
                 a->source = KvSource::file;
                 metrics_.restores_file.fetch_add(1);
+                using Ms = std::chrono::duration<double, std::milli>;
+                log("topic of session " + sid +
+                    " restored from its file: " + std::to_string(snap.tokens.size()) + " tokens, " +
+                    std::to_string(snap.kv.size() >> 10) + " KiB; read and verified in " +
+                    std::to_string(Ms(t1 - t0).count()) + " ms, KV set in " +
+                    std::to_string(Ms(t2 - t1).count()) + " ms");
             } catch (const Error& e) {
                 metrics_.restore_failures.fetch_add(1);
                 log(std::string("restore failed, re-prefilling from the stored turns: ") +
@@ -184,11 +216,11 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
             }
         }
         if (!t.seq.valid()) {
-            a->source = n_stored == 0 ? KvSource::prefix : KvSource::reprefill;
-            if (n_stored > 0) {
+            a->source = has_turns ? KvSource::reprefill : KvSource::prefix;
+            if (has_turns) {
                 metrics_.restores_reprefill.fetch_add(1);
-                log("topic of session " + sid + " re-prefilled from " + std::to_string(n_stored) +
-                    " stored turns (no usable sequence file)");
+                log("topic of session " + sid + " re-prefilled from its " +
+                    std::to_string(prompt.size()) + " tokens (no usable sequence file)");
             }
             t.seq = fork_prefix(system, prompt);
         }
@@ -263,6 +295,7 @@ void ServingEngine::State::launch(std::unique_ptr<Active> a, Sequence* seq, cons
         n = static_cast<size_t>(seq->n_tokens());
     }
     a->n_prompt = static_cast<int32_t>(prompt.size());
+    if (!a->topic_key.empty()) a->prompt = prompt;
     a->n_cached = static_cast<int32_t>(n);
     make_room(static_cast<int64_t>(prompt.size() - n) + req.max_tokens);
     GenerationRequest g;
@@ -300,10 +333,8 @@ void ServingEngine::State::step() {
 
 void ServingEngine::State::finish(Active& a, GenerationResult& r) {
     Topic* t = a.topic_key.empty() ? nullptr : &topics_[a.topic_key];
-    if (t != nullptr) {
-        t->busy = false;
-        t->last_used = ++tick_;
-    }
+    if (t != nullptr) t->last_used = ++tick_;
+    bool writing = false;  // the writer thread ends the job and frees the topic
     if (r.stop_reason == StopReason::cancelled) {
         end(a.job, a.job->cancelled()
                        ? ApiError(499, "invalid_request_error", "", "the client went away")
@@ -317,29 +348,26 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
         res.cached_tokens = a.n_cached;
         res.completion_tokens = static_cast<int32_t>(r.tokens.size());
         res.kv_source = a.source;
+        res.ttft_ms =
+            std::chrono::duration<double, std::milli>(a.added - a.job->submitted()).count() +
+            r.timing.ttft_ms;
         if (a.job->request().session_id) {
             res.session_id = *a.job->request().session_id;
             res.topic = a.topic == kSynthesisTopic ? "" : a.topic;
             res.topic_opened = a.opened;
             res.routed = a.routed;
             res.topic_score = a.score;
-        }
-        res.ttft_ms =
-            std::chrono::duration<double, std::milli>(a.added - a.job->submitted()).count() +
-            r.timing.ttft_ms;
-        try {
-            if (a.job->request().session_id) {
-                persist(a, t, r);
+            try {
+                persist(a, t, r, std::move(res));
+                writing = true;
+            } catch (const std::exception& e) {
+                log(std::string("could not persist a turn: ") + e.what());
+                end(a.job, server_error(std::string("the turn could not be saved: ") + e.what()));
             }
-            metrics_.prompt_tokens.fetch_add(static_cast<uint64_t>(res.prompt_tokens));
-            metrics_.cached_tokens.fetch_add(static_cast<uint64_t>(res.cached_tokens));
-            metrics_.completion_tokens.fetch_add(static_cast<uint64_t>(res.completion_tokens));
-            metrics_.ttft.observe(res.ttft_ms);
+        } else {
+            record_answer(metrics_, res);
             if (on_end) on_end(*a.job);
             a.job->finish(std::move(res));
-        } catch (const std::exception& e) {
-            log(std::string("could not persist a turn: ") + e.what());
-            end(a.job, server_error(std::string("the turn could not be saved: ") + e.what()));
         }
     }
     if (!a.job->request().session_id && a.own.valid()) {  // keep for prefix matching
@@ -355,10 +383,13 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
                 [](const Stateless& x, const Stateless& y) { return x.last_used < y.last_used; }));
         }
     }
-    if (t != nullptr) unpark(*t);
+    if (t != nullptr && !writing) {
+        t->busy = false;
+        unpark(*t);
+    }
 }
 
-void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& r) {
+void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& r, ChatResult res) {
     const ChatRequest& req = a.job->request();
     Exchange x{.user = req.user_text(),
                .assistant = r.text,
@@ -367,20 +398,73 @@ void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& 
                .n_completion_tokens = static_cast<int32_t>(r.tokens.size()),
                .kv_file = "",
                .now_ms = now_ms()};
+    // Copied out here, on the engine thread that owns the context; written on the writer's.
+    std::shared_ptr<const SequenceSnapshot> snap;
+    Tokens conv;
     if (t != nullptr) {
-        // The file first: a crash between the two leaves a file ahead of the turns, which the
-        // next request trims by prefix; never turns without their file's tokens.
-        const std::filesystem::path file = kv_path(a.topic_key);
-        const int64_t old_size = std::filesystem::exists(file)
-                                     ? static_cast<int64_t>(std::filesystem::file_size(file))
-                                     : 0;
-        write_sequence_file(file, session_.snapshot(t->seq), model_sha256_);
-        metrics_.kv_files_written.fetch_add(1);
-        metrics_.kv_disk_bytes.fetch_add(static_cast<int64_t>(std::filesystem::file_size(file)) -
-                                         old_size);
-        x.kv_file = file.string();
+        snap = std::make_shared<const SequenceSnapshot>(session_.snapshot(t->seq));
+        conv = std::move(a.prompt);
+        const Tokens reply = reply_tokens(*model_, r.text);
+        conv.insert(conv.end(), reply.begin(), reply.end());
     }
-    store_.append_exchange(a.job->key(), *req.session_id, a.topic, x);
+    writer_->post([this_metrics = &metrics_, store = &store_, sha = model_sha256_,
+                   file = t != nullptr ? kv_path(a.topic_key) : std::filesystem::path(),
+                   snap = std::move(snap), x = std::move(x), job = a.job, key = a.job->key(),
+                   sid = *req.session_id, topic = a.topic, topic_key = a.topic_key,
+                   system = req.system_prompt(), conv = std::move(conv), res = std::move(res),
+                   post = post, on_end = on_end, log = options_.log]() mutable {
+        ServeMetrics& metrics = *this_metrics;
+        std::string error;
+        try {
+            // The file first: a crash between the two leaves a file ahead of the turns, which
+            // the next request trims by prefix; never turns without their file's tokens.
+            if (snap) {
+                std::error_code ec;
+                const auto old = std::filesystem::file_size(file, ec);
+                const int64_t old_size = ec ? 0 : static_cast<int64_t>(old);
+                write_sequence_file(file, *snap, sha);
+                metrics.kv_files_written.fetch_add(1);
+                metrics.kv_disk_bytes.fetch_add(
+                    static_cast<int64_t>(std::filesystem::file_size(file)) - old_size);
+                x.kv_file = file.string();
+            }
+            store->append_exchange(key, sid, topic, x);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        // The topic is free again before the client can see the answer (its next turn or a
+        // DELETE finds it idle: both queue behind this command on the engine thread).
+        if (!topic_key.empty() && post) {
+            post([topic_key, ok = error.empty(), conv = std::move(conv),
+                  system = std::move(system)](State& s) mutable {
+                s.turn_written(topic_key, ok, std::move(conv), std::move(system));
+            });
+        }
+        if (on_end) on_end(*job);
+        if (error.empty()) {
+            record_answer(metrics, res);
+            job->finish(std::move(res));
+        } else {
+            if (log) log("could not persist a turn: " + error);
+            job->fail(server_error("the turn could not be saved: " + error));
+        }
+    });
+}
+
+void ServingEngine::State::turn_written(const std::string& topic_key, bool ok, Tokens conv,
+                                        std::string system) {
+    auto it = topics_.find(topic_key);
+    if (it == topics_.end()) return;
+    Topic& t = it->second;
+    t.busy = false;
+    if (ok) {
+        t.conv = std::move(conv);
+        t.conv_system = std::move(system);
+    } else {  // the sequence is ahead of what is on disk: start again from the file
+        t.seq.reset();
+        t.conv.clear();
+    }
+    unpark(t);
 }
 
 void ServingEngine::State::unpark(Topic& t) {

@@ -14,6 +14,7 @@
 #include "rdic/isolation/prompt.h"
 #include "rdic/serving/engine.h"
 #include "rdic/serving/topic_routing.h"
+#include "turn_writer.h"
 
 namespace rdic {
 
@@ -29,14 +30,23 @@ struct ServingEngine::State {
     bool has_work() const { return !active_.empty(); }
     void fail_all(const ApiError& error);
     bool delete_session(const std::string& key, const std::string& session_id);
+    // Runs every durable write already handed to the writer thread (their jobs finish), then
+    // stops it. Called once the engine thread has stopped.
+    void drain_writes() { writer_.reset(); }
 
     std::deque<std::shared_ptr<ChatJob>> ready;  // unparked jobs to start next
     std::function<void(const ChatJob&)> on_end;  // a job ended (for the in-flight counts)
+    // Queues a command for the engine thread (the writer thread reports a written turn so).
+    std::function<void(std::function<void(State&)>)> post;
 
 private:
     struct Topic {
         Sequence seq;  // invalid when evicted / never loaded
-        bool busy = false;
+        // The conversation's tokens as conversation_tokens renders them, ending with the last
+        // acknowledged reply (empty: not known, render the stored turns); with its system prompt.
+        Tokens conv;
+        std::string conv_system;
+        bool busy = false;  // a request is generating, or its turn is being written
         uint64_t last_used = 0;
         std::deque<std::shared_ptr<ChatJob>> waiting;
     };
@@ -58,6 +68,7 @@ private:
         double score = 0;
         int32_t n_prompt = 0, n_cached = 0;
         KvSource source = KvSource::none;
+        Tokens prompt;  // a topic request's whole prompt (the next conv, with the reply)
         std::chrono::steady_clock::time_point added;
     };
 
@@ -68,7 +79,10 @@ private:
     void launch(std::unique_ptr<Active> a, Sequence* seq, const Tokens& prompt);
     void finish(Active& a, GenerationResult& r);
     void end(const std::shared_ptr<ChatJob>& job, const ApiError& error);
-    void persist(Active& a, Topic* t, const GenerationResult& r);
+    // Hands the turn to the writer thread, which writes the topic's sequence file, commits the
+    // exchange, then finishes the job; the topic stays busy until turn_written.
+    void persist(Active& a, Topic* t, const GenerationResult& r, ChatResult res);
+    void turn_written(const std::string& topic_key, bool ok, Tokens conv, std::string system);
     void unpark(Topic& t);
 
     // A fork of the shared system-prompt prefix holding the longest common prefix with `prompt`.
@@ -97,6 +111,7 @@ private:
     std::vector<Stateless> stateless_;
     std::map<Generator::Id, std::unique_ptr<Active>> active_;
     uint64_t tick_ = 0;
+    std::unique_ptr<TurnWriter> writer_ = std::make_unique<TurnWriter>();
 };
 
 }  // namespace rdic

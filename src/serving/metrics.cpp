@@ -1,6 +1,7 @@
 #include "rdic/serving/metrics.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace rdic {
 
@@ -29,14 +30,23 @@ void header(std::string& out, const std::string& name, const std::string& type,
     out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
 }
 
-void counter(std::string& out, const std::string& name, const std::string& help, double v) {
-    header(out, name, "counter", help);
-    line(out, name, "", v);
-}
+// One sample of a family: its labels ("" for none) and value.
+struct Sample {
+    const char* labels;
+    double value;
+};
 
-void gauge(std::string& out, const std::string& name, const std::string& help, double v) {
-    header(out, name, "gauge", help);
-    line(out, name, "", v);
+// One metric family of the table below.
+struct Family {
+    const char* name;
+    const char* type;  // "counter" or "gauge"
+    const char* help;
+    std::vector<Sample> samples;
+};
+
+template <typename T>
+double v(const std::atomic<T>& a) {
+    return static_cast<double>(a.load());
 }
 
 }  // namespace
@@ -58,41 +68,66 @@ void MsHistogram::render(const std::string& name, const std::string& help, std::
 }
 
 std::string render_prometheus(const ServeMetrics& m) {
+    // The one list of what /metrics exports (the TTFT histogram follows it).
+    const std::vector<Family> families = {
+        {"rdic_requests_total",
+         "counter",
+         "Chat completion requests by outcome",
+         {{"outcome=\"ok\"", v(m.requests_ok)},
+          {"outcome=\"client_error\"", v(m.requests_client_error)},
+          {"outcome=\"rejected\"", v(m.requests_rejected)},
+          {"outcome=\"server_error\"", v(m.requests_server_error)}}},
+        {"rdic_prompt_tokens_total",
+         "counter",
+         "Prompt tokens of answered requests",
+         {{"", v(m.prompt_tokens)}}},
+        {"rdic_cached_tokens_total",
+         "counter",
+         "Prompt tokens found in the KV cache (not prefilled)",
+         {{"", v(m.cached_tokens)}}},
+        {"rdic_completion_tokens_total",
+         "counter",
+         "Generated tokens",
+         {{"", v(m.completion_tokens)}}},
+        {"rdic_kv_evictions_total",
+         "counter",
+         "Idle topic sequences evicted from memory",
+         {{"", v(m.evictions)}}},
+        {"rdic_kv_restores_total",
+         "counter",
+         "Topic sequences brought back: from their file, or re-prefilled from stored turns",
+         {{"source=\"file\"", v(m.restores_file)},
+          {"source=\"reprefill\"", v(m.restores_reprefill)}}},
+        {"rdic_kv_restore_failures_total",
+         "counter",
+         "Sequence files that could not be used (corrupt, other model): re-prefilled instead",
+         {{"", v(m.restore_failures)}}},
+        {"rdic_kv_files_written_total",
+         "counter",
+         "Sequence files written",
+         {{"", v(m.kv_files_written)}}},
+        {"rdic_kv_resident_bytes",
+         "gauge",
+         "KV bytes held in memory by live sequences",
+         {{"", v(m.kv_resident_bytes)}}},
+        {"rdic_kv_disk_bytes",
+         "gauge",
+         "Bytes of sequence files in the state directory",
+         {{"", v(m.kv_disk_bytes)}}},
+        {"rdic_resident_sequences",
+         "gauge",
+         "Sequences held in memory",
+         {{"", v(m.resident_sequences)}}},
+        {"rdic_requests_in_flight",
+         "gauge",
+         "Requests queued or generating",
+         {{"", v(m.in_flight)}}},
+    };
     std::string out;
-    header(out, "rdic_requests_total", "counter", "Chat completion requests by outcome");
-    line(out, "rdic_requests_total", "outcome=\"ok\"", static_cast<double>(m.requests_ok));
-    line(out, "rdic_requests_total", "outcome=\"client_error\"",
-         static_cast<double>(m.requests_client_error));
-    line(out, "rdic_requests_total", "outcome=\"rejected\"",
-         static_cast<double>(m.requests_rejected));
-    line(out, "rdic_requests_total", "outcome=\"server_error\"",
-         static_cast<double>(m.requests_server_error));
-    counter(out, "rdic_prompt_tokens_total", "Prompt tokens of answered requests",
-            static_cast<double>(m.prompt_tokens));
-    counter(out, "rdic_cached_tokens_total", "Prompt tokens found in the KV cache (not prefilled)",
-            static_cast<double>(m.cached_tokens));
-    counter(out, "rdic_completion_tokens_total", "Generated tokens",
-            static_cast<double>(m.completion_tokens));
-    counter(out, "rdic_kv_evictions_total", "Idle topic sequences evicted from memory",
-            static_cast<double>(m.evictions));
-    header(out, "rdic_kv_restores_total", "counter",
-           "Topic sequences brought back: from their file, or re-prefilled from stored turns");
-    line(out, "rdic_kv_restores_total", "source=\"file\"", static_cast<double>(m.restores_file));
-    line(out, "rdic_kv_restores_total", "source=\"reprefill\"",
-         static_cast<double>(m.restores_reprefill));
-    counter(out, "rdic_kv_restore_failures_total",
-            "Sequence files that could not be used (corrupt, other model): re-prefilled instead",
-            static_cast<double>(m.restore_failures));
-    counter(out, "rdic_kv_files_written_total", "Sequence files written",
-            static_cast<double>(m.kv_files_written));
-    gauge(out, "rdic_kv_resident_bytes", "KV bytes held in memory by live sequences",
-          static_cast<double>(m.kv_resident_bytes));
-    gauge(out, "rdic_kv_disk_bytes", "Bytes of sequence files in the state directory",
-          static_cast<double>(m.kv_disk_bytes));
-    gauge(out, "rdic_resident_sequences", "Sequences held in memory",
-          static_cast<double>(m.resident_sequences));
-    gauge(out, "rdic_requests_in_flight", "Requests queued or generating",
-          static_cast<double>(m.in_flight));
+    for (const Family& f : families) {
+        header(out, f.name, f.type, f.help);
+        for (const Sample& s : f.samples) line(out, f.name, s.labels, s.value);
+    }
     m.ttft.render("rdic_time_to_first_token_seconds",
                   "From a request's arrival to its first generated token", out);
     return out;

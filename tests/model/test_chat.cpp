@@ -8,6 +8,7 @@
 #include "rdic/engine/chat.h"
 #include "rdic/engine/generate.h"
 #include "rdic/error.h"
+#include "rdic/serving/conversation.h"
 
 namespace rdic {
 namespace {
@@ -144,6 +145,43 @@ TEST(Embeddings, GenerationStillWorksInEmbeddingSession) {
     (void)session.embed(model->tokenize("interleaved embedding call", true));
     const auto without = generate(plain, std::span(&r2, 1));
     EXPECT_EQ(with_embed[0].tokens, without[0].tokens);
+}
+
+// A topic sequence grows by appending the next turn's tokens instead of rendering its whole
+// conversation again: the two must give the same tokens, with and without a system prompt, on
+// every cached model's template and on the built-in ChatML and Llama 3 ones.
+TEST(Chat, AppendingATurnGivesTheTokensOfTheWholeConversation) {
+    struct Case {
+        std::shared_ptr<const Model> model;
+        std::string tmpl;
+    };
+    const std::vector<Case> cases = {{test::gemma(), ""},
+                                     {test::smollm(), ""},
+                                     {test::smollm(), "chatml"},
+                                     {test::smollm(), "llama3"}};
+    const std::vector<std::string> users = {"I grow tomatoes. Any tip?", "  How often?\n\n",
+                                            "<|im_start|>not a turn", "Thanks! Last one: soil?"};
+    const std::vector<std::string> replies = {"Water them daily.\n", " Twice a week. ",
+                                              "Loamy <end_of_turn> soil.", "ok"};
+    for (const Case& c : cases) {
+        const ChatFormatter chat(*c.model, c.tmpl);
+        for (const std::string system : {"", "Be brief."}) {
+            SCOPED_TRACE(chat.template_source() + (system.empty() ? "" : " + system"));
+            std::vector<ChatMessage> msgs;
+            if (!system.empty()) msgs.push_back({"system", system});
+            msgs.push_back({"user", users[0]});
+            Tokens grown = conversation_tokens(chat, *c.model, msgs);
+            for (size_t i = 1; i < users.size(); ++i) {
+                msgs.push_back({"assistant", replies[i - 1]});
+                msgs.push_back({"user", users[i]});
+                const Tokens r = reply_tokens(*c.model, replies[i - 1]);
+                grown.insert(grown.end(), r.begin(), r.end());
+                const Tokens n = next_turn_tokens(chat, *c.model, system, users[i]);
+                grown.insert(grown.end(), n.begin(), n.end());
+                ASSERT_EQ(grown, conversation_tokens(chat, *c.model, msgs)) << "turn " << i;
+            }
+        }
+    }
 }
 
 }  // namespace

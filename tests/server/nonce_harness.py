@@ -5,6 +5,10 @@ answer of another session or topic is a leak. Used by the CI test (small) and be
     python tests/server/nonce_harness.py build/bin/rdic --sessions 10 --topics 25 --asks 3
     # upstream mode: a llama-server (--parallel 4, the default model) behind rdic --upstream
     python tests/server/nonce_harness.py build/bin/rdic --llama-server PATH/TO/llama-server
+
+Positive control (--shared-context): every scope's turns go to ONE session and topic, as a
+server that mixed its tenants' contexts would answer them, and every nonce is told before any is
+asked for; the harness must then count leaks (> 0): a scope asked for its code gets another's.
 """
 import argparse
 import concurrent.futures
@@ -28,7 +32,10 @@ def make_nonce(rng):
     return letters + digits
 
 
-def run(srv, n_sessions, n_topics, n_asks, concurrency, max_tokens=12, api_keys=(None,)):
+def run(srv, n_sessions, n_topics, n_asks, concurrency, max_tokens=12, api_keys=(None,),
+        shared_context=False):
+    """shared_context: the positive control (module docstring). Scopes stay distinct (own
+    nonces); only the context they are sent to is shared."""
     rng = random.SystemRandom()
     scopes = []  # (key, session, topic, nonce)
     seen = set()
@@ -44,10 +51,12 @@ def run(srv, n_sessions, n_topics, n_asks, concurrency, max_tokens=12, api_keys=
             scopes.append((key, session, "topic%d" % t, nonce))
     all_nonces = {x[3] for x in scopes}
 
-    def one_scope(scope):
+    def one_scope(scope, turns):
         key, session, topic, nonce = scope
+        if shared_context:
+            key, session, topic = api_keys[0], "shared-context", "shared"
         answers, errors = [], []
-        for i in range(1 + n_asks):
+        for i in turns:
             content = (TELL if i == 0 else ASK).format(topic=topic, nonce=nonce)
             # The answer to the telling turn is not checked for recall: keep it short.
             status, body, _ = srv.chat([{"role": "user", "content": content}], session, topic,
@@ -61,18 +70,23 @@ def run(srv, n_sessions, n_topics, n_asks, concurrency, max_tokens=12, api_keys=
 
     t0 = time.monotonic()
     leaks, recalled, asked, n_requests, errors = [], 0, 0, 0, []
+    # Each scope tells then asks in turn; the control tells every scope's nonce first.
+    phases = [range(1 + n_asks)] if not shared_context else [[0], range(1, 1 + n_asks)]
+    results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for scope, answers, errs in pool.map(one_scope, scopes):
-            n_requests += len(answers) + len(errs)
-            errors.extend(errs)
-            own = scope[3]
-            for i, text in answers:
-                for other in all_nonces - {own}:
-                    if other in text:
-                        leaks.append({"scope": scope[1:3], "answer": text, "foreign": other})
-                if i > 0:
-                    asked += 1
-                    recalled += own in text
+        for turns in phases:
+            results.extend(pool.map(lambda sc: one_scope(sc, turns), scopes))
+    for scope, answers, errs in results:
+        n_requests += len(answers) + len(errs)
+        errors.extend(errs)
+        own = scope[3]
+        for i, text in answers:
+            for other in all_nonces - {own}:
+                if other in text:
+                    leaks.append({"scope": scope[1:3], "answer": text, "foreign": other})
+            if i > 0:
+                asked += 1
+                recalled += own in text
     return {"requests": n_requests, "leaks": len(leaks), "leak_examples": leaks[:5],
             "asked": asked, "recalled": recalled, "errors": len(errors),
             "error_examples": errors[:3], "wall_s": round(time.monotonic() - t0, 1),
@@ -90,17 +104,23 @@ def main():
     ap.add_argument("--llama-server", help="run rdic serve --upstream in front of this binary")
     ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
                     help="the llama-server's model (file in the model cache)")
+    ap.add_argument("--shared-context", action="store_true",
+                    help="positive control: succeed only when leaks are counted")
     a = ap.parse_args()
     if a.llama_server:
         with LlamaServer(a.llama_server, model_path(a.model)) as llama, \
                 RdicServer(a.binary, args=["--upstream", llama.url, "--max-concurrent-per-key",
                                            str(a.concurrency)] + a.server_arg) as srv:
-            r = run(srv, a.sessions, a.topics, a.asks, a.concurrency)
+            r = run(srv, a.sessions, a.topics, a.asks, a.concurrency,
+                    shared_context=a.shared_context)
             r["mode"] = "upstream"
     else:
         with RdicServer(a.binary, args=a.server_arg) as srv:
-            r = run(srv, a.sessions, a.topics, a.asks, a.concurrency)
+            r = run(srv, a.sessions, a.topics, a.asks, a.concurrency,
+                    shared_context=a.shared_context)
     print(json.dumps(r, indent=1))
+    if a.shared_context:
+        return 0 if r["leaks"] and not r["errors"] else 1
     return 1 if r["leaks"] or r["errors"] else 0
 
 

@@ -2,6 +2,7 @@
 10 sessions x 25 topics (two API keys), small max_tokens, a tight KV budget so that topics are
 evicted and restored while others generate. Prints the leak count; fails on any leak, any
 error, or when the model recalls too few of its own nonces for a leak to have been visible.
+A positive control points the same harness at one shared context and requires leaks > 0.
 
     python tests/server/test_isolation.py build/bin/rdic
 """
@@ -37,6 +38,18 @@ class NonceIsolation(unittest.TestCase):
         self.assertEqual(r["leaks"], 0, r["leak_examples"])
         self.assertGreaterEqual(r["recalled"], MIN_RECALL * r["asked"], r)
         self.assertGreater(r["evictions"], 0, "the budget never evicted: restore not exercised")
+
+    def test_the_harness_counts_leaks_from_a_shared_context(self):
+        # Positive control: 4 scopes whose turns all go to one session and topic, every nonce
+        # told before any is asked for. Most asks then get the last-told nonce, another scope's:
+        # the same counting that reports 0 above must report leaks here.
+        with RdicServer(BINARY) as srv:
+            r = run(srv, n_sessions=2, n_topics=2, n_asks=1, concurrency=4,
+                    shared_context=True)
+        print("nonce harness, shared-context control:", json.dumps(r))
+        self.assertEqual(r["requests"], 8)
+        self.assertEqual(r["errors"], 0, r["error_examples"])
+        self.assertGreater(r["leaks"], 0, r)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "rdic/crc32c.h"
 #include "rdic/engine/sequence_file.h"
 #include "rdic/error.h"
 #include "rdic/sha256.h"
@@ -51,8 +52,8 @@ TEST(SequenceFile, RoundTripKeepsTokensAndBytes) {
     EXPECT_EQ(back.tokens, sample().tokens);
     EXPECT_EQ(back.kv, sample().kv);
     EXPECT_FALSE(std::filesystem::exists(p.string() + ".tmp"));  // renamed into place
-    // 8 magic + 4 version + 64 model + 4 n + 40 tokens + 8 n_kv + 300 kv + 64 checksum
-    EXPECT_EQ(std::filesystem::file_size(p), 492u);
+    // 8 magic + 4 version + 64 model + 4 n + 40 tokens + 8 n_kv + 300 kv + 4 CRC-32C
+    EXPECT_EQ(std::filesystem::file_size(p), 432u);
 }
 
 TEST(SequenceFile, AnotherModelIsRefusedByName) {
@@ -99,12 +100,44 @@ TEST(SequenceFile, UnknownVersionIsNamed) {
     const auto p = dir.path() / "a.seq";
     write_sequence_file(p, sample(), kSha);
     std::string bytes = read_all(p);
-    bytes[8] = 2;  // version 2, checksum recomputed so only the version is wrong
-    bytes = bytes.substr(0, bytes.size() - 64);
-    write_all(p, bytes + sha256_hex(bytes));
+    bytes[8] = 3;  // version 3, checksum recomputed so only the version is wrong
+    bytes = bytes.substr(0, bytes.size() - 4);
+    const uint32_t crc = crc32c(bytes);
+    write_all(p, bytes + std::string(reinterpret_cast<const char*>(&crc), 4));
     const auto [code, msg] = failure(p);
     EXPECT_EQ(code, ErrorCode::corrupt_file);
-    EXPECT_NE(msg.find("format version 2"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("format version 3"), std::string::npos) << msg;
+}
+
+// Files written before version 2 (sha256 trailer) still restore, and their damage is found.
+TEST(SequenceFile, VersionOneFilesAreStillRead) {
+    test::TempDir dir;
+    const auto p = dir.path() / "a.seq";
+    write_sequence_file(p, sample(), kSha);
+    std::string v1 = read_all(p);
+    v1 = v1.substr(0, v1.size() - 4);
+    v1[8] = 1;
+    write_all(p, v1 + sha256_hex(v1));
+    const SequenceSnapshot back = read_sequence_file(p, kSha);
+    EXPECT_EQ(back.tokens, sample().tokens);
+    EXPECT_EQ(back.kv, sample().kv);
+    std::string flipped = v1 + sha256_hex(v1);
+    flipped[200] = static_cast<char>(flipped[200] ^ 1);
+    write_all(p, flipped);
+    EXPECT_NE(failure(p).second.find("checksum mismatch"), std::string::npos);
+}
+
+TEST(Crc32c, KnownValueExtensionAndPortableLoopAgree) {
+    EXPECT_EQ(crc32c("123456789"), 0xE3069283u);  // the published check value
+    EXPECT_EQ(crc32c(""), 0u);
+    std::string data;
+    for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>((i * 131) >> 3));
+    for (const size_t cut : {0u, 1u, 7u, 8u, 500u, 999u, 1000u}) {
+        const std::string_view v(data);
+        EXPECT_EQ(crc32c(v.substr(cut), crc32c(v.substr(0, cut))), crc32c(v)) << cut;
+    }
+    EXPECT_EQ(detail::crc32c_portable(data, 0), crc32c(data));
+    EXPECT_EQ(detail::crc32c_portable("123456789", 0), 0xE3069283u);
 }
 
 TEST(SequenceFile, BadModelHashAndUnwritableFolderAreErrors) {

@@ -2,7 +2,11 @@
 // response shapes and the Prometheus text.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "rdic/error.h"
 #include "rdic/serving/api.h"
@@ -245,6 +249,124 @@ TEST(Metrics, PrometheusTextHasCountersAndCumulativeBuckets) {
     EXPECT_NE(t.find("rdic_time_to_first_token_seconds_bucket{le=\"+Inf\"} 3\n"),
               std::string::npos);
     EXPECT_NE(t.find("rdic_time_to_first_token_seconds_count 3\n"), std::string::npos);
+}
+
+// The whole /metrics text for one state: the table in metrics.cpp must keep every family, its
+// HELP and TYPE, its samples and their order (the text before the table, byte for byte); and
+// every line parses as Prometheus text (a sample's family declared once, before it).
+TEST(Metrics, PrometheusTextIsUnchangedAndParses) {
+    ServeMetrics m;
+    m.requests_ok = 3;
+    m.requests_client_error = 1;
+    m.requests_rejected = 2;
+    m.requests_server_error = 4;
+    m.prompt_tokens = 100;
+    m.cached_tokens = 60;
+    m.completion_tokens = 7;
+    m.evictions = 2;
+    m.restores_file = 5;
+    m.restores_reprefill = 1;
+    m.restore_failures = 1;
+    m.kv_files_written = 9;
+    m.kv_resident_bytes = 1048576;
+    m.kv_disk_bytes = 123456789;
+    m.resident_sequences = 3;
+    m.in_flight = 1;
+    m.ttft.observe(3);
+    m.ttft.observe(40);
+    m.ttft.observe(1e6);
+    const std::string text = render_prometheus(m);
+    const std::string want =
+        "# HELP rdic_requests_total Chat completion requests by outcome\n"
+        "# TYPE rdic_requests_total counter\n"
+        "rdic_requests_total{outcome=\"ok\"} 3\n"
+        "rdic_requests_total{outcome=\"client_error\"} 1\n"
+        "rdic_requests_total{outcome=\"rejected\"} 2\n"
+        "rdic_requests_total{outcome=\"server_error\"} 4\n"
+        "# HELP rdic_prompt_tokens_total Prompt tokens of answered requests\n"
+        "# TYPE rdic_prompt_tokens_total counter\n"
+        "rdic_prompt_tokens_total 100\n"
+        "# HELP rdic_cached_tokens_total Prompt tokens found in the KV cache (not prefilled)\n"
+        "# TYPE rdic_cached_tokens_total counter\n"
+        "rdic_cached_tokens_total 60\n"
+        "# HELP rdic_completion_tokens_total Generated tokens\n"
+        "# TYPE rdic_completion_tokens_total counter\n"
+        "rdic_completion_tokens_total 7\n"
+        "# HELP rdic_kv_evictions_total Idle topic sequences evicted from memory\n"
+        "# TYPE rdic_kv_evictions_total counter\n"
+        "rdic_kv_evictions_total 2\n"
+        "# HELP rdic_kv_restores_total Topic sequences brought back: from their file, or "
+        "re-prefilled from stored turns\n"
+        "# TYPE rdic_kv_restores_total counter\n"
+        "rdic_kv_restores_total{source=\"file\"} 5\n"
+        "rdic_kv_restores_total{source=\"reprefill\"} 1\n"
+        "# HELP rdic_kv_restore_failures_total Sequence files that could not be used (corrupt, "
+        "other model): re-prefilled instead\n"
+        "# TYPE rdic_kv_restore_failures_total counter\n"
+        "rdic_kv_restore_failures_total 1\n"
+        "# HELP rdic_kv_files_written_total Sequence files written\n"
+        "# TYPE rdic_kv_files_written_total counter\n"
+        "rdic_kv_files_written_total 9\n"
+        "# HELP rdic_kv_resident_bytes KV bytes held in memory by live sequences\n"
+        "# TYPE rdic_kv_resident_bytes gauge\n"
+        "rdic_kv_resident_bytes 1048576\n"
+        "# HELP rdic_kv_disk_bytes Bytes of sequence files in the state directory\n"
+        "# TYPE rdic_kv_disk_bytes gauge\n"
+        "rdic_kv_disk_bytes 123456789\n"
+        "# HELP rdic_resident_sequences Sequences held in memory\n"
+        "# TYPE rdic_resident_sequences gauge\n"
+        "rdic_resident_sequences 3\n"
+        "# HELP rdic_requests_in_flight Requests queued or generating\n"
+        "# TYPE rdic_requests_in_flight gauge\n"
+        "rdic_requests_in_flight 1\n"
+        "# HELP rdic_time_to_first_token_seconds From a request's arrival to its first generated "
+        "token\n"
+        "# TYPE rdic_time_to_first_token_seconds histogram\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.005\"} 1\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.01\"} 1\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.025\"} 1\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.05\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.1\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.25\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"0.5\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"1\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"2.5\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"5\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"10\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"30\"} 2\n"
+        "rdic_time_to_first_token_seconds_bucket{le=\"+Inf\"} 3\n"
+        "rdic_time_to_first_token_seconds_sum 1000.043\n"
+        "rdic_time_to_first_token_seconds_count 3\n";
+    EXPECT_EQ(text, want);
+
+    const std::regex help(R"(# HELP ([a-z_]+) \S.*)");
+    const std::regex type(R"(# TYPE ([a-z_]+) (counter|gauge|histogram))");
+    const std::regex sample(R"(([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+))");
+    std::map<std::string, std::string> types;
+    std::set<std::string> helped;
+    std::istringstream in(text);
+    size_t n_samples = 0;
+    for (std::string l; std::getline(in, l);) {
+        std::smatch g;
+        if (std::regex_match(l, g, help)) {
+            EXPECT_TRUE(helped.insert(g[1]).second) << "HELP twice: " << l;
+        } else if (std::regex_match(l, g, type)) {
+            EXPECT_TRUE(helped.contains(g[1])) << "TYPE before HELP: " << l;
+            EXPECT_TRUE(types.emplace(g[1], g[2]).second) << "TYPE twice: " << l;
+        } else {
+            ASSERT_TRUE(std::regex_match(l, g, sample)) << "not a sample line: " << l;
+            std::string family = g[1];
+            for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+                if (!types.contains(family) && family.ends_with(suffix)) {
+                    family.resize(family.size() - std::string(suffix).size());
+                }
+            }
+            EXPECT_TRUE(types.contains(family)) << "sample of an undeclared family: " << l;
+            ++n_samples;
+        }
+    }
+    EXPECT_EQ(types.size(), 13u);
+    EXPECT_EQ(n_samples, 31u);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 // is what lets a topic sequence prefill only its new turn.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "rdic/engine/chat.h"
@@ -19,6 +20,19 @@ namespace rdic {
 // Throws invalid_argument when the template drops or reorders a message's text.
 Tokens conversation_tokens(const ChatFormatter& chat, const Model& model,
                            const std::vector<ChatMessage>& messages);
+
+// A reply's text as conversation_tokens tokenises an assistant message (never control tokens).
+Tokens reply_tokens(const Model& model, const std::string& reply);
+
+// The tokens that extend a conversation by one user message without rendering it again. With P
+// = conversation_tokens(msgs) (msgs ending with a user message; system prompt `system` first
+// when not empty) and `reply` the assistant's answer to it:
+//   conversation_tokens(msgs + {assistant reply, user u})
+//       == P + reply_tokens(reply) + next_turn_tokens(system, u)
+// for templates whose markup between two turns does not depend on the turn's position (ChatML,
+// Gemma, Llama 3; tests/model/test_chat.cpp checks it on the cached models). O(|u|).
+Tokens next_turn_tokens(const ChatFormatter& chat, const Model& model, const std::string& system,
+                        const std::string& user);
 
 // Length of the longest common prefix of a and b.
 size_t common_prefix(const Tokens& a, const Tokens& b);

@@ -15,7 +15,8 @@
 // by prefix against recent stateless sequences of the same key. A synthesis request is answered
 // from a fresh sequence that receives each topic's latest answer as messages.
 // Durability: before a turn is acknowledged its sequence file (sequence_file.h) is written and the
-// exchange committed to the SessionStore. After a restart a topic comes back from its file
+// exchange committed to the SessionStore, on a writer thread (the engine thread keeps decoding the
+// other sessions; the response waits for the write). After a restart a topic comes back from its file
 // (model sha256 checked) or, when the file is missing or unusable, by prefilling its stored turns.
 // Memory: above kv_budget_bytes idle sequences are evicted least-recently-used (their files are
 // already current), and restored on next use.
@@ -51,6 +52,7 @@ struct EngineOptions {
     int32_t n_seq_max = 64;                  // sequences resident at once
     int32_t n_threads = 0;                   // CPU threads; 0 = all
     KvLayout kv_layout = KvLayout::unified;  // session.h: per_sequence = one stream each
+    FlashAttn flash_attn = FlashAttn::automatic;  // llama.cpp's flash attention (context-wide)
     uint64_t kv_budget_bytes = 512ull << 20;      // idle sequences are evicted above this
     int32_t max_stateless = 8;                    // stateless sequences kept for prefix matching
     std::string router = "lexical";               // TurnRouter method (topic_routing.h)
