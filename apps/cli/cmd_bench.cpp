@@ -51,6 +51,7 @@ struct BenchArgs {
     std::string flash_attn = "auto";
     std::string kv_layout = "auto";
     int32_t n_gpu_layers = -1;
+    DraftArgs draft;
     int32_t n_threads = 0;
     int32_t limit = 0;
     std::string decode_batches = "1,3";
@@ -149,7 +150,8 @@ double per_s(double n, double ms) {
 struct ConditionRun {
     double wall_ms = 0, prefill_ms = 0, decode_ms = 0;
     int64_t prefill_tokens = 0, decode_tokens = 0, decode_calls = 0;
-    uint64_t kv_peak_bytes = 0;  // most of any example
+    int64_t drafted = 0, accepted = 0;  // speculative decoding (--draft)
+    uint64_t kv_peak_bytes = 0;         // most of any example
     int64_t kv_peak_cells = 0;
     uint64_t kv_allocated_bytes = 0;
     KvLayout kv_layout = KvLayout::unified;
@@ -167,6 +169,8 @@ ConditionRun run_once(const std::shared_ptr<const Model>& model,
         run.decode_ms += r.decode_ms;
         run.prefill_tokens += r.n_prefill_tokens;
         run.decode_calls += r.n_decode_calls;
+        run.drafted += r.n_drafted;
+        run.accepted += r.n_accepted;
         run.kv_peak_bytes = std::max(run.kv_peak_bytes, r.kv_peak.bytes);
         run.kv_peak_cells = std::max(run.kv_peak_cells, r.kv_peak.cells_full);
         run.kv_allocated_bytes = std::max(run.kv_allocated_bytes, r.kv_allocated_bytes);
@@ -290,9 +294,11 @@ int run_bench(const BenchArgs& args) {
     exec.type_k = exec.type_v = parse_kv_type(args.kv_type);
     exec.flash_attn = parse_flash_attn(args.flash_attn);
     exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
+    exec.n_draft_max = args.draft.n_max;
 
     const auto load0 = load_average();
     const auto model = load_model(args.model, args.n_gpu_layers);
+    exec.draft = load_draft(args.draft, *model, args.n_gpu_layers);
     const ModelInfo& info = model->info();
 
     // Workload.
@@ -390,6 +396,8 @@ int run_bench(const BenchArgs& args) {
                  {"prefill_tokens", r.prefill_tokens},
                  {"decode_tokens", r.decode_tokens},
                  {"decode_calls", r.decode_calls},
+                 {"drafted", r.drafted},
+                 {"accepted", r.accepted},
                  {"prefill_tokens_per_s",
                   per_s(static_cast<double>(r.prefill_tokens), r.prefill_ms)},
                  {"decode_tokens_per_s", per_s(static_cast<double>(r.decode_tokens), r.decode_ms)},
@@ -536,47 +544,50 @@ int run_bench(const BenchArgs& args) {
     if (n_poc == 4) totals["poc_four_conditions_ms"] = poc;
     if (args.together) totals["together_ms"] = together["wall_ms"]["median"];
 
-    json doc = {{"format", "rdic.bench/v1"},
-                {"finished_at", iso8601_utc_now()},
-                {"machine",
-                 {{"name", args.machine},
-                  {"host", host},
-                  {"cpu", cpu},
-                  {"n_cpu", sysconf(_SC_NPROCESSORS_ONLN)},
-                  {"devices", devices},
-                  {"bandwidth_gbs", bandwidth},
-                  {"load_average_start", load0},
-                  {"load_average_end", load_average()}}},
-                {"versions",
-                 {{"rdic", build_info::kVersion},
-                  {"llama_cpp", llama_cpp_version()},
-                  {"llama_cpp_pinned", build_info::kLlamaCppPinnedCommit}}},
-                {"model",
-                 [&] {
-                     json m = model_shape_json(info);
-                     m["file"] = info.path.filename().string();
-                     return m;
-                 }()},
-                {"config",
-                 {{"conditions", args.conditions},
-                  {"max_tokens", args.max_tokens},
-                  {"fixed_length", !args.stop_at_eog},
-                  {"repeats", args.repeats},
-                  {"warmup", args.warmup},
-                  {"naive", args.naive},
-                  {"together", args.together},
-                  {"kv_type", args.kv_type},
-                  {"flash_attn", args.flash_attn},
-                  {"kv_layout", args.kv_layout},
-                  {"n_gpu_layers", args.n_gpu_layers},
-                  {"threads", args.n_threads},
-                  {"decode_batches", batches},
-                  {"decode_steps", args.decode_steps}}},
-                {"workload", workload},
-                {"conditions", conds},
-                {"together", together},
-                {"decode", decode},
-                {"totals", totals}};
+    json doc = {
+        {"format", "rdic.bench/v1"},
+        {"finished_at", iso8601_utc_now()},
+        {"machine",
+         {{"name", args.machine},
+          {"host", host},
+          {"cpu", cpu},
+          {"n_cpu", sysconf(_SC_NPROCESSORS_ONLN)},
+          {"devices", devices},
+          {"bandwidth_gbs", bandwidth},
+          {"load_average_start", load0},
+          {"load_average_end", load_average()}}},
+        {"versions",
+         {{"rdic", build_info::kVersion},
+          {"llama_cpp", llama_cpp_version()},
+          {"llama_cpp_pinned", build_info::kLlamaCppPinnedCommit}}},
+        {"model",
+         [&] {
+             json m = model_shape_json(info);
+             m["file"] = info.path.filename().string();
+             return m;
+         }()},
+        {"config",
+         {{"conditions", args.conditions},
+          {"max_tokens", args.max_tokens},
+          {"fixed_length", !args.stop_at_eog},
+          {"repeats", args.repeats},
+          {"warmup", args.warmup},
+          {"naive", args.naive},
+          {"together", args.together},
+          {"kv_type", args.kv_type},
+          {"flash_attn", args.flash_attn},
+          {"kv_layout", args.kv_layout},
+          {"n_gpu_layers", args.n_gpu_layers},
+          {"threads", args.n_threads},
+          {"decode_batches", batches},
+          {"decode_steps", args.decode_steps},
+          {"draft", exec.draft ? json(exec.draft->info().path.filename().string()) : json(nullptr)},
+          {"draft_max", args.draft.n_max}}},
+        {"workload", workload},
+        {"conditions", conds},
+        {"together", together},
+        {"decode", decode},
+        {"totals", totals}};
 
     std::ostringstream head;
     head << "model " << info.name << " (" << info.path.filename().string() << ", "
@@ -637,6 +648,7 @@ Action add_bench(CLI::App& app) {
         ->capture_default_str();
     app.add_option("--flash-attn", a->flash_attn, "auto, on or off")->capture_default_str();
     add_kv_layout_option(app, a->kv_layout);
+    add_draft_options(app, a->draft);
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)")
         ->capture_default_str();
     add_threads_option(app, a->n_threads);

@@ -32,6 +32,7 @@ struct ServeArgs {
     std::string chat_template;
     std::string kv_layout = "unified";
     ServeLimits limits;
+    DraftArgs draft;
 };
 
 HttpServer* g_server = nullptr;
@@ -56,19 +57,21 @@ int run_serve(const ServeArgs& a) {
     }
     const auto model = load_model(a.model, a.n_gpu_layers);
     ServeMetrics metrics;
-    EngineOptions eo{.state_dir = a.state_dir,
-                     .n_ctx = a.n_ctx,
-                     .n_seq_max = a.n_seq_max,
-                     .n_threads = a.n_threads,
-                     .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
-                     .kv_budget_bytes = a.kv_budget_mib << 20,
-                     .router = a.router,
-                     .router_threshold = a.router_threshold,
-                     .chat_template = a.chat_template,
-                     .limits = a.limits,
-                     .log = [](const std::string& line) {
-                         std::fprintf(stderr, "rdic serve: %s\n", line.c_str());
-                     }};
+    EngineOptions eo{
+        .state_dir = a.state_dir,
+        .n_ctx = a.n_ctx,
+        .n_seq_max = a.n_seq_max,
+        .n_threads = a.n_threads,
+        .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
+        .kv_budget_bytes = a.kv_budget_mib << 20,
+        .router = a.router,
+        .router_threshold = a.router_threshold,
+        .chat_template = a.chat_template,
+        .limits = a.limits,
+        .log =
+            [](const std::string& line) { std::fprintf(stderr, "rdic serve: %s\n", line.c_str()); },
+        .draft = load_draft(a.draft, *model, a.n_gpu_layers),
+        .n_draft_max = a.draft.n_max};
     ServingEngine engine(model, eo, metrics);
     HttpServer server(engine, metrics, http);
     const int port = server.bind();
@@ -120,6 +123,7 @@ Action add_serve(CLI::App& app) {
                    "The router's new-topic similarity threshold (0 = the method's default)")
         ->check(CLI::Range(0.0, 2.0));
     add_kv_layout_option(app, a->kv_layout);
+    add_draft_options(app, a->draft);
     app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");
     app.add_option("--max-body-bytes", a->limits.max_body_bytes, "Request body limit (413)")
         ->check(CLI::Range(size_t{1024}, size_t{1} << 30))

@@ -57,6 +57,10 @@ struct EngineOptions {
     std::string chat_template;                    // "" = the GGUF's
     ServeLimits limits;                           // queue, per-key concurrency, timeout
     std::function<void(const std::string&)> log;  // one line per notable event; may be empty
+    // Speculative decoding (--draft): a draft model with the model's vocabulary; its Session
+    // has n_ctx cells and n_seq_max slots too (unified), holding each active request's history.
+    std::shared_ptr<const Model> draft;
+    int32_t n_draft_max = 8;
 };
 
 // One request in flight: written by the engine thread, read by one HTTP thread.
