@@ -295,6 +295,7 @@ int run_bench(const BenchArgs& args) {
     exec.flash_attn = parse_flash_attn(args.flash_attn);
     exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
     exec.n_draft_max = args.draft.n_max;
+    exec.draft_p_min = args.draft.p_min;
 
     const auto load0 = load_average();
     const auto model = load_model(args.model, args.n_gpu_layers);
@@ -582,7 +583,8 @@ int run_bench(const BenchArgs& args) {
           {"decode_batches", batches},
           {"decode_steps", args.decode_steps},
           {"draft", exec.draft ? json(exec.draft->info().path.filename().string()) : json(nullptr)},
-          {"draft_max", args.draft.n_max}}},
+          {"draft_max", args.draft.n_max},
+          {"draft_p_min", args.draft.p_min}}},
         {"workload", workload},
         {"conditions", conds},
         {"together", together},

@@ -62,6 +62,7 @@ int run_generate(const GenerateArgs& args) {
     if (draft) {
         opts.draft = &*draft;
         opts.n_draft_max = args.draft.n_max;
+        opts.draft_p_min = args.draft.p_min;
     }
     GenerateStats stats;
     const auto results = generate(session, std::span(&req, 1), opts, &stats);

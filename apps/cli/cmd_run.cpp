@@ -222,6 +222,7 @@ int run_experiment(const RunArgs& args) {
     opt.exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
     opt.exec.draft = load_draft(args.draft, *model, args.n_gpu_layers);
     opt.exec.n_draft_max = args.draft.n_max;
+    opt.exec.draft_p_min = args.draft.p_min;
     if (opt.exec.draft) {
         config.draft = opt.exec.draft->info().path.filename().string();
         config.draft_max = args.draft.n_max;

@@ -71,7 +71,8 @@ int run_serve(const ServeArgs& a) {
         .log =
             [](const std::string& line) { std::fprintf(stderr, "rdic serve: %s\n", line.c_str()); },
         .draft = load_draft(a.draft, *model, a.n_gpu_layers),
-        .n_draft_max = a.draft.n_max};
+        .n_draft_max = a.draft.n_max,
+        .draft_p_min = a.draft.p_min};
     ServingEngine engine(model, eo, metrics);
     HttpServer server(engine, metrics, http);
     const int port = server.bind();

@@ -14,6 +14,7 @@
 // max(0, p - q) normalised, which makes every emitted token follow p.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "generate_internal.h"
 #include "rdic/error.h"
@@ -46,6 +47,14 @@ TokenId argmax(const float* logits, int32_t n_vocab) {
     return TokenId(static_cast<int32_t>(std::max_element(logits, logits + n_vocab) - logits));
 }
 
+// Softmax probability of the most likely token.
+double top_probability(const float* logits, int32_t n_vocab) {
+    const float top = *std::max_element(logits, logits + n_vocab);
+    double z = 0;
+    for (int32_t i = 0; i < n_vocab; ++i) z += std::exp(double{logits[i]} - top);
+    return 1.0 / z;
+}
+
 constexpr uint64_t kAcceptSeedSalt = 0x9e3779b97f4a7c15ULL;  // acceptance draws != the sampler's
 
 }  // namespace
@@ -57,7 +66,7 @@ void Generator::step_speculative() {
 
     struct Work {
         Id id;
-        int32_t k;      // proposals wanted
+        int32_t k;      // proposals wanted (lowered when the draft loses confidence)
         Tokens feed;    // draft's first input: what it lacks, then t0
         Tokens verify;  // target's input: t0, d1..dk
     };
@@ -119,12 +128,17 @@ void Generator::step_speculative() {
         stats_.draft_ms += ds.wall_ms;
         stats_.decode_ms += ds.wall_ms;
         items.clear();
-        for (const Work& w : work) {
+        for (Work& w : work) {
             Slot& s = *slots_[w.id];
             if (static_cast<int32_t>(s.drafted.size()) >= w.k) continue;
             const float* q = draft.last_logits(s.draft_seq);
             TokenId d;
             if (s.sampler.greedy()) {
+                if (options_.draft_p_min > 0 && !s.drafted.empty() &&
+                    top_probability(q, n_vocab) < options_.draft_p_min) {
+                    w.k = static_cast<int32_t>(s.drafted.size());  // keep what it has
+                    continue;
+                }
                 d = argmax(q, n_vocab);
             } else {
                 s.draft_probs.emplace_back();

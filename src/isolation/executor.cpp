@@ -44,6 +44,7 @@ std::vector<GenerationResult> generate_with_draft(Session& s, std::span<Generati
     GenerateOptions go;
     go.draft = &draft;
     go.n_draft_max = opt.n_draft_max;
+    go.draft_p_min = opt.draft_p_min;
     return generate(s, reqs, go, stats);
 }
 

@@ -70,6 +70,7 @@ GenerateOptions ServingEngine::State::generator_options() {
         }
         go.draft = &*draft_session_;
         go.n_draft_max = options_.n_draft_max;
+        go.draft_p_min = options_.draft_p_min;
     }
     return go;
 }

@@ -29,7 +29,8 @@ struct Outcome {
 // Generates every prompt in one lockstep batch, with `draft` (or plainly when null).
 Outcome run(const std::shared_ptr<const Model>& target, const std::shared_ptr<const Model>& draft,
             const std::vector<Tokens>& prompts, int32_t max_tokens, bool ignore_eog,
-            const SamplerOptions& sampling = {}, std::vector<std::string> stop = {}) {
+            const SamplerOptions& sampling = {}, std::vector<std::string> stop = {},
+            float draft_p_min = 0.0f) {
     const SessionOptions so{.n_ctx = 1024, .n_seq_max = 4, .n_threads = 2};
     Session session(target, so);
     std::optional<Session> draft_session;
@@ -38,6 +39,7 @@ Outcome run(const std::shared_ptr<const Model>& target, const std::shared_ptr<co
         draft_session.emplace(draft, so);
         opts.draft = &*draft_session;
         opts.n_draft_max = 4;
+        opts.draft_p_min = draft_p_min;
     }
     std::vector<Sequence> seqs;
     std::vector<GenerationRequest> reqs;
@@ -144,6 +146,19 @@ TEST(Speculative, SampledSameModelIsReproducibleAndMostlyAccepted) {
     // p and q differ only by the batch shape's rounding: min(1, p/q) is ~1 for every proposal.
     EXPECT_GE(a.stats.n_accepted * 10, a.stats.n_drafted * 9)
         << a.stats.n_accepted << " of " << a.stats.n_drafted;
+}
+
+TEST(Speculative, DraftPMinProposesLessAndKeepsTheOutputs) {
+    const auto model = test::smollm();
+    const std::vector<Tokens> prompts = {model->tokenize(test::kClusterPrompts[0], true)};
+    const Outcome plain = run(model, nullptr, prompts, 16, true);
+    const Outcome all = run(model, model, prompts, 16, true);
+    const Outcome cut = run(model, model, prompts, 16, true, {}, {}, 0.9f);
+    expect_same_outputs(*model, plain, cut);
+    EXPECT_LT(cut.stats.n_drafted, all.stats.n_drafted);
+    EXPECT_GT(cut.stats.n_draft_calls, 0);
+    EXPECT_EQ(cut.results[0].speculation.n_target_calls + cut.results[0].speculation.n_accepted,
+              16);
 }
 
 TEST(Speculative, RefusesADraftWithAnotherVocabulary) {

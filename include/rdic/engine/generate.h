@@ -87,6 +87,10 @@ struct GenerateOptions {
     // as much context per sequence as the target. Requests with a grammar decode plainly.
     Session* draft = nullptr;
     int32_t n_draft_max = 8;
+    // Greedy drafting stops early when the draft's most likely token has less than this
+    // probability (a proposal the target will likely reject costs a draft decode for nothing);
+    // 0 = always draft n_draft_max. Sampled drafting ignores it.
+    float draft_p_min = 0.0f;
 };
 
 struct GenerateStats {

@@ -51,6 +51,7 @@ struct ExecutorOptions {
     // of the condition's sessions. Null = plain decoding.
     std::shared_ptr<const Model> draft;
     int32_t n_draft_max = 8;
+    float draft_p_min = 0.0f;  // GenerateOptions::draft_p_min
 };
 
 struct OutputResult {

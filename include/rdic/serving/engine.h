@@ -61,6 +61,7 @@ struct EngineOptions {
     // has n_ctx cells and n_seq_max slots too (unified), holding each active request's history.
     std::shared_ptr<const Model> draft;
     int32_t n_draft_max = 8;
+    float draft_p_min = 0.0f;
 };
 
 // One request in flight: written by the engine thread, read by one HTTP thread.
