@@ -35,6 +35,32 @@ inline std::shared_ptr<const Model> load_model(const std::string& flag, int32_t 
     }
 }
 
+// `--draft PATH` and `--draft-max N` (speculative decoding) of generate, run, bench and serve.
+struct DraftArgs {
+    std::string path;  // "" = no draft
+    int32_t n_max = 8;
+    float p_min = 0.0f;
+};
+inline void add_draft_options(CLI::App& app, DraftArgs& args) {
+    app.add_option("--draft", args.path,
+                   "Draft model (GGUF with the model's vocabulary) for speculative decoding");
+    app.add_option("--draft-max", args.n_max, "Most tokens the draft proposes per step")
+        ->check(CLI::Range(1, 64))
+        ->capture_default_str();
+    app.add_option("--draft-p-min", args.p_min,
+                   "Stop drafting when the draft's best token is less likely than this (greedy)")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+}
+// The draft model of --draft, checked against the target's vocabulary; null without --draft.
+inline std::shared_ptr<const Model> load_draft(const DraftArgs& args, const Model& target,
+                                               int32_t n_gpu_layers) {
+    if (args.path.empty()) return nullptr;
+    auto draft = Model::load({.path = resolve_model_path(args.path), .n_gpu_layers = n_gpu_layers});
+    check_same_vocabulary(target, *draft);
+    return draft;
+}
+
 // `--kv-layout VALUE` of run and bench, checked by the engine's own parser.
 inline void add_kv_layout_option(CLI::App& app, std::string& value) {
     app.add_option("--kv-layout", value,

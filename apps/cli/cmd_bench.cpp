@@ -19,6 +19,7 @@ struct BenchArgs {
     std::string model;
     std::string out;
     std::string dump_prompts;
+    DraftArgs draft;
     BenchOptions o;
 };
 
@@ -30,6 +31,9 @@ int run_bench_command(const BenchArgs& a) {
     }
     const auto model = load_model(a.model, a.o.n_gpu_layers);
     BenchOptions o = a.o;
+    o.draft = load_draft(a.draft, *model, a.o.n_gpu_layers);
+    o.n_draft_max = a.draft.n_max;
+    o.draft_p_min = a.draft.p_min;
     o.want_prompts = !a.dump_prompts.empty();
     const BenchOutcome r = run_bench(
         model, o, [](const std::string& what) { std::cerr << "rdic bench: " << what << "\n"; });
@@ -80,6 +84,7 @@ Action add_bench(CLI::App& app) {
         ->capture_default_str();
     app.add_option("--flash-attn", a->o.flash_attn, "auto, on or off")->capture_default_str();
     add_kv_layout_option(app, a->o.kv_layout);
+    add_draft_options(app, a->draft);
     app.add_option("--n-gpu-layers", a->o.n_gpu_layers, "Layers to offload (-1 = all)")
         ->capture_default_str();
     add_threads_option(app, a->o.n_threads);

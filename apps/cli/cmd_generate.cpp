@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -26,12 +27,17 @@ struct GenerateArgs {
     int32_t n_ctx = 4096;
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
+    DraftArgs draft;
 };
 
 int run_generate(const GenerateArgs& args) {
     validate(args.sampling);
     const auto model = load_model(args.model, args.n_gpu_layers);
-    Session session(model, {.n_ctx = args.n_ctx, .n_seq_max = 1, .n_threads = args.n_threads});
+    const SessionOptions so{.n_ctx = args.n_ctx, .n_seq_max = 1, .n_threads = args.n_threads};
+    Session session(model, so);
+    const auto draft_model = load_draft(args.draft, *model, args.n_gpu_layers);
+    std::optional<Session> draft;
+    if (draft_model) draft.emplace(draft_model, so);
     const ChatFormatter chat(*model, args.chat_template);
     GenerationRequest req;
     if (args.raw) {
@@ -53,8 +59,15 @@ int run_generate(const GenerateArgs& args) {
         std::fwrite(text.data(), 1, text.size(), stdout);
         std::fflush(stdout);
     };
-    const auto results = generate(session, std::span(&req, 1), opts);
+    if (draft) {
+        opts.draft = &*draft;
+        opts.n_draft_max = args.draft.n_max;
+        opts.draft_p_min = args.draft.p_min;
+    }
+    GenerateStats stats;
+    const auto results = generate(session, std::span(&req, 1), opts, &stats);
     const SequenceTiming& t = results[0].timing;
+    const SpeculationStats& sp = results[0].speculation;
     std::printf("\n");
     std::fprintf(stderr,
                  "[%s] prompt %d tokens, prefill %.1f ms (%.0f tok/s), TTFT %.1f ms, %d tokens at "
@@ -64,6 +77,16 @@ int run_generate(const GenerateArgs& args) {
                  t.n_generated, t.decode_tokens_per_s,
                  std::string(to_string(results[0].stop_reason)).c_str(),
                  static_cast<double>(seq.kv_bytes()) / (1024.0 * 1024.0));
+    if (draft) {
+        std::fprintf(
+            stderr,
+            "[draft %s] drafted %d, accepted %d (%.1f%%), %d target decode calls, %.2f "
+            "tokens per call; decode %.0f ms, of which the draft's %d calls %.0f ms\n",
+            draft_model->info().name.c_str(), sp.n_drafted, sp.n_accepted,
+            sp.n_drafted > 0 ? 100.0 * sp.n_accepted / sp.n_drafted : 0.0, sp.n_target_calls,
+            sp.n_target_calls > 0 ? static_cast<double>(t.n_generated) / sp.n_target_calls : 0.0,
+            stats.decode_ms, stats.n_draft_calls, stats.draft_ms);
+    }
     return 0;
 }
 
@@ -85,6 +108,7 @@ Action add_generate(CLI::App& app) {
     app.add_option("--ctx", args->n_ctx, "Context size in tokens")->check(CLI::Range(16, 1 << 20));
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     add_threads_option(app, args->n_threads);
+    add_draft_options(app, args->draft);
     return [args] { return run_generate(*args); };
 }
 

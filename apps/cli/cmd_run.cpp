@@ -54,6 +54,7 @@ struct RunArgs {
     int32_t n_gpu_layers = -1;
     int32_t n_threads = 0;
     int32_t limit = 0;
+    DraftArgs draft;
     bool no_eval = false;
     EvalOptions eval;
     bool no_judge = false;
@@ -165,6 +166,10 @@ int run_experiment(const RunArgs& args) {
         throw Error(ErrorCode::invalid_argument,
                     "--naive is an in-process execution; it cannot be combined with --backend");
     }
+    if (!args.backend.empty() && !args.draft.path.empty()) {
+        throw Error(ErrorCode::invalid_argument,
+                    "--draft decodes in-process; it cannot be combined with --backend");
+    }
     if (args.backend.empty() && !args.api_key_file.empty()) {
         throw Error(ErrorCode::invalid_argument, "--api-key-file needs --backend URL");
     }
@@ -215,6 +220,13 @@ int run_experiment(const RunArgs& args) {
     opt.exec.system_prompt = args.system_prompt;
     opt.exec.n_threads = args.n_threads;
     opt.exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
+    opt.exec.draft = load_draft(args.draft, *model, args.n_gpu_layers);
+    opt.exec.n_draft_max = args.draft.n_max;
+    opt.exec.draft_p_min = args.draft.p_min;
+    if (opt.exec.draft) {
+        config.draft = opt.exec.draft->info().path.filename().string();
+        config.draft_max = args.draft.n_max;
+    }
     if (!args.backend.empty()) {
         OpenAiBackendOptions bo;
         bo.url = args.backend;
@@ -337,6 +349,7 @@ Action add_run(CLI::App& app) {
         ->check(CLI::Range(1, 1 << 20));
     app.add_option("--system", args->system_prompt, "System prompt shared by every sequence");
     add_kv_layout_option(app, args->kv_layout);
+    add_draft_options(app, args->draft);
     app.add_option("--n-gpu-layers", args->n_gpu_layers, "Layers to offload (-1 = all)");
     add_threads_option(app, args->n_threads);
     app.add_option("--limit", args->limit, "Use only the first N examples (N >= 1)")

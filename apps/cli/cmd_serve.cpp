@@ -35,6 +35,7 @@ struct ServeArgs {
     std::string kv_layout = "unified";
     std::string flash_attn = "off";
     ServeLimits limits;
+    DraftArgs draft;
     std::string upstream;  // "" = in-process
     std::string upstream_key_file;
     std::string upstream_model;
@@ -93,7 +94,10 @@ int run_serve(const ServeArgs& a) {
                          .router_threshold = a.router_threshold,
                          .chat_template = a.chat_template,
                          .limits = a.limits,
-                         .log = log};
+                         .log = log,
+                         .draft = load_draft(a.draft, *model, a.n_gpu_layers),
+                         .n_draft_max = a.draft.n_max,
+                         .draft_p_min = a.draft.p_min};
         service = std::make_unique<ServingEngine>(model, eo, metrics);
         where = "model " + service->model_name();
     } else {
@@ -171,6 +175,7 @@ Action add_serve(CLI::App& app) {
                    "The router's new-topic similarity threshold (0 = the method's default)")
         ->check(CLI::Range(0.0, 2.0));
     add_kv_layout_option(app, a->kv_layout);
+    add_draft_options(app, a->draft);
     app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");
     app.add_option("--max-body-bytes", a->limits.max_body_bytes, "Request body limit (413)")
         ->check(CLI::Range(size_t{1024}, size_t{1} << 30))

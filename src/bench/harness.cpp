@@ -57,6 +57,9 @@ BenchOutcome run_bench(const std::shared_ptr<const Model>& model, const BenchOpt
     exec.type_k = exec.type_v = parse_kv_type(args.kv_type);
     exec.flash_attn = parse_flash_attn(args.flash_attn);
     exec.kv_layout = parse_kv_layout(args.kv_layout);  // checked by the option already
+    exec.draft = args.draft;
+    exec.n_draft_max = args.n_draft_max;
+    exec.draft_p_min = args.draft_p_min;
 
     if (!model) throw Error(ErrorCode::invalid_argument, "bench: no model");
     const auto load0 = load_average();
@@ -156,6 +159,8 @@ BenchOutcome run_bench(const std::shared_ptr<const Model>& model, const BenchOpt
                  {"prefill_tokens", r.prefill_tokens},
                  {"decode_tokens", r.decode_tokens},
                  {"decode_calls", r.decode_calls},
+                 {"drafted", r.drafted},
+                 {"accepted", r.accepted},
                  {"prefill_tokens_per_s",
                   per_s(static_cast<double>(r.prefill_tokens), r.prefill_ms)},
                  {"decode_tokens_per_s", per_s(static_cast<double>(r.decode_tokens), r.decode_ms)},
@@ -303,47 +308,51 @@ BenchOutcome run_bench(const std::shared_ptr<const Model>& model, const BenchOpt
     if (n_poc == 4) totals["poc_four_conditions_ms"] = poc;
     if (args.together) totals["together_ms"] = together["wall_ms"]["median"];
 
-    json doc = {{"format", "rdic.bench/v1"},
-                {"finished_at", iso8601_utc_now()},
-                {"machine",
-                 {{"name", args.machine},
-                  {"host", host},
-                  {"cpu", cpu},
-                  {"n_cpu", sysconf(_SC_NPROCESSORS_ONLN)},
-                  {"devices", devices},
-                  {"bandwidth_gbs", bandwidth},
-                  {"load_average_start", load0},
-                  {"load_average_end", load_average()}}},
-                {"versions",
-                 {{"rdic", build_info::kVersion},
-                  {"llama_cpp", llama_cpp_version()},
-                  {"llama_cpp_pinned", build_info::kLlamaCppPinnedCommit}}},
-                {"model",
-                 [&] {
-                     json m = model_shape_json(info);
-                     m["file"] = info.path.filename().string();
-                     return m;
-                 }()},
-                {"config",
-                 {{"conditions", args.conditions},
-                  {"max_tokens", args.max_tokens},
-                  {"fixed_length", !args.stop_at_eog},
-                  {"repeats", args.repeats},
-                  {"warmup", args.warmup},
-                  {"naive", args.naive},
-                  {"together", args.together},
-                  {"kv_type", args.kv_type},
-                  {"flash_attn", args.flash_attn},
-                  {"kv_layout", args.kv_layout},
-                  {"n_gpu_layers", args.n_gpu_layers},
-                  {"threads", args.n_threads},
-                  {"decode_batches", batches},
-                  {"decode_steps", args.decode_steps}}},
-                {"workload", workload},
-                {"conditions", conds},
-                {"together", together},
-                {"decode", decode},
-                {"totals", totals}};
+    json doc = {
+        {"format", "rdic.bench/v1"},
+        {"finished_at", iso8601_utc_now()},
+        {"machine",
+         {{"name", args.machine},
+          {"host", host},
+          {"cpu", cpu},
+          {"n_cpu", sysconf(_SC_NPROCESSORS_ONLN)},
+          {"devices", devices},
+          {"bandwidth_gbs", bandwidth},
+          {"load_average_start", load0},
+          {"load_average_end", load_average()}}},
+        {"versions",
+         {{"rdic", build_info::kVersion},
+          {"llama_cpp", llama_cpp_version()},
+          {"llama_cpp_pinned", build_info::kLlamaCppPinnedCommit}}},
+        {"model",
+         [&] {
+             json m = model_shape_json(info);
+             m["file"] = info.path.filename().string();
+             return m;
+         }()},
+        {"config",
+         {{"conditions", args.conditions},
+          {"max_tokens", args.max_tokens},
+          {"fixed_length", !args.stop_at_eog},
+          {"repeats", args.repeats},
+          {"warmup", args.warmup},
+          {"naive", args.naive},
+          {"together", args.together},
+          {"kv_type", args.kv_type},
+          {"flash_attn", args.flash_attn},
+          {"kv_layout", args.kv_layout},
+          {"n_gpu_layers", args.n_gpu_layers},
+          {"threads", args.n_threads},
+          {"decode_batches", batches},
+          {"decode_steps", args.decode_steps},
+          {"draft", args.draft ? json(args.draft->info().path.filename().string()) : json(nullptr)},
+          {"draft_max", args.n_draft_max},
+          {"draft_p_min", args.draft_p_min}}},
+        {"workload", workload},
+        {"conditions", conds},
+        {"together", together},
+        {"decode", decode},
+        {"totals", totals}};
 
     std::ostringstream head;
     head << "model " << info.name << " (" << info.path.filename().string() << ", "

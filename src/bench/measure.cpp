@@ -108,6 +108,8 @@ ConditionRun run_once(const std::shared_ptr<const Model>& model,
         run.decode_ms += r.decode_ms;
         run.prefill_tokens += r.n_prefill_tokens;
         run.decode_calls += r.n_decode_calls;
+        run.drafted += r.n_drafted;
+        run.accepted += r.n_accepted;
         run.kv_peak_bytes = std::max(run.kv_peak_bytes, r.kv_peak.bytes);
         run.kv_peak_cells = std::max(run.kv_peak_cells, r.kv_peak.cells_full);
         run.kv_allocated_bytes = std::max(run.kv_allocated_bytes, r.kv_allocated_bytes);

@@ -36,7 +36,8 @@ std::string mib(double bytes);
 struct ConditionRun {
     double wall_ms = 0, prefill_ms = 0, decode_ms = 0;
     int64_t prefill_tokens = 0, decode_tokens = 0, decode_calls = 0;
-    uint64_t kv_peak_bytes = 0;  // most of any example
+    int64_t drafted = 0, accepted = 0;  // speculative decoding (BenchOptions::draft)
+    uint64_t kv_peak_bytes = 0;         // most of any example
     int64_t kv_peak_cells = 0;
     uint64_t kv_allocated_bytes = 0;
     KvLayout kv_layout = KvLayout::unified;

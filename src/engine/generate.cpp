@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "generate_internal.h"
 #include "rdic/error.h"
 #include "rdic/text_stream.h"
 
@@ -32,22 +33,6 @@ std::string_view to_string(StopReason r) {
     return "?";
 }
 
-struct Generator::Slot {
-    Slot(GenerationRequest r, const Model* model)
-        : request(std::move(r)), sampler(request.sampling, model), text(request.stop) {}
-    GenerationRequest request;
-    Sampler sampler;
-    TextStream text;
-    GenerationResult result;
-    Tokens refeed;  // a fresh fork's last token, decoded again to get its logits
-    int32_t step = 0;
-    bool cancelled = false;
-    TokenId next{};
-    Clock::time_point added{};
-    Clock::time_point first_token;
-    Clock::time_point last_token;
-};
-
 Generator::Generator(Session& session, GenerateOptions options)
     : session_(session), options_(std::move(options)) {}
 
@@ -64,6 +49,9 @@ Generator::Id Generator::add(GenerationRequest r) {
     if (r.prompt.empty() && session_.last_logits(*r.seq) == nullptr && r.seq->n_tokens() == 0) {
         throw Error(ErrorCode::invalid_argument,
                     what + " has an empty sequence and an empty prompt");
+    }
+    if (options_.draft != nullptr && options_.n_draft_max < 1) {
+        throw Error(ErrorCode::invalid_argument, "generate: n_draft_max must be >= 1");
     }
     slots_.push_back(std::make_unique<Slot>(std::move(r), &session_.model()));
     slots_.back()->added = Clock::now();
@@ -136,64 +124,41 @@ void Generator::prefill_pending() {
     }
 }
 
+bool Generator::emit(Id id, TokenId t) {
+    Slot& s = *slots_[id];
+    const Model& model = session_.model();
+    const auto now = Clock::now();
+    if (s.step == 0) {
+        s.first_token = now;
+        s.result.timing.ttft_ms = ms_between(s.added, now);
+    }
+    s.last_token = now;
+    ++s.step;
+    if (!s.request.ignore_eog && model.is_end_of_generation(t)) {
+        finish(id, StopReason::end_of_generation);
+        return false;
+    }
+    s.result.tokens.push_back(t);
+    const bool stopped = s.text.push(model.token_to_piece(t, /*render_special=*/true));
+    if (options_.on_text) {
+        if (std::string ready = s.text.take_ready(); !ready.empty()) options_.on_text(id, ready);
+    }
+    if (stopped) {  // the stop string's last token is in the tokens, not in the text or the KV
+        finish(id, StopReason::stop_string);
+        return false;
+    }
+    return true;  // at max_tokens the last token still goes in: the sequence matches tokens
+}
+
 bool Generator::step() {
     if (failed_) throw Error(ErrorCode::invalid_argument, "generator: used after a failed step");
     if (pending_.empty() && decoding_.empty()) return false;
     const auto t0 = Clock::now();
     try {
-        prefill_pending();
-        const Model& model = session_.model();
-        const int32_t n_vocab = model.info().n_vocab;
-        std::vector<PrefillItem> step_items;
-        std::vector<Id> still;
-        for (const Id id : decoding_) {
-            Slot& s = *slots_[id];
-            const GenerationRequest& r = s.request;
-            if (s.cancelled) {
-                finish(id, StopReason::cancelled);
-                continue;
-            }
-            if (s.step >= r.max_tokens) {
-                finish(id, StopReason::max_tokens);
-                continue;
-            }
-            const float* logits = session_.last_logits(*r.seq);
-            if (options_.on_logits) {
-                options_.on_logits(id, s.step, std::span<const float>(logits, n_vocab));
-            }
-            const TokenId t = s.sampler.sample(logits, n_vocab);
-            const auto now = Clock::now();
-            if (s.step == 0) {
-                s.first_token = now;
-                s.result.timing.ttft_ms = ms_between(s.added, now);
-            }
-            s.last_token = now;
-            ++s.step;
-            if (!r.ignore_eog && model.is_end_of_generation(t)) {
-                finish(id, StopReason::end_of_generation);
-                continue;
-            }
-            s.result.tokens.push_back(t);
-            const bool stopped = s.text.push(model.token_to_piece(t, /*render_special=*/true));
-            if (options_.on_text) {
-                if (std::string ready = s.text.take_ready(); !ready.empty()) {
-                    options_.on_text(id, ready);
-                }
-            }
-            if (stopped) {  // the stop string's token is kept in the KV, not the text
-                finish(id, StopReason::stop_string);
-                continue;
-            }
-            // At max_tokens the last token still goes in: the sequence matches result.tokens.
-            s.next = t;
-            step_items.push_back({r.seq, std::span<const TokenId>(&s.next, 1)});
-            still.push_back(id);
-        }
-        decoding_ = std::move(still);
-        if (!step_items.empty()) {
-            const DecodeStats ds = session_.prefill(step_items);
-            stats_.decode_ms += ds.wall_ms;
-            ++stats_.n_steps;
+        if (options_.draft != nullptr) {
+            step_speculative();
+        } else {
+            step_plain();
         }
     } catch (...) {
         failed_ = true;
@@ -202,6 +167,50 @@ bool Generator::step() {
     stats_.wall_ms += ms_between(t0, Clock::now());
     stats_.kv_peak = session_.kv_peak();
     return true;
+}
+
+void Generator::step_plain() {
+    prefill_pending();
+    const int32_t n_vocab = session_.model().info().n_vocab;
+    std::vector<PrefillItem> step_items;
+    std::vector<Id> still;
+    for (const Id id : decoding_) {
+        Slot& s = *slots_[id];
+        if (s.cancelled) {
+            finish(id, StopReason::cancelled);
+            continue;
+        }
+        if (s.step >= s.request.max_tokens) {
+            finish(id, StopReason::max_tokens);
+            continue;
+        }
+        const float* logits = session_.last_logits(*s.request.seq);
+        if (options_.on_logits) {
+            options_.on_logits(id, s.step, std::span<const float>(logits, n_vocab));
+        }
+        const TokenId t = s.sampler.sample(logits, n_vocab);
+        if (!emit(id, t)) continue;
+        s.next = t;
+        step_items.push_back({s.request.seq, std::span<const TokenId>(&s.next, 1)});
+        still.push_back(id);
+    }
+    decoding_ = std::move(still);
+    if (!step_items.empty()) {
+        const DecodeStats ds = session_.prefill(step_items);
+        stats_.decode_ms += ds.wall_ms;
+        ++stats_.n_steps;
+        for (const Id id : decoding_) ++slots_[id]->result.speculation.n_target_calls;
+    }
+}
+
+SessionOptions draft_session_options(const Session& target, int32_t n_seq, int32_t n_ctx_seq) {
+    SessionOptions o = target.options();
+    o.kv_layout = KvLayout::per_sequence;
+    if (n_seq > 0) o.n_seq_max = n_seq;
+    o.n_ctx = (n_ctx_seq > 0 ? n_ctx_seq : target.n_ctx_seq()) * o.n_seq_max;
+    o.embeddings = false;
+    o.swa_full = false;
+    return o;
 }
 
 std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,

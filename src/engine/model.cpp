@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <regex>
 
 #include "ggml-backend.h"
@@ -226,6 +227,30 @@ bool Model::is_end_of_generation(TokenId token) const {
 
 TokenId Model::bos() const {
     return TokenId(llama_vocab_bos(vocab_));
+}
+
+void check_same_vocabulary(const Model& target, const Model& draft) {
+    const llama_vocab* a = llama_model_get_vocab(target.raw());
+    const llama_vocab* b = llama_model_get_vocab(draft.raw());
+    auto refuse = [&](const std::string& why) {
+        throw Error(ErrorCode::invalid_argument, "draft model " + draft.info().path.string() +
+                                                     " has another vocabulary than the target " +
+                                                     target.info().path.string() + ": " + why);
+    };
+    const int32_t n = llama_vocab_n_tokens(a);
+    if (llama_vocab_n_tokens(b) != n) {
+        refuse(std::to_string(llama_vocab_n_tokens(b)) + " tokens against " + std::to_string(n));
+    }
+    if (llama_vocab_type(a) != llama_vocab_type(b)) refuse("another tokenizer type");
+    if (llama_vocab_bos(a) != llama_vocab_bos(b)) refuse("another BOS token");
+    for (llama_token t = 0; t < n; ++t) {
+        if (std::strcmp(llama_vocab_get_text(a, t), llama_vocab_get_text(b, t)) != 0) {
+            refuse("token " + std::to_string(t) + " differs");
+        }
+        if (llama_vocab_is_eog(a, t) != llama_vocab_is_eog(b, t)) {
+            refuse("token " + std::to_string(t) + " ends generation in one only");
+        }
+    }
 }
 
 std::string Model::chat_template() const {

@@ -32,10 +32,18 @@ Sampler::Sampler(const SamplerOptions& o, const Model* model) {
     validate(o);
     if (o.temperature <= 0 && o.grammar.empty()) return;  // greedy: plain argmax, no chain needed
     candidates_ = std::make_unique<Candidates>();
+    has_grammar_ = !o.grammar.empty();
     if (!o.grammar.empty()) grammar_ = make_grammar(o, model);
     if (o.temperature <= 0) return;  // greedy under a grammar: see sample()
     llama_sampler_chain_params cp = llama_sampler_chain_default_params();
     cp.no_perf = true;
+    if (grammar_ == nullptr) {
+        filter_ = llama_sampler_chain_init(cp);
+        if (o.top_k > 0) llama_sampler_chain_add(filter_, llama_sampler_init_top_k(o.top_k));
+        if (o.top_p < 1) llama_sampler_chain_add(filter_, llama_sampler_init_top_p(o.top_p, 1));
+        if (o.min_p > 0) llama_sampler_chain_add(filter_, llama_sampler_init_min_p(o.min_p, 1));
+        llama_sampler_chain_add(filter_, llama_sampler_init_temp(o.temperature));
+    }
     chain_ = llama_sampler_chain_init(cp);
     if (grammar_ != nullptr) llama_sampler_chain_add(chain_, std::exchange(grammar_, nullptr));
     if (o.top_k > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(o.top_k));
@@ -61,22 +69,57 @@ llama_sampler* Sampler::make_grammar(const SamplerOptions& o, const Model* model
 Sampler::~Sampler() {
     if (chain_ != nullptr) llama_sampler_free(chain_);
     if (grammar_ != nullptr) llama_sampler_free(grammar_);
+    if (filter_ != nullptr) llama_sampler_free(filter_);
 }
 
 Sampler::Sampler(Sampler&& o) noexcept
     : chain_(std::exchange(o.chain_, nullptr)),
       grammar_(std::exchange(o.grammar_, nullptr)),
+      filter_(std::exchange(o.filter_, nullptr)),
+      has_grammar_(o.has_grammar_),
       candidates_(std::move(o.candidates_)) {}
 
 Sampler& Sampler::operator=(Sampler&& o) noexcept {
     if (this != &o) {
         if (chain_ != nullptr) llama_sampler_free(chain_);
         if (grammar_ != nullptr) llama_sampler_free(grammar_);
+        if (filter_ != nullptr) llama_sampler_free(filter_);
         chain_ = std::exchange(o.chain_, nullptr);
         grammar_ = std::exchange(o.grammar_, nullptr);
+        filter_ = std::exchange(o.filter_, nullptr);
+        has_grammar_ = o.has_grammar_;
         candidates_ = std::move(o.candidates_);
     }
     return *this;
+}
+
+void Sampler::distribution(const float* logits, int32_t n_vocab, std::vector<float>& probs) {
+    if (has_grammar_) {
+        throw Error(ErrorCode::invalid_argument,
+                    "sampling: no explicit distribution under a grammar");
+    }
+    probs.assign(static_cast<size_t>(n_vocab), 0.0f);
+    if (filter_ == nullptr) {  // greedy: all mass on the argmax (lowest id on ties)
+        probs[static_cast<size_t>(std::max_element(logits, logits + n_vocab) - logits)] = 1.0f;
+        return;
+    }
+    std::vector<llama_token_data>& data = candidates_->data;
+    data.resize(static_cast<size_t>(n_vocab));
+    for (int32_t i = 0; i < n_vocab; ++i) data[i] = llama_token_data{i, logits[i], 0.0f};
+    llama_token_data_array arr{data.data(), static_cast<size_t>(n_vocab), -1, false};
+    llama_sampler_apply(filter_, &arr);
+    float max_logit = -std::numeric_limits<float>::infinity();
+    for (size_t i = 0; i < arr.size; ++i) max_logit = std::max(max_logit, arr.data[i].logit);
+    double sum = 0;
+    for (size_t i = 0; i < arr.size; ++i) {
+        if (arr.data[i].logit == -std::numeric_limits<float>::infinity()) continue;
+        sum += std::exp(double{arr.data[i].logit} - max_logit);
+    }
+    for (size_t i = 0; i < arr.size; ++i) {
+        if (arr.data[i].logit == -std::numeric_limits<float>::infinity()) continue;
+        probs[static_cast<size_t>(arr.data[i].id)] =
+            static_cast<float>(std::exp(double{arr.data[i].logit} - max_logit) / sum);
+    }
 }
 
 TokenId Sampler::sample(const float* logits, int32_t n_vocab) {

@@ -338,21 +338,32 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
                 s.segments.back().end = std::min(s.segments.back().end, before[k]);
             s.logits_index = -1;
             s.logits_copied = false;
+            s.n_all_logits = 0;
         }
     };
+    const auto n_vocab = static_cast<size_t>(model_->info().n_vocab);
     for (const PrefillItem& it : items) {
         SeqState& s = state(it.seq->id());
         if (!it.tokens.empty()) {
             s.logits_index = -1;
             s.logits_copied = false;
+            s.n_all_logits = 0;
         }
+        if (it.all_logits) s.all_logits.resize(it.tokens.size() * n_vocab);
     }
+    struct AllRow {
+        SeqState* state;
+        size_t i_token;
+        int32_t batch_row;
+    };
+    std::vector<AllRow> all_rows;  // rows of all_logits items in the current call
     // Sequences not in this call keep their logits (a request joining a lockstep batch is
     // prefilled while the others still have theirs to sample).
     keep_logits();
     while (i_item < items.size()) {
         batch_->clear();
         last_rows.clear();
+        all_rows.clear();
         while (i_item < items.size() && batch_->batch.n_tokens < batch_->capacity) {
             const PrefillItem& it = items[i_item];
             SeqState& s = state(it.seq->id());
@@ -363,8 +374,9 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
                 const bool last = i_tok + k + 1 == it.tokens.size();
                 if (last)
                     last_rows.push_back({i_item, static_cast<size_t>(batch_->batch.n_tokens)});
+                if (it.all_logits) all_rows.push_back({&s, i_tok + k, batch_->batch.n_tokens});
                 batch_->add(it.tokens[i_tok + k], TokenPos(pos0 + static_cast<int32_t>(k)),
-                            it.seq->id(), last);
+                            it.seq->id(), last || it.all_logits);
             }
             record_appended(s, it.tokens.subspan(i_tok, take));
             i_tok += take;
@@ -397,6 +409,12 @@ DecodeStats Session::prefill(std::span<const PrefillItem> items) {
         }
         // Logits of sequences finished in an earlier call were overwritten by this one: copy them
         // out before the next call (rare: only when one prefill spans several calls).
+        for (const AllRow& r : all_rows) {
+            const float* src = llama_get_logits_ith(ctx_, r.batch_row);
+            std::copy(src, src + n_vocab, r.state->all_logits.begin() + r.i_token * n_vocab);
+            r.state->n_all_logits =
+                std::max(r.state->n_all_logits, static_cast<int32_t>(r.i_token) + 1);
+        }
         const bool more_calls = i_item < items.size();
         for (const Pending& pr : last_rows) {
             SeqState& s = state(items[pr.item].seq->id());
@@ -426,6 +444,12 @@ const float* Session::last_logits(const Sequence& seq) const {
     if (s.logits_copied) return s.logits_copy.data();
     if (s.logits_index < 0) return nullptr;
     return llama_get_logits_ith(ctx_, s.logits_index);
+}
+
+const float* Session::token_logits(const Sequence& seq, int32_t i) const {
+    const SeqState& s = state(seq.id());
+    if (i < 0 || i >= s.n_all_logits) return nullptr;
+    return s.all_logits.data() + static_cast<size_t>(i) * model_->info().n_vocab;
 }
 
 std::vector<float> Session::embed(std::span<const TokenId> tokens) {

@@ -24,6 +24,8 @@ struct Session::SeqState {
     int32_t logits_index = -1;       // output row in llama.cpp's logits buffer, -1 = none
     std::vector<float> logits_copy;  // used when a later decode call overwrote that buffer
     bool logits_copied = false;
+    std::vector<float> all_logits;  // rows of the last all_logits prefill, n_vocab floats each
+    int32_t n_all_logits = 0;       // rows in all_logits
 };
 
 }  // namespace rdic

@@ -25,6 +25,29 @@ int32_t round_up(int64_t n, int32_t to) {
     return static_cast<int32_t>((n + to - 1) / to * to);
 }
 
+// generate() with the options' draft model, in a draft Session beside `s` for this call.
+std::vector<GenerationResult> generate_with_draft(Session& s, std::span<GenerationRequest> reqs,
+                                                  const ExecutorOptions& opt,
+                                                  GenerateStats* stats) {
+    if (!opt.draft) return generate(s, reqs, {}, stats);
+    // Each draft sequence holds its request's history, prompt, output and one step's proposals.
+    int64_t longest = 0;
+    for (const GenerationRequest& r : reqs) {
+        longest = std::max<int64_t>(longest, int64_t{r.seq->n_tokens()} +
+                                                 static_cast<int64_t>(r.prompt.size()) +
+                                                 r.max_tokens + opt.n_draft_max + 2);
+    }
+    const auto n_ctx_seq =
+        static_cast<int32_t>(std::min<int64_t>(round_up(longest, 256), s.n_ctx_seq()));
+    Session draft(opt.draft, draft_session_options(s, static_cast<int32_t>(reqs.size()),
+                                                   std::max(n_ctx_seq, 256)));
+    GenerateOptions go;
+    go.draft = &draft;
+    go.n_draft_max = opt.n_draft_max;
+    go.draft_p_min = opt.draft_p_min;
+    return generate(s, reqs, go, stats);
+}
+
 struct Runner {
     const std::shared_ptr<const Model>& model;
     const Example& ex;
@@ -39,7 +62,7 @@ struct Runner {
     std::vector<GenerationResult> run(Session& s, std::vector<GenerationRequest>& reqs) {
         generate_start = Clock::now();
         GenerateStats st;
-        auto g = generate(s, reqs, {}, &st);
+        auto g = generate_with_draft(s, reqs, opt, &st);
         add_stats(st, reqs);
         return g;
     }
@@ -86,6 +109,10 @@ struct Runner {
         result.prefill_ms += s.prefill_ms;
         result.decode_ms += s.decode_ms;
         result.n_decode_calls += s.n_steps;
+        result.n_drafted += s.n_drafted;
+        result.n_accepted += s.n_accepted;
+        result.n_draft_calls += s.n_draft_calls;
+        result.draft_ms += s.draft_ms;
         result.n_prefill_tokens += n_prompt_tokens;
     }
 
@@ -195,7 +222,7 @@ struct Runner {
             r.ignore_eog = false;
             reqs.push_back(std::move(r));
         }
-        const auto g = generate(s, reqs);
+        const auto g = generate_with_draft(s, reqs, opt, nullptr);
         for (size_t i = 0; i < g.size(); ++i) {
             AnswerResult a;
             a.question_id = plan.questions[i].question_id;
@@ -317,7 +344,7 @@ void run_batched_group(const std::vector<Runner*>& rs) {
         }
         const auto t_start = Clock::now();
         GenerateStats st;
-        const auto g = generate(session, reqs, {}, &st);
+        const auto g = generate_with_draft(session, reqs, first.opt, &st);
         for (size_t p = 0; p < rs.size(); ++p) {
             if (n_prompt[p] < 0) continue;
             rs[p]->generate_start = t_start;

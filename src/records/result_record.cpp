@@ -151,6 +151,12 @@ std::string result_to_line(const ResultRecord& r) {
                    {"prefill_tokens", t.prefill_tokens},
                    {"questions_ms", t.questions_ms}};
     if (t.cached_prompt_tokens) j["timing"]["cached_prompt_tokens"] = *t.cached_prompt_tokens;
+    if (t.speculation) {
+        j["timing"]["speculation"] = {{"drafted", t.speculation->drafted},
+                                      {"accepted", t.speculation->accepted},
+                                      {"draft_calls", t.speculation->draft_calls},
+                                      {"draft_ms", t.speculation->draft_ms}};
+    }
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -209,6 +215,15 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
     r.timing.questions_ms = t.num("questions_ms", 0);
     if (schema >= 2 && t.has("cached_prompt_tokens") && !is_null(t, "cached_prompt_tokens")) {
         r.timing.cached_prompt_tokens = t.integer("cached_prompt_tokens", 0);
+    }
+    if (schema >= 2 && t.has("speculation") && !is_null(t, "speculation")) {
+        const Fields sp = t.object("speculation");
+        SpeculationRecord s;
+        s.drafted = sp.integer("drafted", 0);
+        s.accepted = sp.integer("accepted", 0, s.drafted);
+        s.draft_calls = static_cast<int32_t>(sp.integer("draft_calls", 0, INT32_MAX));
+        s.draft_ms = sp.num("draft_ms", 0);
+        r.timing.speculation = s;
     }
     return r;
 }

@@ -53,7 +53,9 @@ json config_json(const RunConfig& c) {
             {"kv_layout", c.kv_layout},
             {"clusters", c.clusters},
             {"cluster_parameters", c.cluster_parameters},
-            {"backend", c.backend}};
+            {"backend", c.backend},
+            {"draft", c.draft},
+            {"draft_max", c.draft_max}};
 }
 
 RunConfig read_run_config(const Fields& f, int schema) {
@@ -76,6 +78,8 @@ RunConfig read_run_config(const Fields& f, int schema) {
     c.cluster_parameters = f.string_map("cluster_parameters");
     c.backend = schema >= 2 ? f.str("backend") : "in-process";
     if (c.backend.empty()) f.bad("backend", "must not be empty (\"in-process\" or a URL)");
+    if (f.has("draft")) c.draft = f.str("draft");
+    if (f.has("draft_max")) c.draft_max = static_cast<int32_t>(f.integer("draft_max", 0, 1 << 20));
     return c;
 }
 
@@ -190,6 +194,8 @@ std::vector<std::string> setting_differences(const RunConfig& a, const ModelIden
     differ("naive", a.naive, b.naive);
     differ("backend", a.backend, b.backend);
     differ("kv_layout", a.kv_layout, b.kv_layout);
+    differ("draft", "\"" + a.draft + "\"", "\"" + b.draft + "\"");
+    differ("draft_max", a.draft_max, b.draft_max);
     differ("clusters", a.clusters, b.clusters);
     if (a.cluster_parameters != b.cluster_parameters) {
         out.push_back("cluster_parameters: " + json(a.cluster_parameters).dump() + " vs " +

@@ -50,7 +50,14 @@ ResultRecord make_result_record(const ConditionResult& c) {
                 .decode_calls = c.n_decode_calls,
                 .prefill_tokens = c.n_prefill_tokens,
                 .questions_ms = c.questions_ms,
-                .cached_prompt_tokens = c.n_cached_prompt_tokens};
+                .cached_prompt_tokens = c.n_cached_prompt_tokens,
+                .speculation = std::nullopt};
+    if (c.n_drafted > 0 || c.n_draft_calls > 0) {
+        r.timing.speculation = SpeculationRecord{.drafted = c.n_drafted,
+                                                 .accepted = c.n_accepted,
+                                                 .draft_calls = c.n_draft_calls,
+                                                 .draft_ms = c.draft_ms};
+    }
     return r;
 }
 

@@ -62,12 +62,26 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
       routing_(model, {.method = options.router,
                        .threshold = options.router_threshold,
                        .n_threads = options.n_threads}) {
+    gen_ = std::make_unique<Generator>(session_, generator_options());
+    std::filesystem::create_directories(options_.state_dir / "kv");
+}
+
+GenerateOptions ServingEngine::State::generator_options() {
     GenerateOptions go;
     go.on_text = [this](size_t id, std::string_view text) {
         if (auto it = active_.find(id); it != active_.end()) it->second->job->push(text);
     };
-    gen_ = std::make_unique<Generator>(session_, go);
-    std::filesystem::create_directories(options_.state_dir / "kv");
+    if (options_.draft) {
+        if (!draft_session_) {
+            draft_session_.emplace(options_.draft, SessionOptions{.n_ctx = options_.n_ctx,
+                                                                  .n_seq_max = options_.n_seq_max,
+                                                                  .n_threads = options_.n_threads});
+        }
+        go.draft = &*draft_session_;
+        go.n_draft_max = options_.n_draft_max;
+        go.draft_p_min = options_.draft_p_min;
+    }
+    return go;
 }
 
 ServingEngine::State::~State() {
@@ -490,11 +504,7 @@ void ServingEngine::State::fail_all(const ApiError& error) {
         }
         end(a->job, error);
     }
-    GenerateOptions go;
-    go.on_text = [this](size_t id, std::string_view text) {
-        if (auto it = active_.find(id); it != active_.end()) it->second->job->push(text);
-    };
-    gen_ = std::make_unique<Generator>(session_, go);
+    gen_ = std::make_unique<Generator>(session_, generator_options());
 }
 
 void ServingEngine::State::make_room(int64_t n_cells) {

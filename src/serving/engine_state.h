@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,7 @@ private:
     void update_gauges();
     std::filesystem::path kv_path(const std::string& topic_key) const;
     void log(const std::string& line) const;
+    GenerateOptions generator_options();
 
     std::shared_ptr<const Model> model_;
     EngineOptions options_;
@@ -102,6 +104,7 @@ private:
     SessionStore& store_;
     std::string model_sha256_;
     Session session_;
+    std::optional<Session> draft_session_;  // with EngineOptions::draft
     ChatFormatter chat_;
     TopicRouting routing_;
     std::unique_ptr<Generator> gen_;

@@ -40,6 +40,11 @@ struct BenchOptions {
     std::string kv_layout = "auto";
     int32_t n_gpu_layers = -1;  // recorded; the caller loaded the model with it
     int32_t n_threads = 0;
+    // Speculative decoding (ExecutorOptions::draft): the draft model, loaded and checked against
+    // the target's vocabulary by the caller; null = none.
+    std::shared_ptr<const Model> draft;
+    int32_t n_draft_max = 8;
+    float draft_p_min = 0.0f;
     std::string decode_batches = "1,3";  // comma-separated, each 1..64; "" = skip
     int32_t decode_context = 1090;
     int32_t decode_steps = 64;

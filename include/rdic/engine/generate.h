@@ -54,11 +54,20 @@ struct SequenceTiming {
     double total_ms = 0;
 };
 
+// Speculative decoding's accounting for one request (all 0 without a draft). Acceptance rate =
+// n_accepted / n_drafted; tokens per target call = n_generated / n_target_calls.
+struct SpeculationStats {
+    int32_t n_drafted = 0;       // tokens the draft proposed
+    int32_t n_accepted = 0;      // of those, tokens the target kept
+    int32_t n_target_calls = 0;  // target decode calls this request took part in after prefill
+};
+
 struct GenerationResult {
     std::string text;
     Tokens tokens;
     StopReason stop_reason = StopReason::max_tokens;
     SequenceTiming timing;
+    SpeculationStats speculation;
 };
 
 struct GenerateOptions {
@@ -66,12 +75,32 @@ struct GenerateOptions {
     std::function<void(size_t i_request, int32_t step, std::span<const float> logits)> on_logits;
     // Called with text that became final for a request (streaming).
     std::function<void(size_t i_request, std::string_view text)> on_text;
+    // Speculative decoding: called when the target rejects a draft's proposal at `step`, with
+    // the proposal and the target's logits there; for tests and analysis.
+    std::function<void(size_t i_request, int32_t step, TokenId proposed,
+                       std::span<const float> logits)>
+        on_rejected;
+    // Speculative decoding (docs/engine.md): a Session of a draft model with the target's
+    // vocabulary (check_same_vocabulary) proposes up to n_draft_max tokens per request and step;
+    // the target verifies them in one decode for all requests. Null = plain decoding. The draft
+    // session must outlive the Generator and have a free sequence slot per active request and
+    // as much context per sequence as the target. Requests with a grammar decode plainly.
+    Session* draft = nullptr;
+    int32_t n_draft_max = 8;
+    // Greedy drafting stops early when the draft's most likely token has less than this
+    // probability (a proposal the target will likely reject costs a draft decode for nothing);
+    // 0 = always draft n_draft_max. Sampled drafting ignores it.
+    float draft_p_min = 0.0f;
 };
 
 struct GenerateStats {
-    int32_t n_steps = 0;  // lockstep decode calls after the prefill
+    int32_t n_steps = 0;  // lockstep target decode calls after the prefill
     double prefill_ms = 0;
-    double decode_ms = 0;
+    double decode_ms = 0;       // target decode calls plus, with a draft, the draft's calls
+    int32_t n_draft_calls = 0;  // draft decode calls (its prompt prefills included)
+    double draft_ms = 0;        // their wall time (part of decode_ms)
+    int64_t n_drafted = 0;      // over all requests (SpeculationStats)
+    int64_t n_accepted = 0;
     double wall_ms = 0;
     KvUsage kv_peak;  // session's peak after this call
 };
@@ -118,6 +147,11 @@ private:
     struct Slot;
     void prefill_pending();
     void finish(Id id, StopReason reason);
+    // Takes sampled token t into slot `id` (text, stop checks, timing). Returns false when the
+    // request finished (then the slot is gone); true when t must be decoded into its sequence.
+    bool emit(Id id, TokenId t);
+    void step_plain();
+    void step_speculative();  // speculative.cpp
 
     Session& session_;
     GenerateOptions options_;
@@ -128,6 +162,13 @@ private:
     GenerateStats stats_;
     bool failed_ = false;
 };
+
+// Options for a draft model's Session beside `target`: one KV stream for each of `n_seq`
+// sequence slots (default: the target's n_seq_max), each of `n_ctx_seq` cells (default: the
+// target's per-sequence context; a draft sequence holds its request's whole history), the
+// target's threads and KV types.
+SessionOptions draft_session_options(const Session& target, int32_t n_seq = 0,
+                                     int32_t n_ctx_seq = 0);
 
 std::vector<GenerationResult> generate(Session& session, std::span<GenerationRequest> requests,
                                        const GenerateOptions& options = {},

@@ -101,4 +101,9 @@ private:
     ModelInfo info_;
 };
 
+// Throws invalid_argument naming both files unless `draft` has exactly `target`'s vocabulary
+// (same size, the same text for every token, the same BOS and end-of-generation tokens): what a
+// speculative draft needs so that its token ids mean the target's.
+void check_same_vocabulary(const Model& target, const Model& draft);
+
 }  // namespace rdic

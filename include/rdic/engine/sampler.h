@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "rdic/engine/types.h"
 
@@ -50,6 +51,12 @@ public:
     Sampler& operator=(Sampler&&) noexcept;
 
     TokenId sample(const float* logits, int32_t n_vocab);
+    // The distribution sample() draws from (top-k, top-p, min-p, temperature applied), as dense
+    // probabilities in `probs` (resized to n_vocab; 0 outside the kept set). Greedy: 1 on the
+    // argmax. Not for grammar samplers (throws invalid_argument). Leaves the draw's state alone.
+    void distribution(const float* logits, int32_t n_vocab, std::vector<float>& probs);
+    bool greedy() const { return chain_ == nullptr && grammar_ == nullptr; }
+    bool has_grammar() const { return grammar_ != nullptr || has_grammar_; }
 
 private:
     static llama_sampler* make_grammar(const SamplerOptions& options, const Model* model);
@@ -58,6 +65,8 @@ private:
     struct Candidates;                  // candidate array storage, reused across calls
     llama_sampler* chain_ = nullptr;    // stochastic chain (with the grammar first, if any)
     llama_sampler* grammar_ = nullptr;  // greedy decoding under a grammar
+    llama_sampler* filter_ = nullptr;   // the chain without its draw (distribution())
+    bool has_grammar_ = false;
     std::unique_ptr<Candidates> candidates_;
 };
 

@@ -123,6 +123,9 @@ private:
 struct PrefillItem {
     Sequence* seq = nullptr;
     std::span<const TokenId> tokens;
+    // Keep the logits after every token, not only the last (Session::token_logits): what a
+    // speculative verification needs. Costs n_vocab floats per token, copied out.
+    bool all_logits = false;
 };
 
 struct DecodeStats {
@@ -172,6 +175,10 @@ public:
     // The pointer is valid until the next prefill/embed call; the logits themselves stay
     // available (copied out) until something is decoded into `seq` itself.
     const float* last_logits(const Sequence& seq) const;
+    // Logits (n_vocab floats) after the i-th token [0, n) of the last all_logits item prefilled
+    // into `seq`, or nullptr when i is out of range or that seq has none. Valid until the next
+    // prefill of `seq` (truncate() keeps them: a rollback still reads the rows it keeps).
+    const float* token_logits(const Sequence& seq, int32_t i) const;
 
     // Mean-pooled (or last-token), L2-normalised hidden state of `tokens`, computed in a scratch
     // sequence that is freed before returning. Requires options.embeddings and tokens.size() <=

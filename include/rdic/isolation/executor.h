@@ -46,6 +46,12 @@ struct ExecutorOptions {
     // outputs (semantic: nothing but the template head is common), unified otherwise (a shared
     // context is then held once, not copied per output). See rdic/engine/session.h.
     std::optional<KvLayout> kv_layout;
+    // Speculative decoding of every output and answer (GenerateOptions::draft): a draft model
+    // with the model's vocabulary (check_same_vocabulary), in a Session of its own beside each
+    // of the condition's sessions. Null = plain decoding.
+    std::shared_ptr<const Model> draft;
+    int32_t n_draft_max = 8;
+    float draft_p_min = 0.0f;  // GenerateOptions::draft_p_min
 };
 
 struct OutputResult {
@@ -85,6 +91,12 @@ struct ConditionResult {
     KvLayout kv_layout = KvLayout::unified;  // of the batched session (naive / separate: unified)
     int64_t n_prefill_tokens = 0;  // tokens actually computed in prefills (forks save these)
     int32_t n_decode_calls = 0;
+    // With a draft model (ExecutorOptions::draft): tokens proposed and kept, the draft's decode
+    // calls and their time (included in decode_ms); all 0 without one.
+    int64_t n_drafted = 0;
+    int64_t n_accepted = 0;
+    int32_t n_draft_calls = 0;
+    double draft_ms = 0;
     double prefill_ms = 0;
     double decode_ms = 0;
     double total_ms = 0;

@@ -68,12 +68,20 @@ struct KvRecord {
     uint64_t weights_bytes = 0, separate_instances_bytes = 0;
 };
 
+// Speculative decoding's totals over the condition's outputs and answers (a run with --draft).
+struct SpeculationRecord {
+    int64_t drafted = 0, accepted = 0;  // tokens the draft proposed / the model kept
+    int32_t draft_calls = 0;            // the draft's decode calls
+    double draft_ms = 0;                // their wall time (part of decode_ms)
+};
+
 struct TimingRecord {
     double total_ms = 0, prefill_ms = 0, decode_ms = 0;
     int32_t decode_calls = 0;
     int64_t prefill_tokens = 0;
     double questions_ms = 0;
-    std::optional<int64_t> cached_prompt_tokens;  // of all outputs, when the engine reports them
+    std::optional<int64_t> cached_prompt_tokens;   // of all outputs, when the engine reports them
+    std::optional<SpeculationRecord> speculation;  // with a draft model only
 };
 
 struct ResultRecord {

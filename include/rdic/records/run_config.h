@@ -61,6 +61,10 @@ struct RunConfig {
     // Where the plans ran: "in-process" (batched, or naive above), or the base URL of an
     // OpenAI-compatible engine (--backend; never with credentials).
     std::string backend = "in-process";
+    // Speculative decoding (--draft): the draft model's file name, "" = none; its --draft-max.
+    // Absent from configs written before it existed (read as none).
+    std::string draft;
+    int32_t draft_max = 0;
 };
 
 // A dataset file as stored: relative to the results directory and absolute.

@@ -16,11 +16,11 @@
 // from a fresh sequence that receives each topic's latest answer as messages.
 // Durability: before a turn is acknowledged its sequence file (sequence_file.h) is written and the
 // exchange committed to the SessionStore, on a writer thread (the engine thread keeps decoding the
-// other sessions; the response waits for the write). After a restart a topic comes back from its file
-// (model sha256 checked) or, when the file is missing or unusable, by prefilling its stored turns.
-// Memory: above kv_budget_bytes idle sequences are evicted least-recently-used (their files are
-// already current), and restored on next use.
-// Thread-safety: submit/delete_session/store may be called from any thread.
+// other sessions; the response waits for the write). After a restart a topic comes back from its
+// file (model sha256 checked) or, when the file is missing or unusable, by prefilling its stored
+// turns. Memory: above kv_budget_bytes idle sequences are evicted least-recently-used (their files
+// are already current), and restored on next use. Thread-safety: submit/delete_session/store may be
+// called from any thread.
 #pragma once
 
 #include <atomic>
@@ -60,6 +60,11 @@ struct EngineOptions {
     std::string chat_template;                    // "" = the GGUF's
     ServeLimits limits;                           // queue, per-key concurrency, timeout
     std::function<void(const std::string&)> log;  // one line per notable event; may be empty
+    // Speculative decoding (--draft): a draft model with the model's vocabulary; its Session
+    // has n_ctx cells and n_seq_max slots too (unified), holding each active request's history.
+    std::shared_ptr<const Model> draft;
+    int32_t n_draft_max = 8;
+    float draft_p_min = 0.0f;
 };
 
 // One request in flight: written by the engine thread, read by one HTTP thread.
