@@ -182,7 +182,7 @@ std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
 
 std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
                                              std::shared_ptr<const Model> model) {
-    const RouterMethod m = parse_router_method(options.method);
+    (void)parse_router_method(options.method);  // an unknown name fails before a model loads
     if (!router_needs_model(options))
         return make_turn_router(options, std::shared_ptr<RouterShared>());
     return make_turn_router(options, make_router_shared(std::move(model), options));
