@@ -122,6 +122,7 @@ std::string completion_body(const CompletionRequest& r) {
     if (!r.stop.empty()) j["stop"] = r.stop;
     if (r.ignore_eos) j["ignore_eos"] = true;
     if (!r.cache_salt.empty()) j["cache_salt"] = r.cache_salt;
+    if (!r.grammar.empty()) j["grammar"] = r.grammar;
     j["stream"] = false;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -393,10 +393,21 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             std::string judge_path = options.judge_model;
             if (judge_path.empty()) judge_path = large_model_if_installed().string();
             const auto model = load(judge_path, dir, options);
-            const json identity = model_identity(*model);
+            json identity = model_identity(*model);
             JudgeOptions jo;
             jo.batch = options.judge_batch;
             jo.n_threads = options.n_threads;
+            jo.remote_url = options.judge_url;
+            jo.remote_api_key = options.judge_api_key;
+            jo.remote_model = options.judge_served_model;
+            if (!options.judge_url.empty()) {
+                const std::string served = options.judge_served_model.empty()
+                                               ? model->info().path.filename().string()
+                                               : options.judge_served_model;
+                identity = {{"file", served + " at " + parse_backend_url(options.judge_url).text()},
+                            {"name", served},
+                            {"sha256_prefix", "remote"}};
+            }
             Judge judge(model, jo);
             const auto batch = static_cast<size_t>(options.judge_batch);
             for (size_t b = 0; b < todo.size(); b += batch) {
@@ -424,7 +435,7 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                         rec["integration"] = s.integration;
                         rec["expected_integration"] = s.expected_integration;
                     }
-                    rec["decoder"] = "template";
+                    rec["decoder"] = options.judge_url.empty() ? "template" : "gbnf-remote";
                     rec["raw"] = s.raw;
                     rec["output_truncated"] = s.output_truncated;
                     rec["presentation_index"] = b + i;

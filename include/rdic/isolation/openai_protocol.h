@@ -67,6 +67,7 @@ struct CompletionRequest {
     std::vector<std::string> stop;
     bool ignore_eos = false;
     std::string cache_salt;  // "" = not sent
+    std::string grammar;     // GBNF the reply must follow (llama-server's "grammar"); "" = none
 };
 std::string completion_body(const CompletionRequest& request);
 
