@@ -185,7 +185,8 @@ void Judge::score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens>
 
 void Judge::score_remote(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
                          std::span<JudgeScores> scores, const std::vector<std::string>& stop) {
-    const BackendUrl url = parse_backend_url(options_.remote_url);
+    const BackendUrl url =
+        parse_backend_url(options_.remote_url, "--judge-url", "--judge-key-file");
     OpenAiClient client(url, {.api_key = options_.remote_api_key, .timeout_s = 300, .retry = {}});
     const std::string where = url.completions_url();
     for (size_t i = 0; i < items.size(); ++i) {

@@ -336,7 +336,8 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                                                    EmbedderOptions{.n_threads = options.n_threads});
                 embed = [&](const std::string& t) { return local->embed(t); };
             } else {
-                const BackendUrl url = parse_backend_url(options.embed_url);
+                const BackendUrl url =
+                    parse_backend_url(options.embed_url, "--embed-url", "--embed-key-file");
                 remote = std::make_unique<OpenAiClient>(
                     url, OpenAiClientOptions{
                              .api_key = options.embed_api_key, .timeout_s = 120, .retry = {}});
@@ -404,7 +405,10 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                 const std::string served = options.judge_served_model.empty()
                                                ? model->info().path.filename().string()
                                                : options.judge_served_model;
-                identity = {{"file", served + " at " + parse_backend_url(options.judge_url).text()},
+                identity = {{"file", served + " at " +
+                                         parse_backend_url(options.judge_url, "--judge-url",
+                                                           "--judge-key-file")
+                                             .text()},
                             {"name", served},
                             {"sha256_prefix", "remote"}};
             }
