@@ -20,6 +20,7 @@ struct EvalArgs {
     EvalOptions options;
     bool no_judge = false, no_embed = false;
     std::string embed_key_file;
+    std::string judge_key_file;
 };
 
 }  // namespace
@@ -68,6 +69,13 @@ Action add_eval(CLI::App& app) {
                    "File holding the --embed-url engine's API key");
     app.add_option("--embed-served-model", a->options.embed_served_model,
                    "The model name sent to --embed-url (default: \"default\")");
+    app.add_option("--judge-url", a->options.judge_url,
+                   "Judge on this OpenAI-compatible engine (llama-server: its \"grammar\" field "
+                   "constrains the reply); --judge then gives only tokenizer and template");
+    app.add_option("--judge-key-file", a->judge_key_file,
+                   "File holding the --judge-url engine's API key");
+    app.add_option("--judge-served-model", a->options.judge_served_model,
+                   "The model name sent to --judge-url (default: the judge GGUF's file name)");
     app.add_flag("--no-judge", a->no_judge, "Skip the LLM judge");
     app.add_flag("--no-embed", a->no_embed, "Skip embedding similarity");
     app.add_option("--judge-seed", a->options.judge_seed,
@@ -82,6 +90,10 @@ Action add_eval(CLI::App& app) {
         if (!a->options.embed_url.empty() && !a->options.embed_model.empty()) {
             throw Error(ErrorCode::invalid_argument,
                         "--embed and --embed-url: give one (a local GGUF or a remote engine)");
+        }
+        if (!a->judge_key_file.empty()) {
+            a->options.judge_api_key =
+                read_api_key_file(std::filesystem::path(a->judge_key_file), "--judge-key-file");
         }
         if (!a->embed_key_file.empty()) {
             a->options.embed_api_key =

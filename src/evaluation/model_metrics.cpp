@@ -9,6 +9,8 @@
 #include "rdic/engine/generate.h"
 #include "rdic/engine/session.h"
 #include "rdic/error.h"
+#include "rdic/isolation/openai_client.h"
+#include "rdic/isolation/openai_protocol.h"
 
 namespace rdic {
 
@@ -120,6 +122,10 @@ std::vector<JudgeScores> Judge::score(std::span<const JudgeItem> items) {
             chat.tokenize(chat.format({{"system", kJudgeSystem}, {"user", prompt(shown)}}));
         scores[i].n_prompt_tokens = static_cast<int32_t>(prompts[i].size());
     }
+    if (!options_.remote_url.empty()) {
+        score_remote(items, prompts, scores, chat.stop_strings());
+        return scores;
+    }
     const auto batch = static_cast<size_t>(options_.batch);
     int64_t n_ctx = 0;
     for (size_t b = 0; b < items.size(); b += batch) {
@@ -170,6 +176,38 @@ void Judge::score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens>
         if (!j.is_object()) {
             throw Error(ErrorCode::backend_failure,
                         "judge: reply does not follow its grammar: " + s.raw);
+        }
+        for (const std::string& c : criteria(items[i].synthesis)) {
+            set_score(s, c, j.value(c, 0), 0.0);
+        }
+    }
+}
+
+void Judge::score_remote(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
+                         std::span<JudgeScores> scores, const std::vector<std::string>& stop) {
+    const BackendUrl url =
+        parse_backend_url(options_.remote_url, "--judge-url", "--judge-key-file");
+    OpenAiClient client(url, {.api_key = options_.remote_api_key, .timeout_s = 300, .retry = {}});
+    const std::string where = url.completions_url();
+    for (size_t i = 0; i < items.size(); ++i) {
+        CompletionRequest r;
+        r.model = options_.remote_model.empty() ? model_->info().path.filename().string()
+                                                : options_.remote_model;
+        r.prompt_tokens = prompts[i];
+        r.max_tokens = kReplyTokens;
+        r.stop = stop;
+        r.grammar = grammar(items[i].synthesis);
+        const CompletionReply reply = parse_completion_reply(
+            client.request(url.completions_path(), completion_body(r)), where);
+        JudgeScores& s = scores[i];
+        s.raw = reply.text;
+        const auto j = nlohmann::json::parse(s.raw, nullptr, false);
+        if (!j.is_object()) {
+            throw Error(ErrorCode::upstream_failure,
+                        where +
+                            ": the judge's reply does not follow its grammar (does the "
+                            "engine take llama-server's \"grammar\" field?): " +
+                            s.raw);
         }
         for (const std::string& c : criteria(items[i].synthesis)) {
             set_score(s, c, j.value(c, 0), 0.0);

@@ -14,8 +14,9 @@ namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void bad_url(const std::string& shown, const std::string& why) {
-    throw Error(ErrorCode::invalid_argument, "--backend " + shown + ": " + why);
+[[noreturn]] void bad_url(const std::string& flag, const std::string& shown,
+                          const std::string& why) {
+    throw Error(ErrorCode::invalid_argument, flag + " " + shown + ": " + why);
 }
 
 }  // namespace
@@ -39,17 +40,19 @@ std::string BackendUrl::embeddings_path() const {
     return c.substr(0, c.size() - std::string("completions").size()) + "embeddings";
 }
 
-BackendUrl parse_backend_url(const std::string& url) {
+BackendUrl parse_backend_url(const std::string& url, const std::string& flag,
+                             const std::string& key_flag) {
     const std::string shown = printable_path(url.substr(0, std::min<size_t>(url.size(), 200)));
     const size_t scheme_end = url.find("://");
-    if (scheme_end == std::string::npos) bad_url(shown, "not a URL (expected http://HOST:PORT)");
+    if (scheme_end == std::string::npos)
+        bad_url(flag, shown, "not a URL (expected http://HOST:PORT)");
     const std::string scheme = url.substr(0, scheme_end);
     if (scheme == "https") {
-        bad_url(shown,
+        bad_url(flag, shown,
                 "https is not supported (rdic is built without OpenSSL); use http on "
                 "loopback or a TLS-terminating proxy");
     }
-    if (scheme != "http") bad_url(shown, "scheme '" + scheme + "' is not http");
+    if (scheme != "http") bad_url(flag, shown, "scheme '" + scheme + "' is not http");
     std::string rest = url.substr(scheme_end + 3);
     const size_t path_start = rest.find('/');
     std::string authority = rest.substr(0, path_start);
@@ -57,20 +60,20 @@ BackendUrl parse_backend_url(const std::string& url) {
     if (authority.find('@') != std::string::npos) {
         // Never echo the credentials: name the problem with the host part only.
         const std::string host_only = authority.substr(authority.rfind('@') + 1);
-        bad_url("http://…@" + printable_path(host_only),
-                "credentials in the URL are refused; put the API key in --api-key-file");
+        bad_url(flag, "http://…@" + printable_path(host_only),
+                "credentials in the URL are refused; put the API key in " + key_flag);
     }
     if (path.find_first_of("?#") != std::string::npos) {
-        bad_url(shown, "a query or fragment is not allowed (the base URL only)");
+        bad_url(flag, shown, "a query or fragment is not allowed (the base URL only)");
     }
     BackendUrl u;
     std::string port_text;
     if (!authority.empty() && authority[0] == '[') {
         const size_t close = authority.find(']');
-        if (close == std::string::npos) bad_url(shown, "unclosed '[' in the host");
+        if (close == std::string::npos) bad_url(flag, shown, "unclosed '[' in the host");
         u.host = authority.substr(0, close + 1);
         if (close + 1 < authority.size()) {
-            if (authority[close + 1] != ':') bad_url(shown, "junk after the host");
+            if (authority[close + 1] != ':') bad_url(flag, shown, "junk after the host");
             port_text = authority.substr(close + 2);
         }
     } else {
@@ -78,16 +81,16 @@ BackendUrl parse_backend_url(const std::string& url) {
         u.host = authority.substr(0, colon);
         if (colon != std::string::npos) port_text = authority.substr(colon + 1);
     }
-    if (u.host.empty() || u.host == "[]") bad_url(shown, "no host");
+    if (u.host.empty() || u.host == "[]") bad_url(flag, shown, "no host");
     if (!port_text.empty()) {
         if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
                                                  [](char c) { return c >= '0' && c <= '9'; })) {
-            bad_url(shown, "port '" + printable_path(port_text) + "' is not a number");
+            bad_url(flag, shown, "port '" + printable_path(port_text) + "' is not a number");
         }
         u.port = std::stoi(port_text);
-        if (u.port < 1 || u.port > 65535) bad_url(shown, "port must be in [1, 65535]");
+        if (u.port < 1 || u.port > 65535) bad_url(flag, shown, "port must be in [1, 65535]");
     } else if (authority.find(':') != std::string::npos && authority.back() == ':') {
-        bad_url(shown, "empty port");
+        bad_url(flag, shown, "empty port");
     }
     while (!path.empty() && path.back() == '/') path.pop_back();
     u.base_path = path;
@@ -122,6 +125,7 @@ std::string completion_body(const CompletionRequest& r) {
     if (!r.stop.empty()) j["stop"] = r.stop;
     if (r.ignore_eos) j["ignore_eos"] = true;
     if (!r.cache_salt.empty()) j["cache_salt"] = r.cache_salt;
+    if (!r.grammar.empty()) j["grammar"] = r.grammar;
     j["stream"] = false;
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

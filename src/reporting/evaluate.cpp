@@ -336,7 +336,8 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                                                    EmbedderOptions{.n_threads = options.n_threads});
                 embed = [&](const std::string& t) { return local->embed(t); };
             } else {
-                const BackendUrl url = parse_backend_url(options.embed_url);
+                const BackendUrl url =
+                    parse_backend_url(options.embed_url, "--embed-url", "--embed-key-file");
                 remote = std::make_unique<OpenAiClient>(
                     url, OpenAiClientOptions{
                              .api_key = options.embed_api_key, .timeout_s = 120, .retry = {}});
@@ -393,10 +394,24 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
             std::string judge_path = options.judge_model;
             if (judge_path.empty()) judge_path = large_model_if_installed().string();
             const auto model = load(judge_path, dir, options);
-            const json identity = model_identity(*model);
+            json identity = model_identity(*model);
             JudgeOptions jo;
             jo.batch = options.judge_batch;
             jo.n_threads = options.n_threads;
+            jo.remote_url = options.judge_url;
+            jo.remote_api_key = options.judge_api_key;
+            jo.remote_model = options.judge_served_model;
+            if (!options.judge_url.empty()) {
+                const std::string served = options.judge_served_model.empty()
+                                               ? model->info().path.filename().string()
+                                               : options.judge_served_model;
+                identity = {{"file", served + " at " +
+                                         parse_backend_url(options.judge_url, "--judge-url",
+                                                           "--judge-key-file")
+                                             .text()},
+                            {"name", served},
+                            {"sha256_prefix", "remote"}};
+            }
             Judge judge(model, jo);
             const auto batch = static_cast<size_t>(options.judge_batch);
             for (size_t b = 0; b < todo.size(); b += batch) {
@@ -424,7 +439,7 @@ EvalSummary evaluate_results(const std::filesystem::path& dir, const EvalOptions
                         rec["integration"] = s.integration;
                         rec["expected_integration"] = s.expected_integration;
                     }
-                    rec["decoder"] = "template";
+                    rec["decoder"] = options.judge_url.empty() ? "template" : "gbnf-remote";
                     rec["raw"] = s.raw;
                     rec["output_truncated"] = s.output_truncated;
                     rec["presentation_index"] = b + i;

@@ -50,7 +50,7 @@ UpstreamForwarder::UpstreamForwarder(std::shared_ptr<const Model> model, Upstrea
     : model_(std::move(model)),
       options_(std::move(options)),
       metrics_(metrics),
-      url_(parse_backend_url(options_.url)),
+      url_(parse_backend_url(options_.url, "--upstream", "--upstream-key-file")),
       url_text_(url_.text()),
       chat_(*model_, options_.chat_template),
       routing_(model_, {.method = options_.router,

@@ -37,6 +37,23 @@ def rdic_upstream(llama, extra=()):
 
 
 class Upstream(unittest.TestCase):
+    def test_bad_upstream_options_are_one_clear_error(self):
+        cases = [
+            (["--upstream", "ftp://x:1"], "--upstream ftp://x:1: scheme 'ftp' is not http"),
+            (["--upstream", "http://u:secret@127.0.0.1:1"], "put the API key in --upstream-key-file"),
+            (["--store", "postgresql://x@127.0.0.1/db"], "--store: a shared store needs --upstream"),
+            (["--upstream", "http://127.0.0.1:1", "--upstream-retries", "1"],
+             "GET http://127.0.0.1:1/v1/models: Could not establish connection after 2 attempts"),
+            (["--upstream", "http://127.0.0.1:1", "--store", "redis://127.0.0.1"],
+             "--store: 'redis' is not a supported store"),
+        ]
+        for args, want in cases:
+            r = subprocess.run([BINARY, "serve", "--port", "0", "--threads", "1"] + args,
+                               capture_output=True, text=True, timeout=120)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertIn(want, r.stderr, args)
+            self.assertNotIn("secret", r.stderr)
+
     def test_nonce_harness_has_no_leak_and_usage_comes_from_the_engine(self):
         with LlamaServer(LLAMA_SERVER, MODEL) as llama, rdic_upstream(llama) as srv:
             # 4 sessions x 2 topics x (1 tell + 2 asks) = 24 requests from 8 client threads.

@@ -88,6 +88,7 @@ TEST(OpenAiProtocol, RequestBodyCarriesTokensSamplingStopsAndSalt) {
     EXPECT_EQ(j["seed"], 7);
     EXPECT_EQ(j["stop"], json::array({"<|im_end|>"}));
     EXPECT_EQ(j["cache_salt"], "abc");
+    EXPECT_FALSE(j.contains("grammar"));
     EXPECT_FALSE(j.contains("ignore_eos"));
     EXPECT_EQ(j["stream"], false);
     CompletionRequest t;
@@ -97,7 +98,10 @@ TEST(OpenAiProtocol, RequestBodyCarriesTokensSamplingStopsAndSalt) {
     EXPECT_EQ(k["prompt"], "hello");
     EXPECT_EQ(k["ignore_eos"], true);
     EXPECT_FALSE(k.contains("cache_salt"));
+    EXPECT_FALSE(k.contains("grammar"));
     EXPECT_FALSE(k.contains("stop"));
+    t.grammar = "root ::= \"x\"";
+    EXPECT_EQ(json::parse(completion_body(t))["grammar"], "root ::= \"x\"");
 }
 
 TEST(OpenAiProtocol, RepliesKeepWhatTheEngineReportsAndOnlyThat) {

@@ -65,6 +65,14 @@ struct JudgeOptions {
     int32_t max_output_tokens = 1024;  // longer outputs are cut (and flagged)
     int32_t n_threads = 0;
     std::string chat_template;  // "" = the model's (or its architecture default)
+    // Judge on an OpenAI-compatible engine instead (the gbnf decoder over HTTP): the prompts,
+    // built with the local model's tokenizer and template, go to remote_url's /v1/completions
+    // with Judge::grammar in llama-server's "grammar" field, greedy; expected_* stay 0. The
+    // engine must serve the same model (token ids are sent). Throws upstream_failure when the
+    // engine fails after the retries.
+    std::string remote_url;
+    std::string remote_api_key;
+    std::string remote_model;  // the "model" field; "" = the GGUF's file name
 };
 
 class Judge {
@@ -82,6 +90,8 @@ private:
     void score_gbnf(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
                     std::span<JudgeScores> scores, class Session& session,
                     const std::vector<std::string>& stop);
+    void score_remote(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
+                      std::span<JudgeScores> scores, const std::vector<std::string>& stop);
     void score_template(std::span<const JudgeItem> items, std::span<const Tokens> prompts,
                         std::span<JudgeScores> scores, class Session& session);
     std::shared_ptr<const Model> model_;

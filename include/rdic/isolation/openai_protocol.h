@@ -38,8 +38,10 @@ struct BackendUrl {
     std::string text_without_path() const;
 };
 
-// Throws invalid_argument ("--backend URL: reason", the URL's user info never echoed).
-BackendUrl parse_backend_url(const std::string& url);
+// Throws invalid_argument ("FLAG URL: reason", the URL's user info never echoed; a URL with
+// credentials is told to use KEY_FLAG instead).
+BackendUrl parse_backend_url(const std::string& url, const std::string& flag = "--backend",
+                             const std::string& key_flag = "--api-key-file");
 
 // Retries: a request that fails with a connection error, a timeout, HTTP 408, 429 or 5xx (but
 // 501) is sent again after backoff_s(attempt), up to max_attempts sends in all.
@@ -67,6 +69,7 @@ struct CompletionRequest {
     std::vector<std::string> stop;
     bool ignore_eos = false;
     std::string cache_salt;  // "" = not sent
+    std::string grammar;     // GBNF the reply must follow (llama-server's "grammar"); "" = none
 };
 std::string completion_body(const CompletionRequest& request);
 

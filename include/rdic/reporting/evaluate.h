@@ -35,6 +35,11 @@ struct EvalOptions {
     std::string embed_url;
     std::string embed_api_key;
     std::string embed_served_model;
+    // The judge on an OpenAI-compatible engine (JudgeOptions::remote_url; llama-server's
+    // "grammar" field): "" = in-process. judge_model still gives the tokenizer and template.
+    std::string judge_url;
+    std::string judge_api_key;
+    std::string judge_served_model;
     uint64_t judge_seed = 1;  // presentation order of the outputs
     int32_t judge_batch = 8;
     int32_t n_gpu_layers = -1;
