@@ -64,6 +64,10 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
                        .n_threads = options.n_threads}) {
     gen_ = std::make_unique<Generator>(session_, generator_options());
     std::filesystem::create_directories(options_.state_dir / "kv");
+    // One throw-away decode at start: the weights' pages and llama.cpp's compute buffers are
+    // then ready before the first request (a restored topic's first turn paid them before).
+    Sequence warm = session_.open();
+    session_.prefill({{&warm, Tokens{TokenId(0)}}});  // token 0 exists in every vocabulary
 }
 
 GenerateOptions ServingEngine::State::generator_options() {

@@ -16,11 +16,12 @@
 // from a fresh sequence that receives each topic's latest answer as messages.
 // Durability: before a turn is acknowledged its sequence file (sequence_file.h) is written and the
 // exchange committed to the SessionStore, on a writer thread (the engine thread keeps decoding the
-// other sessions; the response waits for the write). After a restart a topic comes back from its
-// file (model sha256 checked) or, when the file is missing or unusable, by prefilling its stored
-// turns. Memory: above kv_budget_bytes idle sequences are evicted least-recently-used (their files
-// are already current), and restored on next use. Thread-safety: submit/delete_session/store may be
-// called from any thread.
+// other sessions; the response waits for the write).
+// After a restart a topic comes back from its file (model sha256 checked) or, when the file is
+// missing or unusable, by prefilling its stored turns.
+// Memory: above kv_budget_bytes idle sequences are evicted least-recently-used (their files are
+// already current), and restored on next use.
+// Thread-safety: submit/delete_session/store may be called from any thread.
 #pragma once
 
 #include <atomic>
