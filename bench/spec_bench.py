@@ -51,11 +51,12 @@ def post(url, body):
         return json.loads(r.read())
 
 
-def rdic_generate(args, prompt, draft):
+def rdic_generate(args, prompt, draft, p_min=0.0):
     cmd = [args.rdic, "generate", "--model", args.target, "--system", SYSTEM, "-p", prompt,
            "-n", str(args.max_tokens), "--ignore-eos", "--threads", str(args.threads)]
     if draft:
-        cmd += ["--draft", args.draft, "--draft-max", str(args.draft_max)]
+        cmd += ["--draft", args.draft, "--draft-max", str(args.draft_max),
+                "--draft-p-min", str(p_min)]
     env = dict(os.environ, OMP_WAIT_POLICY="passive")
     p = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     m = re.search(r"(\d+) tokens at ([\d.]+) tok/s", p.stderr)
@@ -126,6 +127,8 @@ def main():
     ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--draft-max", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--p-min", type=float, default=0.0,
+                    help="also run rdic with --draft-p-min P (an extra column; 0 = not)")
     ap.add_argument("--machine", default=platform.node())
     ap.add_argument("--out", required=True, help="JSON results")
     ap.add_argument("--markdown", help="also write the table here")
@@ -134,31 +137,38 @@ def main():
     prompts = PROMPTS[:max(1, min(args.prompts, len(PROMPTS)))]
 
     t0 = time.time()
-    results = {"rdic": [], "rdic_draft": []}
+    results = {"rdic": [], "rdic_draft": [], "rdic_draft_p_min": []}
     for i, p in enumerate(prompts):
         print(f"rdic prompt {i + 1}/{len(prompts)}", file=sys.stderr)
         results["rdic"].append(rdic_generate(args, p, False))
         results["rdic_draft"].append(rdic_generate(args, p, True))
+        if args.p_min > 0:
+            results["rdic_draft_p_min"].append(rdic_generate(args, p, True, args.p_min))
     print("llama-server", file=sys.stderr)
     results["llama"] = llama_server_runs(args, prompts, False)
     results["llama_draft"] = llama_server_runs(args, prompts, True)
 
-    lines = ["| prompt | rdic tok/s | rdic + draft tok/s | rdic acceptance | rdic speedup | "
+    pm = args.p_min > 0
+    lines = ["| prompt | rdic tok/s | rdic + draft tok/s | rdic acceptance | rdic speedup | " +
+             (f"rdic + draft, p-min {args.p_min} tok/s (acceptance) | " if pm else "") +
              "llama-server tok/s | llama-server + draft tok/s | llama-server acceptance | "
              "llama-server speedup |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|" + ("---|" if pm else "")]
     fmt = lambda x: "n/a" if x is None else f"{x:.1%}"
     for i in range(len(prompts)):
         a, b = results["rdic"][i], results["rdic_draft"][i]
         c, d = results["llama"][i], results["llama_draft"][i]
+        e = results["rdic_draft_p_min"][i] if pm else None
+        extra = f"{e['decode_tokens_per_s']:.2f} ({fmt(rate(e))}) | " if pm else ""
         lines.append(
             f"| {i + 1} | {a['decode_tokens_per_s']:.2f} | {b['decode_tokens_per_s']:.2f} | "
             f"{fmt(rate(b))} | {b['decode_tokens_per_s'] / a['decode_tokens_per_s']:.2f}x | "
-            f"{c['decode_tokens_per_s']:.2f} | {d['decode_tokens_per_s']:.2f} | {fmt(rate(d))} | "
+            f"{extra}{c['decode_tokens_per_s']:.2f} | {d['decode_tokens_per_s']:.2f} | {fmt(rate(d))} | "
             f"{d['decode_tokens_per_s'] / c['decode_tokens_per_s']:.2f}x |")
     med = lambda k: statistics.median(r["decode_tokens_per_s"] for r in results[k])
+    extra = f"{med('rdic_draft_p_min'):.2f} | " if pm else ""
     lines.append(f"| median | {med('rdic'):.2f} | {med('rdic_draft'):.2f} | | "
-                 f"{med('rdic_draft') / med('rdic'):.2f}x | {med('llama'):.2f} | "
+                 f"{med('rdic_draft') / med('rdic'):.2f}x | {extra}{med('llama'):.2f} | "
                  f"{med('llama_draft'):.2f} | | {med('llama_draft') / med('llama'):.2f}x |")
     same = sum(results["rdic"][i]["text"] == results["rdic_draft"][i]["text"]
                for i in range(len(prompts)))

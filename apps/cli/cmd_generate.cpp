@@ -47,7 +47,8 @@ int run_generate(const GenerateArgs& args) {
         if (!args.system.empty()) msgs.push_back({"system", args.system});
         msgs.push_back({"user", args.prompt});
         req.prompt = chat.tokenize(chat.format(msgs));
-        req.stop = chat.stop_strings();
+        // Fixed length: the end-of-turn marker's text must not stop it either.
+        if (!args.ignore_eog) req.stop = chat.stop_strings();
     }
     Sequence seq = session.open();
     req.seq = &seq;

@@ -59,6 +59,21 @@ constexpr uint64_t kAcceptSeedSalt = 0x9e3779b97f4a7c15ULL;  // acceptance draws
 
 }  // namespace
 
+SpeculativeVerdict speculative_accept(std::span<const float> p, std::span<const float> q, TokenId d,
+                                      std::mt19937_64& rng, std::vector<float>& scratch) {
+    const auto di = static_cast<size_t>(d.value);
+    if (uniform01(rng) * q[di] < p[di]) return {true, d};  // u < p/q
+    scratch.resize(p.size());
+    double total = 0;
+    for (size_t v = 0; v < p.size(); ++v) {
+        scratch[v] = std::max(0.0f, p[v] - q[v]);
+        total += scratch[v];
+    }
+    if (total > 0) return {false, draw(scratch, total, rng)};
+    scratch.assign(p.begin(), p.end());
+    return {false, draw(scratch, 1.0, rng)};
+}
+
 void Generator::step_speculative() {
     Session& draft = *options_.draft;
     prefill_pending();
@@ -187,16 +202,10 @@ void Generator::step_speculative() {
                 }
             } else {
                 s.sampler.distribution(row, n_vocab, p);
-                const std::vector<float>& q = s.draft_probs[static_cast<size_t>(i)];
-                const auto di = static_cast<size_t>(d.value);
-                if (uniform01(s.rng) * q[di] >= p[di]) {  // rejected: u >= p/q
-                    residual.resize(p.size());
-                    double total = 0;
-                    for (size_t v = 0; v < p.size(); ++v) {
-                        residual[v] = std::max(0.0f, p[v] - q[v]);
-                        total += residual[v];
-                    }
-                    s.forced = total > 0 ? draw(residual, total, s.rng) : draw(p, 1.0, s.rng);
+                const SpeculativeVerdict v = speculative_accept(
+                    p, s.draft_probs[static_cast<size_t>(i)], d, s.rng, residual);
+                if (!v.accepted) {
+                    s.forced = v.token;
                     if (options_.on_rejected) {
                         options_.on_rejected(w.id, s.step, d, std::span<const float>(row, n_vocab));
                     }

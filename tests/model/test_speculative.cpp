@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "model_fixture.h"
@@ -159,6 +160,30 @@ TEST(Speculative, DraftPMinProposesLessAndKeepsTheOutputs) {
     EXPECT_GT(cut.stats.n_draft_calls, 0);
     EXPECT_EQ(cut.results[0].speculation.n_target_calls + cut.results[0].speculation.n_accepted,
               16);
+}
+
+// The acceptance rule alone (no model): proposals drawn from q, kept or resampled, end up
+// distributed as p, also where q puts mass p does not (token 3) and misses mass p has.
+TEST(Speculative, AcceptanceRuleFollowsTheTargetDistribution) {
+    const std::vector<float> p = {0.5f, 0.3f, 0.2f, 0.0f, 0.0f};
+    const std::vector<float> q = {0.1f, 0.2f, 0.3f, 0.4f, 0.0f};
+    std::mt19937_64 rng(11);
+    std::discrete_distribution<int32_t> from_q(q.begin(), q.end());
+    std::vector<float> scratch;
+    std::vector<int64_t> count(p.size());
+    int64_t accepted = 0;
+    constexpr int kTrials = 200000;
+    for (int t = 0; t < kTrials; ++t) {
+        const TokenId d(from_q(rng));
+        const SpeculativeVerdict v = speculative_accept(p, q, d, rng, scratch);
+        accepted += v.accepted ? 1 : 0;
+        ++count[static_cast<size_t>(v.token.value)];
+    }
+    for (size_t i = 0; i < p.size(); ++i) {
+        EXPECT_NEAR(static_cast<double>(count[i]) / kTrials, p[i], 0.005) << "token " << i;
+    }
+    // P(accept) = sum over tokens of min(p, q) = 0.1 + 0.2 + 0.2 = 0.5.
+    EXPECT_NEAR(static_cast<double>(accepted) / kTrials, 0.5, 0.005);
 }
 
 TEST(Speculative, RefusesADraftWithAnotherVocabulary) {

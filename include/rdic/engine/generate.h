@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -162,6 +163,18 @@ private:
     GenerateStats stats_;
     bool failed_ = false;
 };
+
+// Speculative sampling's acceptance rule for one proposal `d` drawn from the draft's
+// distribution `q`, given the target's distribution `p` (both dense over the vocabulary): keeps d
+// with probability min(1, p(d)/q(d)); otherwise draws the token from max(0, p - q) normalised
+// (from p when that is all zero). Either way the returned token is distributed as p.
+// `scratch` is reused storage. Draws from `rng` (one or two numbers).
+struct SpeculativeVerdict {
+    bool accepted = false;
+    TokenId token{};
+};
+SpeculativeVerdict speculative_accept(std::span<const float> p, std::span<const float> q, TokenId d,
+                                      std::mt19937_64& rng, std::vector<float>& scratch);
 
 // Options for a draft model's Session beside `target`: one KV stream for each of `n_seq`
 // sequence slots (default: the target's n_seq_max), each of `n_ctx_seq` cells (default: the
