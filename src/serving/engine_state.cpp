@@ -4,7 +4,6 @@
 
 #include "rdic/engine/sequence_file.h"
 #include "rdic/error.h"
-#include "rdic/isolation/plan.h"
 #include "rdic/serving/conversation.h"
 #include "rdic/serving/session_history.h"
 #include "rdic/sha256.h"
