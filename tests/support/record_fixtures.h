@@ -51,9 +51,11 @@ inline ResultRecord sample_result(const std::string& example, const std::string&
                          .stop_reason = "end_of_generation",
                          .kv_bytes = 4096,
                          .ttft_ms = 100,
+                         .prompt_copy_share = {},
                          .cached_tokens = {}});
     r.kv = KvRecord{.peak_bytes = 1048576, .peak_cells_full = 100, .layout = "unified"};
-    r.timing = {.total_ms = 1000, .prefill_tokens = 10, .cached_prompt_tokens = {}};
+    r.timing = {
+        .total_ms = 1000, .prefill_tokens = 10, .cached_prompt_tokens = {}, .speculation = {}};
     r.finished_at = "2026-12-05T00:00:00Z";
     return r;
 }
