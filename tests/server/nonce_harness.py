@@ -70,8 +70,9 @@ def run(srv, n_sessions, n_topics, n_asks, concurrency, max_tokens=12, api_keys=
 
     t0 = time.monotonic()
     leaks, recalled, asked, n_requests, errors = [], 0, 0, 0, []
-    # Each scope tells then asks in turn; the control tells every scope's nonce first.
-    phases = [range(1 + n_asks)] if not shared_context else [[0], range(1, 1 + n_asks)]
+    # Every scope's nonce is told first, then every scope asks: under a small KV budget the
+    # topics told early are evicted by the time they are asked, so the asks exercise restores.
+    phases = [[0], range(1, 1 + n_asks)]
     results = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
         for turns in phases:

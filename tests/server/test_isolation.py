@@ -38,6 +38,7 @@ class NonceIsolation(unittest.TestCase):
         self.assertEqual(r["leaks"], 0, r["leak_examples"])
         self.assertGreaterEqual(r["recalled"], MIN_RECALL * r["asked"], r)
         self.assertGreater(r["evictions"], 0, "the budget never evicted: restore not exercised")
+        self.assertGreater(r["restores"], 0, "no evicted topic was asked again: restore untested")
 
     def test_the_harness_counts_leaks_from_a_shared_context(self):
         # Positive control: 4 scopes whose turns all go to one session and topic, every nonce
