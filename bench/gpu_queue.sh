@@ -5,21 +5,30 @@
 # rdic and both Qwen models under /root/dev). Prepared and checked on the CPU only: the first
 # device session that runs it may need to fix a path.
 #
-#   bench/gpu_queue.sh tools    # llama-server (CUDA) from the staged llama.cpp with common/ tools/
-#   bench/gpu_queue.sh wheels   # the staged openai client wheels into /root/dev/py (no pip index)
-#   bench/gpu_queue.sh spec     # #15: the 1.5B with and without the 0.5B draft: rdic bench on the
-#                               #      POC workload; bench/spec_bench.py beside llama-server
-#   bench/gpu_queue.sh serve    # #16: rdic serve beside llama-server at 1, 16, 64 sessions; a new
-#                               #      turn after 4K and 32K tokens; the nonce harness at 64
-#   bench/gpu_queue.sh pack     # everything under /root/dev/queue into $OUT/queue.tgz
+#   bench/gpu_queue.sh tools      # start building llama-server (CUDA) in the background from the
+#                                 # staged llama.cpp + llama-tools.tgz (common/, tools/)
+#   bench/gpu_queue.sh tools-wait # wait for that build
+#   bench/gpu_queue.sh wheels     # the staged openai client wheels into /root/dev/py (no pip index)
+#   bench/gpu_queue.sh route      # #12: the 1.5B as router: instruct embeddings (dumped for
+#                                 #      tools/route_sweep.py), p(new matter), hybrid; dev and test
+#   bench/gpu_queue.sh serve-conc # #16: rdic serve beside llama-server at 1, 16, 64 sessions
+#   bench/gpu_queue.sh serve-hist # #16: a new turn after ~4K and ~30K tokens (resident, restored,
+#                                 #      cold), rdic and llama-server
+#   bench/gpu_queue.sh nonce      # #16: the nonce harness at concurrency 64 (1.5B)
+#   bench/gpu_queue.sh spec       # #15: the 1.5B with and without the 0.5B draft: rdic bench on the
+#                                 #      POC workload; bench/spec_bench.py beside llama-server
+#   bench/gpu_queue.sh pack       # everything under /root/dev/queue into $OUT/queue.tgz
 #
 # Staging here: bench/evidence_stage.sh (models, base) and, for tools/wheels,
 #   L=~/.cache/rdic/src/llama-cpp-python-0.3.36/vendor/llama.cpp
-#   tar czf .device/ev/base/llama-tools.tgz -C $L --exclude=tools/ui \
-#       --exclude='tools/server/public*' --exclude=tools/mtmd/legacy-models common tools
-#   pip download openai==$(sed -n 's/^openai==//p' tools/requirements.txt) \
-#       --only-binary=:all: --python-version "$DEVICE_PY" --platform manylinux2014_x86_64 \
-#       -d .device/ev/base/wheels       # DEVICE_PY: `python3 -V` on the device (3.x)
+#   tar czf .device/ev/base/llama-tools.tgz -C $L --exclude=tools/ui/static --exclude=tools/ui/src \
+#       --exclude=tools/ui/tests --exclude='tools/server/public*' --exclude=tools/server/tests \
+#       --exclude=tools/mtmd/legacy-models common tools scripts/ui-assets.cmake
+#   pip download openai==$(sed -n 's/^openai==//p' tools/requirements.txt) --only-binary=:all: \
+#       --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
+#       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .device/ev/base/wheels
+# (the device's python3 is 3.12). A call carries 64 MiB: llama-tools.tgz travels with chunk.01,
+# the wheels with chunk.02 (each beside the ~13 MiB tree and a 41 MiB chunk).
 set -uo pipefail
 D=/root/dev
 B=$D/build-cuda/bin
@@ -36,45 +45,80 @@ export RDIC_MODELS=$M OMP_WAIT_POLICY=passive
 case ${1:-} in
 tools)
     tar xzf .device/ev/base/llama-tools.tgz -C $D/llama.cpp
-    RDIC_LLAMA_CPP_DIR=$D/llama.cpp RDIC_CUDA=ON CUDA_ARCH=90 LLAMA_TOOLS=llama-server \
-        JOBS=16 bash bench/build_llama_tools.sh $D/build-llama-tools 2>&1 | tail -3
+    (RDIC_LLAMA_CPP_DIR=$D/llama.cpp RDIC_CUDA=ON CUDA_ARCH=90 LLAMA_TOOLS=llama-server JOBS=16 \
+        setsid nohup bash -c "bash bench/build_llama_tools.sh $D/build-llama-tools && echo TOOLS_OK" \
+        >$D/tools.log 2>&1 </dev/null &)
+    echo "llama-server build started"
+    ;;
+tools-wait)
+    for _ in $(seq 100); do grep -q TOOLS_OK $D/tools.log && break; sleep 5; done
+    tail -3 $D/tools.log
     $LS --version 2>&1 | tail -2
     ;;
 wheels)
     python3 -V
-    python3 -m pip install --no-index --target $D/py .device/ev/base/wheels/*.whl 2>&1 | tail -2
+    python3 -m pip install -q --no-index --no-deps --no-compile --target $D/py \
+        .device/ev/base/wheels/*.whl 2>&1 | tail -2
     python3 -c "import openai; print('openai', openai.__version__)"
+    ;;
+route)
+    tpl=$'<|im_start|>system\nYou name the subject of a message.<|im_end|>\n<|im_start|>user\nMessage: {text}<|im_end|>\n<|im_start|>assistant\nThe project or case this message is about, in one word:'
+    for s in dev test; do
+        timeout 200 $B/rdic cluster --data data/$s --method embedding --pooling last \
+            --embed-template "$tpl" --no-center --model $T --threads 4 \
+            --dump-embeddings $Q/route-$s-instruct15.jsonl >$Q/route-$s-embed15.txt 2>&1
+        timeout 200 $B/rdic cluster --data data/$s --method online --router lexical \
+            --shift-llm 0.5 --model $T --threads 4 --json >$Q/route-$s-lexical-shiftllm15.json \
+            2>$Q/route-$s-lexical-shiftllm15.err
+        timeout 200 $B/rdic cluster --data data/$s --method online --router hybrid --model $T \
+            --threads 4 >$Q/route-$s-hybrid15.txt 2>&1
+        tail -3 $Q/route-$s-hybrid15.txt
+    done
+    gzip -f $Q/route-*-instruct15.jsonl
+    ls -la $Q
+    ;;
+serve-conc)
+    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $Q/gpu.txt
+    timeout 560 python3 bench/serve_vs_llama_server.py $B/rdic --llama-server $LS --model $T \
+        --threads 8 --concurrency 1,16,64 --skip-history --max-tokens 64 \
+        --out $Q/serve-conc.json >$Q/serve-conc.log 2>&1
+    python3 bench/serve_vs_llama_server.py x --llama-server x --model x \
+        --markdown-from $Q/serve-conc.json
+    tail -3 $Q/serve-conc.log
+    ;;
+serve-hist)
+    for h in 4000 30000; do
+        timeout 270 python3 bench/serve_vs_llama_server.py $B/rdic --llama-server $LS \
+            --model $T --threads 8 --concurrency "" --history-tokens $h --max-tokens 64 \
+            --out $Q/serve-$h.json >$Q/serve-$h.log 2>&1
+        python3 bench/serve_vs_llama_server.py x --llama-server x --model x \
+            --markdown-from $Q/serve-$h.json
+        tail -2 $Q/serve-$h.log
+    done
+    ;;
+nonce)
+    timeout 560 python3 tests/server/nonce_harness.py $B/rdic --sessions 16 --topics 8 --asks 3 \
+        --concurrency 64 --server-arg=--model --server-arg=$T >$Q/nonce-64.json 2>$Q/nonce-64.err
+    tail -12 $Q/nonce-64.json; tail -3 $Q/nonce-64.err
     ;;
 spec)
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $Q/gpu.txt
     for d in "" "--draft $S"; do
         name=spec-bench-$([ -z "$d" ] && echo off || echo on)
         # shellcheck disable=SC2086
-        timeout 280 $B/rdic bench --model $T $d --conditions sequential,prompted,turn_based,semantic \
+        timeout 200 $B/rdic bench --model $T $d --conditions sequential,prompted,turn_based,semantic \
             --together --repeats 3 --machine "$(cat $Q/gpu.txt)" --out $Q/$name.json \
             >$Q/$name.txt 2>&1
         tail -12 "$Q/$name.txt"
     done
-    timeout 280 python3 bench/spec_bench.py --rdic $B/rdic --server $LS --target $T --draft $S \
+    timeout 180 python3 bench/spec_bench.py --rdic $B/rdic --server $LS --target $T --draft $S \
         --threads 8 --prompts 3 --out $Q/spec_bench.json --markdown $Q/spec_bench.md \
         >$Q/spec_bench.log 2>&1
-    cat $Q/spec_bench.md
-    ;;
-serve)
-    for h in 4000 32000; do
-        timeout 280 python3 bench/serve_vs_llama_server.py $B/rdic --llama-server $LS --model $T \
-            --threads 8 --concurrency "$([ $h = 4000 ] && echo 1,16,64 || echo 1)" \
-            --history-tokens $h --max-tokens 64 --out $Q/serve-$h.json >$Q/serve-$h.log 2>&1
-        python3 bench/serve_vs_llama_server.py x --llama-server x --model x \
-            --markdown-from $Q/serve-$h.json
-    done
-    timeout 280 python3 tests/server/nonce_harness.py $B/rdic --sessions 16 --topics 8 --asks 3 \
-        --concurrency 64 >$Q/nonce-64.json 2>&1
-    tail -12 $Q/nonce-64.json
+    cat $Q/spec_bench.md; tail -3 $Q/spec_bench.log
     ;;
 pack)
     tar czf "$OUT/queue.tgz" -C $D queue && ls -la "$OUT"
     ;;
 *)
-    sed -n 2,22p "$0"; exit 2 ;;
+    sed -n 2,30p "$0"; exit 2 ;;
 esac

@@ -157,8 +157,8 @@ def concurrency(a):
     for n in a.concurrency:
         state = tempfile.mkdtemp(prefix="rdic-vs-")
         try:
-            with RdicServer(a.rdic, state_dir=state,
-                            args=["--ctx", str(max(4096, 1024 * n)),
+            with RdicServer(a.rdic, state_dir=state, threads=a.threads,
+                            args=["--model", a.model, "--ctx", str(max(4096, 1024 * n)),
                                   "--max-concurrent-per-key", "64"]) as srv:
                 out.append(dict(run_sessions("rdic", srv.openai(), n, a.turns, a.max_tokens),
                                 server="rdic"))
@@ -186,14 +186,20 @@ def history_text(n_tokens):
     return " ".join(WORDS[i % len(WORDS)] for i in range(n_words))
 
 
+def history_ctx(a):
+    """Context for the history part: the history, its answer and the new turn, at least 16K."""
+    return max(16384, (a.history_tokens + 2048 + 255) // 256 * 256)
+
+
 def rdic_history(a):
     state = tempfile.mkdtemp(prefix="rdic-vs-hist-")
-    args = ["--ctx", "16384", "--max-body-bytes", str(1 << 22), "--max-tokens", "64"]
+    args = ["--model", a.model, "--ctx", str(history_ctx(a)), "--max-body-bytes", str(1 << 22),
+            "--max-tokens", "64"]
     r = {"server": "rdic"}
     q = [{"role": "user", "content": "Which word came first?"}]
     extra = {"session_id": "h", "topic": "long"}
     try:
-        with RdicServer(a.rdic, state_dir=state, args=args) as srv:
+        with RdicServer(a.rdic, state_dir=state, args=args, threads=a.threads) as srv:
             c = srv.openai()
             _, _, _, info = stream_turn(c, [{"role": "user", "content": history_text(
                 a.history_tokens)}], 1, extra)
@@ -202,13 +208,13 @@ def rdic_history(a):
             ms, _, _, info = stream_turn(c, q, a.max_tokens, extra)
             r["resident2_ms"] = round(ms, 1)
             r["history_tokens"] = info["cached_tokens"]
-        with RdicServer(a.rdic, state_dir=state, args=args) as srv:
+        with RdicServer(a.rdic, state_dir=state, args=args, threads=a.threads) as srv:
             ms, _, _, info = stream_turn(srv.openai(), q, a.max_tokens, extra)
             assert info["kv_source"] == "file", info
             r["restored_ms"] = round(ms, 1)
         shutil.rmtree(os.path.join(state, "kv"))
         os.makedirs(os.path.join(state, "kv"))
-        with RdicServer(a.rdic, state_dir=state, args=args) as srv:
+        with RdicServer(a.rdic, state_dir=state, args=args, threads=a.threads) as srv:
             ms, _, _, info = stream_turn(srv.openai(), q, a.max_tokens, extra)
             assert info["kv_source"] == "reprefill", info
             r["cold_ms"] = round(ms, 1)
@@ -223,7 +229,7 @@ def llama_history(a):
     extra = {"id_slot": 0, "cache_prompt": True}
     r = {"server": "llama-server"}
     try:
-        ls = LlamaServer(a.llama_server, a.model, 1, 8192, a.threads, slots)
+        ls = LlamaServer(a.llama_server, a.model, 1, history_ctx(a), a.threads, slots)
         try:
             c = ls.openai()
             _, text, _, _ = stream_turn(c, hist, 1, extra)
@@ -237,7 +243,7 @@ def llama_history(a):
             r["history_tokens"] = saved.get("n_saved")
         finally:
             ls.stop()
-        ls = LlamaServer(a.llama_server, a.model, 1, 8192, a.threads, slots)
+        ls = LlamaServer(a.llama_server, a.model, 1, history_ctx(a), a.threads, slots)
         try:
             t0 = time.perf_counter()
             ls.post("/slots/0?action=restore", {"filename": "h.bin"})
@@ -247,7 +253,7 @@ def llama_history(a):
             r["restored_ms"] = round(restore + ms, 1)
         finally:
             ls.stop()
-        ls = LlamaServer(a.llama_server, a.model, 1, 8192, a.threads, None)
+        ls = LlamaServer(a.llama_server, a.model, 1, history_ctx(a), a.threads, None)
         try:
             r["cold_ms"] = round(stream_turn(ls.openai(), q, a.max_tokens, extra)[0], 1)
         finally:
@@ -281,7 +287,7 @@ def main():
     ap.add_argument("--llama-server", required=True)
     ap.add_argument("--model", required=True)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",")],
+    ap.add_argument("--concurrency", type=lambda s: [int(x) for x in s.split(",") if x],
                     default=[1, 4, 16])
     ap.add_argument("--turns", type=int, default=3)
     ap.add_argument("--max-tokens", type=int, default=16)

@@ -20,8 +20,9 @@ LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 
 
 class RdicServer:
-    def __init__(self, binary, state_dir=None, args=(), api_key=None):
+    def __init__(self, binary, state_dir=None, args=(), api_key=None, threads=2):
         self.binary = binary
+        self.threads = threads
         self._tmp = None
         if state_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="rdic-serve-test-")
@@ -35,7 +36,7 @@ class RdicServer:
 
     def start(self):
         env = dict(os.environ, OMP_WAIT_POLICY="passive")
-        cmd = [self.binary, "serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2",
+        cmd = [self.binary, "serve", "--host", "127.0.0.1", "--port", "0", "--threads", str(self.threads),
                "--state-dir", self.state_dir] + self.args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env=env)
