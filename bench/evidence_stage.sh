@@ -5,6 +5,11 @@
 # STAGE_DIR/chunks/chunk.NN: the 0.5B and 1.5B instruct models, concatenated in that order and
 # split into pieces that fit one call beside the working tree (a call carries 64 MiB in all; the
 # piece is 62 MiB minus the tree, or CHUNK_MIB).
+# STAGE_DIR/base also gets what bench/gpu_queue.sh needs: llama-tools.tgz (llama.cpp's common/ and
+# tools/ for llama-server, no web UI sources) and wheels/ (the pinned openai client and its
+# dependencies for the device's Python 3.12; the image has no package index). A call carries
+# 64 MiB: base/llama.tgz + base/prefix travel with chunk.00, llama-tools.tgz with chunk.01, the
+# wheels with chunk.02 (docs/gpu.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 S=${1:-$here/.device/ev}
@@ -19,6 +24,14 @@ cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$S/base/prefix/shar
 mkdir -p "$S/base/prefix/lib"
 cp /usr/include/sqlite3.h /usr/include/sqlite3ext.h "$S/base/prefix/include/"
 cp /usr/lib/x86_64-linux-gnu/libsqlite3.a "$S/base/prefix/lib/"
+tar czf "$S/base/llama-tools.tgz" -C "$L" --exclude=tools/ui/static --exclude=tools/ui/src \
+    --exclude=tools/ui/tests --exclude='tools/server/public*' --exclude=tools/server/tests \
+    --exclude=tools/mtmd/legacy-models common tools scripts/ui-assets.cmake
+PY=${RDIC_PYTHON:-$(ls -d "${RDIC_CACHE:-$HOME/.cache/rdic}"/venv-*/bin/python 2>/dev/null | head -1)}
+"${PY:-python3}" -m pip download -q "openai==$(sed -n 's/^openai==//p' "$here/tools/requirements.txt")" \
+    --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+    --platform manylinux2014_x86_64 -d "$S/base/wheels"
 tree_mib=$(cd "$here" && git ls-files -co --exclude-standard -z | du -cm --files0-from=- | tail -1 | cut -f1)
 chunk=${CHUNK_MIB:-$((62 - tree_mib))}
 echo "working tree ${tree_mib} MiB: chunks of ${chunk} MiB"

@@ -19,15 +19,7 @@
 #                                 #      POC workload; bench/spec_bench.py beside llama-server
 #   bench/gpu_queue.sh pack       # everything under /root/dev/queue into $OUT/queue.tgz
 #
-# Staging here: bench/evidence_stage.sh (models, base) and, for tools/wheels,
-#   L=~/.cache/rdic/src/llama-cpp-python-0.3.36/vendor/llama.cpp
-#   tar czf .device/ev/base/llama-tools.tgz -C $L --exclude=tools/ui/static --exclude=tools/ui/src \
-#       --exclude=tools/ui/tests --exclude='tools/server/public*' --exclude=tools/server/tests \
-#       --exclude=tools/mtmd/legacy-models common tools scripts/ui-assets.cmake
-#   pip download openai==$(sed -n 's/^openai==//p' tools/requirements.txt) --only-binary=:all: \
-#       --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64 \
-#       --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 -d .device/ev/base/wheels
-# (the device's python3 is 3.12). A call carries 64 MiB: llama-tools.tgz travels with chunk.01,
+# Staging here: bench/evidence_stage.sh (models, base, llama-tools.tgz, wheels).
 # the wheels with chunk.02 (each beside the ~13 MiB tree and a 41 MiB chunk).
 set -uo pipefail
 D=/root/dev
