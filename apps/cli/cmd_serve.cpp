@@ -93,7 +93,6 @@ int run_serve(const ServeArgs& a) {
                          .router = a.router,
                          .router_threshold = a.router_threshold,
                          .chat_template = a.chat_template,
-                         .limits = a.limits,
                          .log = log,
                          .draft = load_draft(a.draft, *model, a.n_gpu_layers),
                          .n_draft_max = a.draft.n_max,
@@ -119,7 +118,6 @@ int run_serve(const ServeArgs& a) {
             .router_threshold = a.router_threshold,
             .n_threads = a.n_threads,
             .chat_template = a.chat_template,
-            .limits = a.limits,
             .log = log};
         auto fwd = std::make_unique<UpstreamForwarder>(model, uo, metrics);
         where = "upstream " + fwd->upstream_url() + " as model " + fwd->model_name() + ", store " +

@@ -147,11 +147,8 @@ void ServingEngine::State::start(const std::shared_ptr<ChatJob>& job) {
     }
 }
 
-// The in-flight counts drop before the client can see the end: a client that sends its next
-// request as soon as it has the answer must not find its previous one still counted.
 void ServingEngine::State::end(const std::shared_ptr<ChatJob>& job, const ApiError& error) {
-    if (on_end) on_end(*job);
-    job->fail(error);
+    job->fail(error);  // releases its admission count before the client can see the end
 }
 
 void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
@@ -383,7 +380,6 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
             }
         } else {
             record_answer(metrics_, res);
-            if (on_end) on_end(*a.job);
             a.job->finish(std::move(res));
         }
     }
@@ -429,7 +425,7 @@ void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& 
                    snap = std::move(snap), x = std::move(x), job = a.job, key = a.job->key(),
                    sid = *req.session_id, topic = a.topic, topic_key = a.topic_key,
                    system = req.system_prompt(), conv = std::move(conv), res = std::move(res),
-                   post = post, on_end = on_end, log = options_.log]() mutable {
+                   post = post, log = options_.log]() mutable {
         ServeMetrics& metrics = *this_metrics;
         std::string error;
         try {
@@ -457,7 +453,6 @@ void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& 
                 s.turn_written(topic_key, ok, std::move(conv), std::move(system));
             });
         }
-        if (on_end) on_end(*job);
         if (error.empty()) {
             record_answer(metrics, res);
             job->finish(std::move(res));
