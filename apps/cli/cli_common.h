@@ -61,6 +61,22 @@ inline std::shared_ptr<const Model> load_draft(const DraftArgs& args, const Mode
     return draft;
 }
 
+// `--flash-attn VALUE` of bench and serve, checked by the engine's own parser.
+inline void add_flash_attn_option(CLI::App& app, std::string& value, const std::string& help) {
+    app.add_option("--flash-attn", value, help)
+        ->check(
+            [](const std::string& v) {
+                try {
+                    parse_flash_attn(v);
+                    return std::string();
+                } catch (const Error& e) {
+                    return std::string(e.what());
+                }
+            },
+            "auto|on|off")
+        ->capture_default_str();
+}
+
 // `--kv-layout VALUE` of run and bench, checked by the engine's own parser.
 inline void add_kv_layout_option(CLI::App& app, std::string& value) {
     app.add_option("--kv-layout", value,
