@@ -349,6 +349,9 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
     Topic* t = a.topic_key.empty() ? nullptr : &topics_[a.topic_key];
     if (t != nullptr) t->last_used = ++tick_;
     bool writing = false;  // the writer thread ends the job and frees the topic
+    // The draft's work counts whatever becomes of the request (0 without --draft).
+    metrics_.draft_tokens.fetch_add(static_cast<uint64_t>(r.speculation.n_drafted));
+    metrics_.draft_accepted_tokens.fetch_add(static_cast<uint64_t>(r.speculation.n_accepted));
     if (r.stop_reason == StopReason::cancelled) {
         end(a.job, a.job->cancelled()
                        ? ApiError(499, "invalid_request_error", "", "the client went away")
