@@ -61,21 +61,35 @@ inline std::shared_ptr<const Model> load_draft(const DraftArgs& args, const Mode
     return draft;
 }
 
-// `--kv-layout VALUE` of run and bench, checked by the engine's own parser.
+// A CLI11 check that runs one of the engine's parsers (context_options.h): the parser's error
+// is the option's one line, after CLI11's "--flag: ".
+template <class Parse>
+CLI::Validator engine_parser_check(Parse parse, const std::string& accepted) {
+    return CLI::Validator(
+        [parse](const std::string& v) {
+            try {
+                parse(v);
+                return std::string();
+            } catch (const Error& e) {
+                return std::string(e.what());
+            }
+        },
+        accepted);
+}
+
+// `--flash-attn VALUE` of bench and serve.
+inline void add_flash_attn_option(CLI::App& app, std::string& value, const std::string& help) {
+    app.add_option("--flash-attn", value, help)
+        ->check(engine_parser_check(parse_flash_attn, "auto|on|off"))
+        ->capture_default_str();
+}
+
+// `--kv-layout VALUE` of run, bench and serve.
 inline void add_kv_layout_option(CLI::App& app, std::string& value) {
     app.add_option("--kv-layout", value,
                    "auto (one KV stream per sequence where outputs share no context), unified, "
                    "per_sequence")
-        ->check(
-            [](const std::string& v) {
-                try {
-                    parse_kv_layout(v);
-                    return std::string();
-                } catch (const Error& e) {
-                    return std::string(e.what());
-                }
-            },
-            "auto|unified|per_sequence")
+        ->check(engine_parser_check(parse_kv_layout, "auto|unified|per_sequence"))
         ->capture_default_str();
 }
 

@@ -82,7 +82,7 @@ Action add_bench(CLI::App& app) {
                  "session: one lockstep batch for every topic output, then every synthesis");
     app.add_option("--kv-type", a->o.kv_type, "KV cache type for K and V: f16, q8_0, q4_0, ...")
         ->capture_default_str();
-    app.add_option("--flash-attn", a->o.flash_attn, "auto, on or off")->capture_default_str();
+    add_flash_attn_option(app, a->o.flash_attn, "llama.cpp flash attention: auto, on or off");
     add_kv_layout_option(app, a->o.kv_layout);
     add_draft_options(app, a->draft);
     app.add_option("--n-gpu-layers", a->o.n_gpu_layers, "Layers to offload (-1 = all)")

@@ -86,14 +86,11 @@ int run_serve(const ServeArgs& a) {
                          .n_seq_max = a.n_seq_max,
                          .n_threads = a.n_threads,
                          .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
-                         .flash_attn = a.flash_attn == "on"    ? FlashAttn::on
-                                       : a.flash_attn == "off" ? FlashAttn::off
-                                                               : FlashAttn::automatic,
+                         .flash_attn = parse_flash_attn(a.flash_attn),
                          .kv_budget_bytes = a.kv_budget_mib << 20,
                          .router = a.router,
                          .router_threshold = a.router_threshold,
                          .chat_template = a.chat_template,
-                         .limits = a.limits,
                          .log = log,
                          .draft = load_draft(a.draft, *model, a.n_gpu_layers),
                          .n_draft_max = a.draft.n_max,
@@ -119,7 +116,6 @@ int run_serve(const ServeArgs& a) {
             .router_threshold = a.router_threshold,
             .n_threads = a.n_threads,
             .chat_template = a.chat_template,
-            .limits = a.limits,
             .log = log};
         auto fwd = std::make_unique<UpstreamForwarder>(model, uo, metrics);
         where = "upstream " + fwd->upstream_url() + " as model " + fwd->model_name() + ", store " +
@@ -224,11 +220,10 @@ Action add_serve(CLI::App& app) {
                    "(postgresql://USER@HOST:PORT/DB); default: SQLite in --state-dir");
     app.add_flag("--no-cache-salt", a->no_cache_salt,
                  "Do not send the per-(key, session, topic) cache_salt upstream");
-    app.add_option("--flash-attn", a->flash_attn,
-                   "llama.cpp flash attention: off (default: on the CPU, a new turn's prefill "
-                   "after 4K tokens of history took 5x longer with it on), on, auto")
-        ->check(CLI::IsMember({"auto", "on", "off"}))
-        ->capture_default_str();
+    add_flash_attn_option(app, a->flash_attn,
+                          "llama.cpp flash attention: off (default: on the CPU, a new turn's "
+                          "prefill after 4K tokens of history took 5x longer with it on), on, "
+                          "auto");
     app.add_option("--n-gpu-layers", a->n_gpu_layers, "Layers to offload (-1 = all)");
     add_threads_option(app, a->n_threads);
     return [a] { return run_serve(*a); };

@@ -36,13 +36,6 @@ std::vector<int32_t> parse_int_list(const std::string& text, const char* flag) {
     return out;
 }
 
-FlashAttn parse_flash_attn(const std::string& s) {
-    if (s == "auto") return FlashAttn::automatic;
-    if (s == "on") return FlashAttn::on;
-    if (s == "off") return FlashAttn::off;
-    throw Error(ErrorCode::invalid_argument, "--flash-attn: '" + s + "' (expected auto, on, off)");
-}
-
 std::string read_first_line_with(const char* file, const std::string& key) {
     std::ifstream in(file);
     std::string line;

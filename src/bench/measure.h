@@ -1,4 +1,4 @@
-// Measurement pieces of the bench harness (src/bench/harness.cpp): option parsing, machine
+// Measurement pieces of the bench harness (src/bench/harness.cpp): list parsing, machine
 // facts, spreads, one timed pass of a condition, lockstep decoding at a fixed batch, the prompt
 // dump. Internal to the library.
 #pragma once
@@ -19,7 +19,6 @@ namespace rdic::bench_detail {
 using json = nlohmann::json;
 
 std::vector<int32_t> parse_int_list(const std::string& text, const char* flag);
-FlashAttn parse_flash_attn(const std::string& s);
 std::string read_first_line_with(const char* file, const std::string& key);
 std::vector<double> load_average();
 double known_bandwidth_gbs(const std::vector<std::string>& devices);

@@ -44,18 +44,6 @@ struct Session::BatchBuffer {
     int32_t capacity;
 };
 
-std::string_view to_string(KvLayout layout) {
-    return layout == KvLayout::unified ? "unified" : "per_sequence";
-}
-
-std::optional<KvLayout> parse_kv_layout(std::string_view name) {
-    if (name == "auto") return std::nullopt;
-    if (name == "unified") return KvLayout::unified;
-    if (name == "per_sequence" || name == "per-sequence") return KvLayout::per_sequence;
-    throw Error(ErrorCode::invalid_argument,
-                "KV layout '" + std::string(name) + "' (expected auto, unified, per_sequence)");
-}
-
 // ---- Sequence -------------------------------------------------------------------------------
 
 Sequence::Sequence(Sequence&& other) noexcept

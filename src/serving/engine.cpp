@@ -8,48 +8,6 @@
 
 namespace rdic {
 
-// ---- ChatJob ---------------------------------------------------------------------------------
-
-void ChatJob::wait(std::string* text, bool* done, std::chrono::steady_clock::time_point until) {
-    std::unique_lock lock(mutex_);
-    cv_.wait_until(lock, until, [&] { return done_ || !pending_.empty(); });
-    text->append(pending_);
-    pending_.clear();
-    *done = done_;
-}
-
-const ChatResult& ChatJob::result() const {
-    std::lock_guard lock(mutex_);
-    if (error_) throw *error_;
-    return result_;
-}
-
-void ChatJob::push(std::string_view text) {
-    {
-        std::lock_guard lock(mutex_);
-        pending_.append(text);
-    }
-    cv_.notify_all();
-}
-
-void ChatJob::finish(ChatResult result) {
-    {
-        std::lock_guard lock(mutex_);
-        result_ = std::move(result);
-        done_ = true;
-    }
-    cv_.notify_all();
-}
-
-void ChatJob::fail(const ApiError& error) {
-    {
-        std::lock_guard lock(mutex_);
-        error_ = error;
-        done_ = true;
-    }
-    cv_.notify_all();
-}
-
 // ---- ServingEngine ---------------------------------------------------------------------------
 
 namespace {
@@ -71,7 +29,6 @@ ServingEngine::ServingEngine(std::shared_ptr<const Model> model, EngineOptions o
     }
     metrics_.kv_disk_bytes.store(disk);
     state_ = std::make_unique<State>(model_, options_, metrics_, *store_, model_sha256_);
-    state_->on_end = [this](const ChatJob& job) { release(job); };
     state_->post = [this](std::function<void(State&)> command) {
         {
             std::lock_guard lock(mutex_);
@@ -96,43 +53,13 @@ ServingEngine::~ServingEngine() {
     for (auto& job : state_->ready) job->fail(shutting);
 }
 
-std::shared_ptr<ChatJob> ServingEngine::submit(ChatRequest request, const std::string& key) {
-    const ServeLimits& lim = options_.limits;
-    auto job = std::make_shared<ChatJob>(
-        std::move(request), key,
-        std::chrono::steady_clock::now() + std::chrono::seconds(lim.request_timeout_s));
+void ServingEngine::submit(std::shared_ptr<ChatJob> job) {
     {
         std::lock_guard lock(mutex_);
         if (stop_) throw ApiError(503, "server_error", "", "the server is shutting down");
-        int32_t& mine = in_flight_per_key_[key];
-        if (mine >= lim.max_concurrent_per_key) {
-            throw ApiError(429, "rate_limit_exceeded", "",
-                           "this API key has " + std::to_string(mine) +
-                               " requests in flight; the limit is " +
-                               std::to_string(lim.max_concurrent_per_key),
-                           "rate_limit_exceeded");
-        }
-        if (in_flight_ >= lim.max_queue) {
-            throw ApiError(429, "rate_limit_exceeded", "",
-                           "the server has " + std::to_string(in_flight_) +
-                               " requests in flight; the queue limit is " +
-                               std::to_string(lim.max_queue),
-                           "queue_full");
-        }
-        ++mine;
-        ++in_flight_;
-        metrics_.in_flight.store(in_flight_);
-        incoming_.push_back(job);
+        incoming_.push_back(std::move(job));
     }
     cv_.notify_all();
-    return job;
-}
-
-void ServingEngine::release(const ChatJob& job) {
-    std::lock_guard lock(mutex_);
-    if (--in_flight_per_key_[job.key()] <= 0) in_flight_per_key_.erase(job.key());
-    --in_flight_;
-    metrics_.in_flight.store(in_flight_);
 }
 
 bool ServingEngine::delete_session(const std::string& key, const std::string& session_id) {

@@ -147,11 +147,8 @@ void ServingEngine::State::start(const std::shared_ptr<ChatJob>& job) {
     }
 }
 
-// The in-flight counts drop before the client can see the end: a client that sends its next
-// request as soon as it has the answer must not find its previous one still counted.
 void ServingEngine::State::end(const std::shared_ptr<ChatJob>& job, const ApiError& error) {
-    if (on_end) on_end(*job);
-    job->fail(error);
+    job->fail(error);  // releases its admission count before the client can see the end
 }
 
 void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
@@ -352,6 +349,9 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
     Topic* t = a.topic_key.empty() ? nullptr : &topics_[a.topic_key];
     if (t != nullptr) t->last_used = ++tick_;
     bool writing = false;  // the writer thread ends the job and frees the topic
+    // The draft's work counts whatever becomes of the request (0 without --draft).
+    metrics_.draft_tokens.fetch_add(static_cast<uint64_t>(r.speculation.n_drafted));
+    metrics_.draft_accepted_tokens.fetch_add(static_cast<uint64_t>(r.speculation.n_accepted));
     if (r.stop_reason == StopReason::cancelled) {
         end(a.job, a.job->cancelled()
                        ? ApiError(499, "invalid_request_error", "", "the client went away")
@@ -383,7 +383,6 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
             }
         } else {
             record_answer(metrics_, res);
-            if (on_end) on_end(*a.job);
             a.job->finish(std::move(res));
         }
     }
@@ -429,7 +428,7 @@ void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& 
                    snap = std::move(snap), x = std::move(x), job = a.job, key = a.job->key(),
                    sid = *req.session_id, topic = a.topic, topic_key = a.topic_key,
                    system = req.system_prompt(), conv = std::move(conv), res = std::move(res),
-                   post = post, on_end = on_end, log = options_.log]() mutable {
+                   post = post, log = options_.log]() mutable {
         ServeMetrics& metrics = *this_metrics;
         std::string error;
         try {
@@ -457,7 +456,6 @@ void ServingEngine::State::persist(Active& a, Topic* t, const GenerationResult& 
                 s.turn_written(topic_key, ok, std::move(conv), std::move(system));
             });
         }
-        if (on_end) on_end(*job);
         if (error.empty()) {
             record_answer(metrics, res);
             job->finish(std::move(res));

@@ -36,7 +36,6 @@ struct ServingEngine::State {
     void drain_writes() { writer_.reset(); }
 
     std::deque<std::shared_ptr<ChatJob>> ready;  // unparked jobs to start next
-    std::function<void(const ChatJob&)> on_end;  // a job ended (for the in-flight counts)
     // Queues a command for the engine thread (the writer thread reports a written turn so).
     std::function<void(std::function<void(State&)>)> post;
 

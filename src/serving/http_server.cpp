@@ -20,7 +20,6 @@ namespace {
 // Past the request deadline the engine ends the request itself; this grace covers a slow step.
 constexpr auto kDeadlineGrace = std::chrono::seconds(30);
 constexpr auto kStreamPoll = std::chrono::milliseconds(200);
-constexpr const char* kRetryAfterSeconds = "1";
 
 std::atomic<uint64_t> g_completion_id{0};
 
@@ -62,6 +61,7 @@ HttpServer::HttpServer(ChatService& engine, ServeMetrics& metrics, HttpOptions o
     : engine_(engine),
       metrics_(metrics),
       options_(std::move(options)),
+      admission_(options_.limits, &metrics_.in_flight),
       server_(std::make_unique<httplib::Server>()) {
     for (const std::string& k : options_.api_keys) key_hashes_.push_back(sha256_hex(k));
     routes();
@@ -105,7 +105,7 @@ namespace {
 void send_error(httplib::Response& res, const ApiError& e, ServeMetrics& m) {
     res.status = e.status();
     if (e.status() == 429) {
-        res.set_header("Retry-After", kRetryAfterSeconds);
+        res.set_header("Retry-After", std::to_string(Admission::kRetryAfterS));
         m.requests_rejected.fetch_add(1);
     } else if (e.status() >= 500) {
         m.requests_server_error.fetch_add(1);
@@ -269,7 +269,8 @@ void HttpServer::routes() {
         const std::string key = authorize(req);
         ChatRequest cr = parse_chat_request(req.body, req.get_header_value("X-Session-ID"), lim);
         const bool stream = cr.stream;
-        std::shared_ptr<ChatJob> job = engine_.submit(std::move(cr), key);
+        std::shared_ptr<ChatJob> job = admission_.admit(std::move(cr), key);  // 429
+        engine_.submit(job);  // 503 when stopping; the job's count is released with it
         const auto hard = job->deadline() + kDeadlineGrace;
         auto st = std::make_shared<StreamState>();
         st->id = completion_id();

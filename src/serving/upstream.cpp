@@ -93,42 +93,13 @@ UpstreamForwarder::~UpstreamForwarder() {
         job->fail(ApiError(503, "server_error", "", "the server is shutting down"));
 }
 
-std::shared_ptr<ChatJob> UpstreamForwarder::submit(ChatRequest request, const std::string& key) {
-    const ServeLimits& lim = options_.limits;
-    auto job = std::make_shared<ChatJob>(
-        std::move(request), key, Clock::now() + std::chrono::seconds(lim.request_timeout_s));
+void UpstreamForwarder::submit(std::shared_ptr<ChatJob> job) {
     {
         std::lock_guard lock(mutex_);
         if (stop_) throw ApiError(503, "server_error", "", "the server is shutting down");
-        int32_t& mine = in_flight_per_key_[key];
-        if (mine >= lim.max_concurrent_per_key) {
-            throw ApiError(429, "rate_limit_exceeded", "",
-                           "this API key has " + std::to_string(mine) +
-                               " requests in flight; the limit is " +
-                               std::to_string(lim.max_concurrent_per_key),
-                           "rate_limit_exceeded");
-        }
-        if (in_flight_ >= lim.max_queue) {
-            throw ApiError(429, "rate_limit_exceeded", "",
-                           "the server has " + std::to_string(in_flight_) +
-                               " requests in flight; the queue limit is " +
-                               std::to_string(lim.max_queue),
-                           "queue_full");
-        }
-        ++mine;
-        ++in_flight_;
-        metrics_.in_flight.store(in_flight_);
-        queue_.push_back(job);
+        queue_.push_back(std::move(job));
     }
     cv_.notify_one();
-    return job;
-}
-
-void UpstreamForwarder::release(const ChatJob& job) {
-    std::lock_guard lock(mutex_);
-    if (--in_flight_per_key_[job.key()] <= 0) in_flight_per_key_.erase(job.key());
-    --in_flight_;
-    metrics_.in_flight.store(in_flight_);
 }
 
 bool UpstreamForwarder::delete_session(const std::string& key, const std::string& session_id) {
@@ -170,10 +141,6 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
     std::string session_key;
     bool routed_now = false;
     bool answered = false;
-    auto fail = [&](const ApiError& e) {
-        release(*job);
-        job->fail(e);
-    };
     try {
         if (job->cancelled() || Clock::now() > job->deadline()) {
             throw ApiError(504, "timeout", "", "the request timed out before it started");
@@ -288,21 +255,20 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
                 seen->second += 2;
             }
         }
-        release(*job);
         job->push(res.text);  // emulated streaming: the whole answer as one delta
         job->finish(std::move(res));
     } catch (const ApiError& e) {
-        fail(e);
+        job->fail(e);
     } catch (const UpstreamError& e) {
         if (options_.log) options_.log(e.what());
-        fail(upstream_api_error(e));
+        job->fail(upstream_api_error(e));
     } catch (const Error& e) {
         if (options_.log) options_.log(e.what());
-        fail(e.code() == ErrorCode::upstream_failure
-                 ? ApiError(502, "upstream_error", "", e.what(), "upstream_bad_reply")
-                 : ApiError(500, "server_error", "", e.what()));
+        job->fail(e.code() == ErrorCode::upstream_failure
+                      ? ApiError(502, "upstream_error", "", e.what(), "upstream_bad_reply")
+                      : ApiError(500, "server_error", "", e.what()));
     } catch (const std::exception& e) {
-        fail(ApiError(500, "server_error", "", e.what()));
+        job->fail(ApiError(500, "server_error", "", e.what()));
     }
     if (topic_key.empty()) return;
     {

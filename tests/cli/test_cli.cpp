@@ -126,6 +126,18 @@ TEST_F(Cli, BadArgumentsExit2) {
     EXPECT_EQ(run_rdic("no-such-command").status, 2);
 }
 
+// serve and bench check --flash-attn with the engine's one parser: one line naming the flag, the
+// value and the accepted values, before any model is loaded.
+TEST_F(Cli, FlashAttnIsRefusedOnceTheSameWayByServeAndBench) {
+    for (const char* cmd : {"serve", "bench"}) {
+        const CliRun r = run_rdic(std::string(cmd) + " --flash-attn maybe");
+        EXPECT_EQ(r.status, 2) << cmd << ": " << r.err;
+        EXPECT_NE(r.err.find("--flash-attn: flash attention 'maybe' (expected auto, on, off)"),
+                  std::string::npos)
+            << cmd << ": " << r.err;
+    }
+}
+
 TEST_F(Cli, GenerateIsReproducibleWithSeed) {
     const std::string args =
         "generate --raw --prompt 'The three primary colours are' --max-tokens 12 "

@@ -263,6 +263,8 @@ TEST(Metrics, PrometheusTextIsUnchangedAndParses) {
     m.prompt_tokens = 100;
     m.cached_tokens = 60;
     m.completion_tokens = 7;
+    m.draft_tokens = 12;
+    m.draft_accepted_tokens = 10;
     m.evictions = 2;
     m.restores_file = 5;
     m.restores_reprefill = 1;
@@ -292,6 +294,13 @@ TEST(Metrics, PrometheusTextIsUnchangedAndParses) {
         "# HELP rdic_completion_tokens_total Generated tokens\n"
         "# TYPE rdic_completion_tokens_total counter\n"
         "rdic_completion_tokens_total 7\n"
+        "# HELP rdic_draft_tokens_total Tokens the draft model proposed (speculative decoding, "
+        "--draft)\n"
+        "# TYPE rdic_draft_tokens_total counter\n"
+        "rdic_draft_tokens_total 12\n"
+        "# HELP rdic_draft_accepted_tokens_total Proposed tokens the model verified and kept\n"
+        "# TYPE rdic_draft_accepted_tokens_total counter\n"
+        "rdic_draft_accepted_tokens_total 10\n"
         "# HELP rdic_kv_evictions_total Idle topic sequences evicted from memory\n"
         "# TYPE rdic_kv_evictions_total counter\n"
         "rdic_kv_evictions_total 2\n"
@@ -365,8 +374,8 @@ TEST(Metrics, PrometheusTextIsUnchangedAndParses) {
             ++n_samples;
         }
     }
-    EXPECT_EQ(types.size(), 13u);
-    EXPECT_EQ(n_samples, 31u);
+    EXPECT_EQ(types.size(), 15u);
+    EXPECT_EQ(n_samples, 33u);
 }
 
 }  // namespace

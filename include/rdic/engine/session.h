@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rdic/engine/context_options.h"
 #include "rdic/engine/model.h"
 #include "rdic/engine/types.h"
 
@@ -45,12 +46,8 @@ struct llama_context;
 
 namespace rdic {
 
-enum class FlashAttn { automatic, on, off };
 enum class Pooling { mean, last };  // how Session::embed pools a sequence's hidden states
-enum class KvLayout { unified, per_sequence };  // see the header comment
-std::string_view to_string(KvLayout layout);    // "unified", "per_sequence"
-// "unified", "per_sequence" (or "per-sequence"); "auto" gives nullopt. Throws invalid_argument.
-std::optional<KvLayout> parse_kv_layout(std::string_view name);
+// FlashAttn, KvLayout (see the header comment) and their parsers: context_options.h.
 
 // Most sequences one Session holds at once (llama.cpp's limit on n_seq_max).
 inline constexpr int32_t kMaxSessionSequences = 256;

@@ -4,8 +4,12 @@
 // each topic's conversation to an OpenAI-compatible engine). The HTTP layer does not know which.
 //
 //   rdic::ChatService& svc = engine;  // or forwarder
-//   auto job = svc.submit(parse_chat_request(body, session_header, limits), key_hash);
-//   ... job->wait(...), job->result() as in engine.h
+//   auto job = admission.admit(parse_chat_request(body, session_header, limits), key_hash);
+//   svc.submit(job);
+//   ... job->wait(...), job->result() as in chat_job.h
+//
+// Admission control (per-key concurrency, queue bound, 429, the request deadline) is in front of
+// this interface, once (admission.h): a service only queues and answers the jobs it is given.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -14,18 +18,18 @@
 #include <string>
 
 #include "rdic/serving/api.h"
+#include "rdic/serving/chat_job.h"
 #include "rdic/serving/store.h"
 
 namespace rdic {
 
-class ChatJob;  // engine.h
-
 class ChatService {
 public:
     virtual ~ChatService() = default;
-    // Queues a request of `key` (the API key's hash, "" without keys). Throws ApiError(429) when
-    // the key has max_concurrent_per_key requests in flight or the queue holds max_queue.
-    virtual std::shared_ptr<ChatJob> submit(ChatRequest request, const std::string& key) = 0;
+    // Queues a job that Admission admitted (its key is the API key's hash, "" without keys). The
+    // service ends it (ChatJob::finish or fail, by its deadline) whatever happens. Throws
+    // ApiError(503) once the service is stopping (the job is then not queued).
+    virtual void submit(std::shared_ptr<ChatJob> job) = 0;
     // Erases a session (memory, store, files). False when the key has no such session; throws
     // ApiError(409) while it has a request in flight.
     virtual bool delete_session(const std::string& key, const std::string& session_id) = 0;

@@ -3,7 +3,8 @@
 // batching). HTTP threads only submit jobs and read their text.
 //
 //   rdic::ServingEngine engine(model, {.state_dir = "state"}, metrics);
-//   auto job = engine.submit(parse_chat_request(body, session_header, limits), key_hash);
+//   auto job = admission.admit(parse_chat_request(body, session_header, limits), key_hash);
+//   engine.submit(job);                                 // admission.h counts it in and out
 //   std::string text; bool done = false;
 //   while (!done) job->wait(&text, &done, deadline);   // streamed text as it becomes final
 //   const rdic::ChatResult& r = job->result();          // throws the ApiError when it failed
@@ -41,6 +42,7 @@
 #include "rdic/engine/model.h"
 #include "rdic/engine/session.h"
 #include "rdic/serving/api.h"
+#include "rdic/serving/chat_job.h"
 #include "rdic/serving/chat_service.h"
 #include "rdic/serving/metrics.h"
 #include "rdic/serving/store.h"
@@ -59,58 +61,12 @@ struct EngineOptions {
     std::string router = "lexical";               // TurnRouter method (topic_routing.h)
     double router_threshold = 0;                  // its new-topic threshold; 0 = default
     std::string chat_template;                    // "" = the GGUF's
-    ServeLimits limits;                           // queue, per-key concurrency, timeout
     std::function<void(const std::string&)> log;  // one line per notable event; may be empty
     // Speculative decoding (--draft): a draft model with the model's vocabulary; its Session
     // has n_ctx cells and n_seq_max slots too (unified), holding each active request's history.
     std::shared_ptr<const Model> draft;
     int32_t n_draft_max = 8;
     float draft_p_min = 0.0f;
-};
-
-// One request in flight: written by the engine thread, read by one HTTP thread.
-class ChatJob {
-public:
-    ChatJob(ChatRequest request, std::string key, std::chrono::steady_clock::time_point deadline)
-        : request_(std::move(request)), key_(std::move(key)), deadline_(deadline) {}
-
-    const ChatRequest& request() const { return request_; }
-    const std::string& key() const { return key_; }
-    std::chrono::steady_clock::time_point deadline() const { return deadline_; }
-    std::chrono::steady_clock::time_point submitted() const { return submitted_; }
-
-    // Blocks until there is new text, the job ended, or `until`; appends the new text to *text
-    // and sets *done when the job ended (result() then returns or throws).
-    void wait(std::string* text, bool* done, std::chrono::steady_clock::time_point until);
-    // The client went away: the engine ends the request at its next step.
-    void cancel() { cancelled_.store(true); }
-    bool cancelled() const { return cancelled_.load(); }
-    // After *done: the result, or throws the job's ApiError.
-    const ChatResult& result() const;
-
-    // Engine side.
-    struct Routing {
-        std::string topic;
-        bool routed = false;  // chosen by the router (not the request)
-        double score = 0;
-    };
-    std::optional<Routing> routing;  // the topic, once decided (engine thread only)
-    void push(std::string_view text);
-    void finish(ChatResult result);
-    void fail(const ApiError& error);
-
-private:
-    ChatRequest request_;
-    std::string key_;
-    std::chrono::steady_clock::time_point deadline_;
-    std::chrono::steady_clock::time_point submitted_ = std::chrono::steady_clock::now();
-    std::atomic<bool> cancelled_{false};
-    mutable std::mutex mutex_;
-    std::condition_variable cv_;
-    std::string pending_;
-    bool done_ = false;
-    ChatResult result_;
-    std::optional<ApiError> error_;
 };
 
 class ServingEngine final : public ChatService {
@@ -121,9 +77,8 @@ public:
     ServingEngine(const ServingEngine&) = delete;
     ServingEngine& operator=(const ServingEngine&) = delete;
 
-    // Queues a request of `key` (the API key's hash, "" without keys). Throws ApiError(429) when
-    // the key has max_concurrent_per_key requests in flight or the queue holds max_queue.
-    std::shared_ptr<ChatJob> submit(ChatRequest request, const std::string& key) override;
+    // Queues an admitted job for the engine thread. Throws ApiError(503) once stopping.
+    void submit(std::shared_ptr<ChatJob> job) override;
     // Erases a session from memory, the store and disk (on the engine thread; waits). False when
     // the key has no such session; throws ApiError(409) while it has a request in flight.
     bool delete_session(const std::string& key, const std::string& session_id) override;
@@ -135,7 +90,6 @@ public:
 private:
     struct State;  // everything only the engine thread touches
     void run();
-    void release(const ChatJob& job);
 
     std::shared_ptr<const Model> model_;
     EngineOptions options_;
@@ -148,8 +102,6 @@ private:
     std::condition_variable cv_;
     std::deque<std::shared_ptr<ChatJob>> incoming_;
     std::deque<std::function<void(State&)>> commands_;
-    std::map<std::string, int32_t> in_flight_per_key_;
-    int32_t in_flight_ = 0;
     bool stop_ = false;
 
     std::unique_ptr<State> state_;

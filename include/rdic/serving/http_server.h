@@ -1,6 +1,7 @@
 // HttpServer: the HTTP edge of `rdic serve` (cpp-httplib). Checks the API key, parses requests
-// into native types (api.h), calls the ChatService (chat_service.h: in-process engine or upstream
-// forwarder), and writes OpenAI-shaped JSON or SSE.
+// into native types (api.h), admits them (admission.h: per-key concurrency, queue bound, 429 with
+// Retry-After, the request deadline), calls the ChatService (chat_service.h: in-process engine or
+// upstream forwarder), and writes OpenAI-shaped JSON or SSE.
 //
 //   rdic::HttpServer http(engine, metrics, {.host = "127.0.0.1", .port = 0});
 //   int port = http.bind();       // throws invalid_argument for a refused or unavailable address
@@ -14,9 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "rdic/serving/admission.h"
 #include "rdic/serving/api.h"
+#include "rdic/serving/chat_job.h"
 #include "rdic/serving/chat_service.h"
-#include "rdic/serving/engine.h"
 #include "rdic/serving/metrics.h"
 
 namespace httplib {
@@ -30,7 +32,7 @@ struct HttpOptions {
     int port = 8080;                    // 0 = any free port (bind() returns it)
     std::vector<std::string> api_keys;  // empty: no authentication
     bool allow_unauthenticated_remote = false;
-    ServeLimits limits;
+    ServeLimits limits;  // body and request checks, and admission (admission.h)
     int n_http_threads = 32;
 };
 
@@ -57,6 +59,7 @@ private:
     ChatService& engine_;  // the in-process engine or the upstream forwarder
     ServeMetrics& metrics_;
     HttpOptions options_;
+    Admission admission_;  // in front of engine_
     std::vector<std::string> key_hashes_;
     std::unique_ptr<httplib::Server> server_;
 };

@@ -40,6 +40,8 @@ struct ServeMetrics {
     std::atomic<uint64_t> prompt_tokens{0};
     std::atomic<uint64_t> cached_tokens{0};
     std::atomic<uint64_t> completion_tokens{0};
+    std::atomic<uint64_t> draft_tokens{0};           // proposed by the --draft model
+    std::atomic<uint64_t> draft_accepted_tokens{0};  // of those, kept by the model
     std::atomic<uint64_t> evictions{0};
     std::atomic<uint64_t> restores_file{0};       // a topic's KV read back from its file
     std::atomic<uint64_t> restores_reprefill{0};  // recomputed from the stored turns

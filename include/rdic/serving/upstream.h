@@ -15,7 +15,7 @@
 // Streaming is emulated: the upstream request is not streamed; the whole answer arrives as one
 // delta when the engine has answered.
 // Failure: connection errors, timeouts, 408/429/5xx are retried with backoff (OpenAiClient) within
-// the request's deadline (limits.request_timeout_s); then the request fails with 502 (the
+// the request's deadline (the job's, from admission.h); then the request fails with 502 (the
 // engine failed or is unreachable) or 504 (the deadline passed); an engine's 400 is the client's
 // 400. A turn is stored only after the engine answered it, and a routed turn that failed leaves
 // no trace in the router (it is rebuilt from the stored turns).
@@ -44,8 +44,8 @@
 #include "rdic/engine/model.h"
 #include "rdic/isolation/openai_protocol.h"
 #include "rdic/isolation/prompt.h"
+#include "rdic/serving/chat_job.h"
 #include "rdic/serving/chat_service.h"
-#include "rdic/serving/engine.h"
 #include "rdic/serving/metrics.h"
 #include "rdic/serving/topic_routing.h"
 
@@ -66,7 +66,6 @@ struct UpstreamOptions {
     double router_threshold = 0;
     int32_t n_threads = 0;                        // CPU threads of a model-based router
     std::string chat_template;                    // "" = the GGUF's
-    ServeLimits limits;                           // queue, per-key concurrency, request timeout
     std::function<void(const std::string&)> log;  // may be empty
 };
 
@@ -85,7 +84,7 @@ public:
     UpstreamForwarder(const UpstreamForwarder&) = delete;
     UpstreamForwarder& operator=(const UpstreamForwarder&) = delete;
 
-    std::shared_ptr<ChatJob> submit(ChatRequest request, const std::string& key) override;
+    void submit(std::shared_ptr<ChatJob> job) override;
     bool delete_session(const std::string& key, const std::string& session_id) override;
     const SessionStore& store() const override { return *store_; }
     const std::string& model_name() const override { return model_name_; }
@@ -95,7 +94,6 @@ public:
 private:
     void work();
     void serve(const std::shared_ptr<ChatJob>& job, class OpenAiClient& client);
-    void release(const ChatJob& job);
 
     std::shared_ptr<const Model> model_;
     UpstreamOptions options_;
@@ -110,8 +108,6 @@ private:
     std::mutex mutex_;  // guards everything below
     std::condition_variable cv_;
     std::deque<std::shared_ptr<ChatJob>> queue_;
-    std::map<std::string, int32_t> in_flight_per_key_;
-    int32_t in_flight_ = 0;
     std::set<std::string> busy_topics_;  // (key, session, topic) with a request at the engine
     std::map<std::string, std::deque<std::shared_ptr<ChatJob>>> waiting_;  // behind a busy topic
     std::map<std::string, std::unique_ptr<PromptBuilder>> builders_;       // by system prompt
