@@ -329,8 +329,8 @@ TEST_F(Cli, RunTheNoConversationControlBesideSemantic) {
     EXPECT_EQ(n_control_answers, n_questions);
     size_t control_questions = 0;
     for (const std::string& m : read_lines(out / "metrics.jsonl")) {
-        if (m.find("" condition ":" no_conversation "") == std::string::npos) continue;
-        EXPECT_NE(m.find("" metric_set ":" questions / v1 ""), std::string::npos) << m;
+        if (m.find("\"condition\":\"no_conversation\"") == std::string::npos) continue;
+        EXPECT_NE(m.find("\"metric_set\":\"questions/v1\""), std::string::npos) << m;
         ++control_questions;
     }
     EXPECT_EQ(control_questions, n_control_answers);
