@@ -299,56 +299,6 @@ TEST_F(Cli, RunTwoExamplesFiveConditions) {
     EXPECT_NE(bad.err.find("pdf"), std::string::npos) << bad.err;
 }
 
-// The no-conversation control, opted into beside semantic: its records hold answers to every
-// question and no outputs, eval scores its answers (and no output metric), and the report shows
-// it as a control row, never as a baseline.
-TEST_F(Cli, RunTheNoConversationControlBesideSemantic) {
-    const fs::path out = dir_ / "control";
-    const std::string data = std::string(RDIC_DATA_DIR) + "/dev/fin-01.json";
-    const CliRun r =
-        run_rdic("run --max-tokens 2 --no-judge --no-embed" + kFast +
-                 "--conditions semantic,no_conversation --out " + out.string() + " --data " + data);
-    ASSERT_EQ(r.status, 0) << r.err;
-    const auto lines = read_lines(out / "results.jsonl");
-    ASSERT_EQ(lines.size(), 2u);
-    size_t n_questions = 0, n_control_answers = 0;
-    for (const std::string& l : lines) {
-        const auto j = nlohmann::json::parse(l);
-        EXPECT_EQ(j["status"], "ok") << l.substr(0, 300);
-        if (j["condition"] == "semantic") {
-            n_questions = j["answers"].size();
-            continue;
-        }
-        EXPECT_EQ(j["condition"], "no_conversation");
-        EXPECT_TRUE(j["outputs"].empty());
-        EXPECT_TRUE(j["kv"].is_null());  // no outputs: no output KV, absent rather than 0
-        n_control_answers = j["answers"].size();
-        for (const auto& a : j["answers"]) EXPECT_GT(a["n_tokens"].get<int>(), 0);
-    }
-    EXPECT_GE(n_questions, 9u);
-    EXPECT_EQ(n_control_answers, n_questions);
-    size_t control_questions = 0;
-    for (const std::string& m : read_lines(out / "metrics.jsonl")) {
-        if (m.find("\"condition\":\"no_conversation\"") == std::string::npos) continue;
-        EXPECT_NE(m.find("\"metric_set\":\"questions/v1\""), std::string::npos) << m;
-        ++control_questions;
-    }
-    EXPECT_EQ(control_questions, n_control_answers);
-    EXPECT_NE(r.out.find("| no_conversation (control) |"), std::string::npos) << r.out;
-    const CliRun e = run_rdic("eval --no-judge --no-embed --results " + out.string());
-    ASSERT_EQ(e.status, 0) << e.err;
-    EXPECT_NE(e.out.find("nothing new"), std::string::npos) << e.out;
-    const CliRun js = run_rdic("report --format json --results " + out.string());
-    ASSERT_EQ(js.status, 0) << js.err;
-    EXPECT_EQ(js.out.find("\"baseline\": \"no_conversation\""), std::string::npos);
-    EXPECT_NE(js.out.find("no_conversation is a control"), std::string::npos) << js.out;
-    // A control only asks questions: without them it is refused, in one line.
-    const CliRun none = run_rdic("run --no-questions --conditions no_conversation --out " +
-                                 (dir_ / "none").string() + " --data " + data);
-    EXPECT_EQ(none.status, 2);
-    EXPECT_NE(none.err.find("--no-questions"), std::string::npos) << none.err;
-}
-
 TEST_F(Cli, FailedEvaluationKeepsTheResults) {
     const fs::path out = dir_ / "evalfail";
     const CliRun r = run_rdic("run --max-tokens 2" + kFast + "--conditions semantic --out " +
