@@ -156,9 +156,21 @@ std::vector<Condition> parse_conditions(const std::string& list) {
     return out;
 }
 
+// A control without outputs answers questions only: with --no-questions it would do nothing.
+void check_controls(const std::vector<Condition>& conditions, bool questions) {
+    for (Condition c : conditions) {
+        if (is_control(c) && !questions) {
+            throw Error(ErrorCode::invalid_argument,
+                        "--conditions: " + std::string(to_string(c)) +
+                            " only asks the questions; it cannot run with --no-questions");
+        }
+    }
+}
+
 int run_experiment(const RunArgs& args) {
     validate(args.sampling);
     const std::vector<Condition> conditions = parse_conditions(args.conditions);
+    check_controls(conditions, !args.no_questions);
     if (args.resume && args.out.empty()) {
         throw Error(ErrorCode::invalid_argument, "--resume needs --out DIR of the run to resume");
     }
@@ -323,7 +335,9 @@ Action add_run(CLI::App& app) {
     app.add_option("--data", args->data, "Dataset files or directories (default: data/test)");
     app.add_option("--out", args->out, "Output directory (default: results/<timestamp>)");
     app.add_option("--conditions", args->conditions,
-                   "Comma-separated: sequential,prompted,turn_based,semantic,separate_contexts");
+                   "Comma-separated: sequential,prompted,turn_based,semantic,separate_contexts "
+                   "(the default), and the opt-in control no_conversation (every question with "
+                   "no conversation: what guessing scores)");
     app.add_option("--max-tokens,-n", args->max_tokens, "Tokens per output")
         ->check(CLI::Range(1, 1 << 16));
     add_sampling_options(app, args->sampling);  // output i uses seed + i

@@ -42,7 +42,14 @@ BenchOutcome run_bench(const std::shared_ptr<const Model>& model, const BenchOpt
         std::stringstream ss(args.conditions);
         std::string name;
         while (std::getline(ss, name, ',')) {
-            if (!name.empty()) conditions.push_back(parse_condition(name));
+            if (name.empty()) continue;
+            const Condition c = parse_condition(name);
+            if (is_control(c)) {
+                throw Error(ErrorCode::invalid_argument,
+                            "--conditions: " + name +
+                                " is a control without outputs; bench measures outputs");
+            }
+            conditions.push_back(c);
         }
     }
     const std::vector<int32_t> batches = parse_int_list(args.decode_batches, "--decode-batches");

@@ -208,8 +208,10 @@ struct Runner {
         std::map<std::string, Sequence> ctx_seq;
         std::vector<PrefillItem> items;
         for (const auto& [key, tokens] : ctx) ctx_seq.emplace(key, s.fork(root));
-        for (auto& [key, seq] : ctx_seq) items.push_back({&seq, ctx.at(key)});
-        s.prefill(items);
+        for (auto& [key, seq] : ctx_seq) {
+            if (!ctx.at(key).empty()) items.push_back({&seq, ctx.at(key)});  // empty: the control
+        }
+        if (!items.empty()) s.prefill(items);
         std::vector<Sequence> seqs;
         seqs.reserve(plan.questions.size());  // requests point into it
         std::vector<GenerationRequest> reqs;
@@ -452,7 +454,10 @@ ConditionResult run_condition(const std::shared_ptr<const Model>& model, const E
     r.result.condition = plan.condition;
     r.result.naive = options.naive;
     r.result.weights_bytes = model->info().weight_bytes;
-    if (plan.condition == Condition::separate_contexts) {
+    if (is_control(plan.condition)) {
+        // No outputs: no output KV to measure (recorded absent, not 0); only the answers' session.
+        r.result.kv_measured = false;
+    } else if (plan.condition == Condition::separate_contexts) {
         r.run_serial(/*own_session=*/true);
     } else if (options.naive) {
         r.run_serial(/*own_session=*/false);
@@ -485,6 +490,11 @@ std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const
             throw Error(ErrorCode::invalid_argument,
                         "separate_contexts cannot run together with other conditions (it needs "
                         "its own contexts)");
+        }
+        if (is_control(plan.condition)) {
+            throw Error(ErrorCode::invalid_argument,
+                        std::string(to_string(plan.condition)) +
+                            " is a control without outputs; run it with run_condition");
         }
         runners.push_back(Runner{model, example, plan, options, prompts, {}, {}, t0, t0});
         runners.back().result.condition = plan.condition;

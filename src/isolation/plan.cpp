@@ -18,17 +18,34 @@ std::string_view to_string(Condition c) {
             return "semantic";
         case Condition::separate_contexts:
             return "separate_contexts";
+        case Condition::no_conversation:
+            return "no_conversation";
     }
     return "?";
+}
+
+bool is_control(Condition c) {
+    return c == Condition::no_conversation;
+}
+
+bool is_control_condition(std::string_view name) {
+    for (Condition c : kAllConditions) {
+        if (to_string(c) == name) return is_control(c);
+    }
+    return false;
 }
 
 Condition parse_condition(std::string_view name) {
     for (Condition c : kAllConditions) {
         if (to_string(c) == name) return c;
     }
+    std::string expected;
+    for (Condition c : kAllConditions) {
+        if (!expected.empty()) expected += ", ";
+        expected += to_string(c);
+    }
     throw Error(ErrorCode::invalid_argument,
-                "unknown condition '" + std::string(name) +
-                    "' (expected sequential, prompted, turn_based, semantic, separate_contexts)");
+                "unknown condition '" + std::string(name) + "' (expected " + expected + ")");
 }
 
 std::string output_label(const Example& example, const std::string& cluster_id) {
@@ -141,6 +158,19 @@ Plan make_plan(const Example& ex, Condition condition, const PromptOptions& o) {
     Plan plan;
     plan.condition = condition;
     plan.prompt_options = o;
+    if (condition == Condition::no_conversation) {
+        // The control: no outputs; every question (cross ones too) from the question alone.
+        if (!o.questions) return plan;
+        for (const Question& q : ex.questions) {
+            QuestionPlan qp;
+            qp.question_id = q.id;
+            qp.kind = q.kind;
+            qp.context_key = "none";
+            qp.request = question_request(ex, q, o.allow_unknown);
+            plan.questions.push_back(std::move(qp));
+        }
+        return plan;
+    }
     std::vector<const Turn*> all;
     for (const Turn& t : ex.turns) all.push_back(&t);
     const bool shared = condition == Condition::sequential || condition == Condition::prompted ||

@@ -17,6 +17,9 @@ PromptBuilder::PromptBuilder(const Model& model, const std::string& system_promp
 }
 
 std::string PromptBuilder::context_block(const std::string& context) {
+    // No context (the no_conversation control): the user message is the request alone. Every
+    // dataset cluster has turns, so no other plan has an empty context.
+    if (context.empty()) return "";
     return context + "\n\n";
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "json_fields.h"
+#include "rdic/isolation/plan.h"
 #include "rdic/records/files.h"
 #include "record_json.h"
 
@@ -185,7 +186,10 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
         return r;
     }
     const json& outputs = f.array("outputs");
-    if (outputs.empty()) f.bad("outputs", "a successful record has at least one output");
+    // A control (no_conversation) generates no outputs, only answers.
+    if (outputs.empty() && !is_control_condition(r.condition)) {
+        f.bad("outputs", "a successful record has at least one output");
+    }
     for (size_t i = 0; i < outputs.size(); ++i) {
         r.outputs.push_back(read_output(f.element("outputs", i), schema));
     }

@@ -13,6 +13,7 @@
 #include "rdic/error.h"
 #include "rdic/evaluation/copy_control.h"
 #include "rdic/evaluation/similarity.h"
+#include "rdic/isolation/plan.h"
 #include "rdic/records/files.h"
 #include "rdic/records/metric_catalog.h"
 #include "rdic/records/metric_record.h"
@@ -81,6 +82,9 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
         ++info.pairs_ok;
         if (conds.insert(cond).second) report.conditions.push_back(cond);
         if (r.clustering) ari[ex] = r.clustering->ari;
+        // A control without outputs (no_conversation) has answers only: no output KV, time or
+        // TTFT to report (absent, not 0).
+        if (r.outputs.empty()) continue;
         if (r.kv) {
             add(ex, cond, "", "", "example.kv_peak_mib",
                 static_cast<double>(r.kv->peak_bytes) / (1024.0 * 1024.0));
@@ -239,6 +243,17 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
                                                      "' is not a condition of these runs (" + list +
                                                      ")");
     }
+    // Controls without outputs (no_conversation) after the conditions they control for.
+    std::stable_partition(report.conditions.begin(), report.conditions.end(),
+                          [](const std::string& c) { return !is_control_condition(c); });
+    for (const std::string& c : report.conditions) {
+        if (!is_control_condition(c)) continue;
+        report.notes.push_back(
+            c +
+            " is a control, not a condition: every question asked with no conversation at "
+            "all (the question alone), what guessing scores. It has no outputs (their "
+            "metrics are –) and is never a baseline in the comparisons.");
+    }
     for (auto& [k, v] : report.provenance) dedupe(v);
     report.provenance["BLEU signature"] = {bleu_signature(BleuLevel::sentence)};
     report.provenance["chrF signature"] = {chrf_signature()};
@@ -309,8 +324,9 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
             if (ref == by_cond.end()) continue;
             const size_t first = report.comparisons.size();
             for (const std::string& cond : report.conditions) {
-                if (cond == options.reference || !by_cond.count(cond) || is_copy_control(cond)) {
-                    continue;
+                if (cond == options.reference || !by_cond.count(cond) || is_copy_control(cond) ||
+                    is_control_condition(cond)) {
+                    continue;  // controls are shown as rows, never tested as baselines
                 }
                 std::vector<double> a, b;
                 for (const auto& [ex, v] : ref->second) {

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "rdic/build_info.h"
+#include "rdic/isolation/plan.h"
 #include "rdic/reporting/report.h"
 
 namespace rdic {
@@ -215,7 +216,7 @@ Table main_table(const Report& r) {
         t.header.push_back(s->label + (s->lower_is_better ? " ↓" : " ↑"));
     }
     for (const std::string& c : r.conditions) {
-        std::vector<std::string> row{c};
+        std::vector<std::string> row{is_control_condition(c) ? c + " (control)" : c};
         for (const std::string& id : cols) {
             const ConditionSummary* s = r.summary(id, c);
             const int d = spec_of(id)->decimals;

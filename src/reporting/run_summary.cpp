@@ -11,7 +11,8 @@ namespace {
 
 struct Tally {
     int ok = 0, failed = 0;
-    int kv = 0;  // successes with KV numbers (a remote engine's are not visible)
+    int kv = 0;     // successes with KV numbers (a remote engine's are not visible)
+    int timed = 0;  // successes with outputs (a control's records have answers only: no time)
     double kv_cells = 0, kv_bytes = 0, alloc_bytes = 0, separate_bytes = 0, total_ms = 0;
 };
 
@@ -33,6 +34,8 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
             continue;
         }
         ++t.ok;
+        if (r->outputs.empty()) continue;  // a control: no outputs, no output time or KV
+        ++t.timed;
         t.total_ms += r->timing.total_ms;
         if (!r->kv) continue;
         ++t.kv;
@@ -61,8 +64,15 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
         const auto it = tally.find(c);
         if (it == tally.end()) continue;
         const Tally& t = it->second;
-        const double n = t.ok > 0 ? t.ok : 1;
-        if (t.kv == 0) {  // no KV numbers (a remote engine's, or no success): "n/a", not 0
+        const double n = t.timed > 0 ? t.timed : 1;
+        if (t.timed == 0) {  // no outputs (a control, or no success): nothing timed, "n/a"
+            std::snprintf(line, sizeof line, "%-18s %5d %6d %10s %9s %10s %12s %9s %9s\n",
+                          c.c_str(), t.ok + t.failed, t.failed, "n/a", "n/a", "n/a", "n/a", "n/a",
+                          "n/a");
+            os << line;
+            continue;
+        }
+        if (t.kv == 0) {  // no KV numbers (a remote engine's): "n/a", not 0
             std::snprintf(line, sizeof line, "%-18s %5d %6d %10s %9s %10s %12s %9.2f %9.1f\n",
                           c.c_str(), t.ok + t.failed, t.failed, "n/a", "n/a", "n/a", "n/a",
                           t.total_ms / n / 1000.0, t.total_ms / 1000.0);

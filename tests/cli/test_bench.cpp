@@ -125,6 +125,10 @@ TEST_F(Bench, BadArgumentsFailWithOneLine) {
     EXPECT_EQ(r.status, 2) << r.err;
     EXPECT_NE(r.err.find("--kv-layout"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("sideways"), std::string::npos) << r.err;
+    // The no-conversation control has no outputs to time.
+    r = rdic("bench --conditions semantic,no_conversation --out " + (dir_ / "x.json").string());
+    EXPECT_EQ(r.status, 2) << r.err;
+    EXPECT_NE(r.err.find("no_conversation is a control"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(dir_ / "x.json"));
 }
 

@@ -302,6 +302,54 @@ TEST_F(RecordsCli, DuplicateKeysAndEscapedNulAreRefused) {
         << v.out;
 }
 
+// The no-conversation control, opted into beside semantic: its records hold answers to every
+// question and no outputs, eval scores its answers (and no output metric), and the report shows
+// it as a control row, never as a baseline.
+TEST_F(RecordsCli, TheNoConversationControlRunsBesideSemantic) {
+    const fs::path out = dir_ / "control";
+    const CliRun r = run_rdic(
+        "run --max-tokens 2 --answer-tokens 4 --no-judge --no-embed --model " + kSmol +
+        " --conditions semantic,no_conversation --out " + out.string() + " --data " + kFin);
+    ASSERT_EQ(r.status, 0) << r.err;
+    const auto results = records(out / "results.jsonl");
+    ASSERT_EQ(results.size(), 2u);
+    size_t n_questions = 0, n_control_answers = 0;
+    for (const auto& j : results) {
+        EXPECT_EQ(j["status"], "ok") << j.dump().substr(0, 300);
+        if (j["condition"] == "semantic") {
+            n_questions = j["answers"].size();
+            continue;
+        }
+        EXPECT_EQ(j["condition"], "no_conversation");
+        EXPECT_TRUE(j["outputs"].empty());
+        EXPECT_TRUE(j["kv"].is_null());  // no outputs: no output KV, absent rather than 0
+        n_control_answers = j["answers"].size();
+        for (const auto& a : j["answers"]) EXPECT_GT(a["n_tokens"].get<int>(), 0);
+    }
+    EXPECT_GE(n_questions, 9u);
+    EXPECT_EQ(n_control_answers, n_questions);
+    size_t control_questions = 0;
+    for (const auto& m : records(out / "metrics.jsonl")) {
+        if (m["condition"] != "no_conversation") continue;
+        EXPECT_EQ(m["metric_set"], "questions/v1") << m.dump();
+        ++control_questions;
+    }
+    EXPECT_EQ(control_questions, n_control_answers);
+    EXPECT_NE(r.out.find("| no_conversation (control) |"), std::string::npos) << r.out;
+    const CliRun e = run_rdic("eval --no-judge --no-embed --results " + out.string());
+    ASSERT_EQ(e.status, 0) << e.err;
+    EXPECT_NE(e.out.find("nothing new"), std::string::npos) << e.out;
+    const CliRun js = run_rdic("report --format json --results " + out.string());
+    ASSERT_EQ(js.status, 0) << js.err;
+    EXPECT_EQ(js.out.find("\"baseline\": \"no_conversation\""), std::string::npos);
+    EXPECT_NE(js.out.find("no_conversation is a control"), std::string::npos) << js.out;
+    // A control only asks questions: without them it is refused, in one line.
+    const CliRun none = run_rdic("run --no-questions --conditions no_conversation --out " +
+                                 (dir_ / "none").string() + " --data " + kFin);
+    EXPECT_EQ(none.status, 2);
+    EXPECT_NE(none.err.find("--no-questions"), std::string::npos) << none.err;
+}
+
 }  // namespace
 
 // Finding 7 (read-only --out): the refusal names the file and the OS reason (EACCES). Root

@@ -8,6 +8,7 @@
 #include "model_fixture.h"
 #include "rdic/error.h"
 #include "rdic/isolation/executor.h"
+#include "rdic/isolation/prompt.h"
 
 namespace rdic {
 namespace {
@@ -72,6 +73,30 @@ TEST(Experiment, QuestionsAnsweredWithoutChangingTheOutputs) {
         EXPECT_EQ(naive.answers[i].text, sem.answers[i].text) << ex.questions[i].id;
         EXPECT_EQ(naive.answers[i].n_context_tokens, sem.answers[i].n_context_tokens);
     }
+    // The no-conversation control: no outputs, every question from the template head and the
+    // question alone (no context block, no messages), greedy, with the same answer budget.
+    const ConditionResult none =
+        run_condition(model, ex, make_plan(ex, Condition::no_conversation), small());
+    EXPECT_TRUE(none.outputs.empty());
+    EXPECT_FALSE(none.kv_measured);  // no outputs: no output KV, recorded absent
+    ASSERT_EQ(none.answers.size(), ex.questions.size());
+    const PromptBuilder prompts(*model, small().system_prompt);
+    const Plan none_plan = make_plan(ex, Condition::no_conversation);
+    for (size_t i = 0; i < ex.questions.size(); ++i) {
+        EXPECT_EQ(none.answers[i].question_id, ex.questions[i].id);
+        EXPECT_GT(none.answers[i].n_tokens, 0);
+        EXPECT_LE(none.answers[i].n_tokens, 6);
+        // (A reply ended by a stop string keeps that string's last token out of the KV.)
+        const size_t expected = prompts.head().size() +
+                                prompts.request("", none_plan.questions[i].request).size() -
+                                (none.answers[i].stop_reason == StopReason::stop_string ? 1 : 0);
+        EXPECT_EQ(static_cast<size_t>(none.answers[i].n_context_tokens), expected)
+            << ex.questions[i].id;
+        EXPECT_LT(none.answers[i].n_context_tokens, sem.answers[i].n_context_tokens);
+    }
+    // A control has no outputs to run together with other plans.
+    const std::vector<Plan> with_control = {sem_plan, none_plan};
+    EXPECT_THROW(run_conditions_together(model, ex, with_control, small()), Error);
 }
 
 class ExperimentTest : public ::testing::TestWithParam<std::string> {};
@@ -81,6 +106,7 @@ TEST_P(ExperimentTest, EveryConditionProducesEveryOutput) {
     const Example ex = load(GetParam());
     std::map<Condition, ConditionResult> results;
     for (Condition c : kAllConditions) {
+        if (is_control(c)) continue;  // no outputs (QuestionsAnsweredWithoutChangingTheOutputs)
         const ConditionResult r = run_condition(model, ex, make_plan(ex, c), small());
         ASSERT_EQ(r.outputs.size(), ex.clusters.size()) << to_string(c);
         for (size_t i = 0; i < r.outputs.size(); ++i) {

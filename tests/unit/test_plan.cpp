@@ -134,7 +134,8 @@ TEST(Plan, AssistantTurnsLabelTheTranscript) {
     EXPECT_NE(labelled.find("\n\nAssistant: Noted.\n\nUser: "), std::string::npos) << labelled;
 }
 
-TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
+// interleaved_example() with a topic question about "b" and a cross question about a and b.
+Example example_with_questions() {
     Example ex = interleaved_example();
     Question q;
     q.id = "q1";
@@ -148,6 +149,11 @@ TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
     x.text = "Which is larger?";
     x.answers = {"B"};
     ex.questions = {q, x};
+    return ex;
+}
+
+TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
+    const Example ex = example_with_questions();
     const Plan sem = make_plan(ex, Condition::semantic);
     ASSERT_EQ(sem.questions.size(), 2u);
     EXPECT_EQ(sem.questions[0].context_key, "b");
@@ -175,6 +181,38 @@ TEST(Plan, QuestionsAskedInTheContextTheConditionGivesTheTopic) {
         << offered.questions[0].request;
 }
 
+TEST(Plan, NoConversationControlAsksEveryQuestionWithNoContext) {
+    const Example ex = example_with_questions();
+    for (const PromptOptions& o : {PromptOptions{}, PromptOptions{.allow_unknown = true}}) {
+        const Plan none = make_plan(ex, Condition::no_conversation, o);
+        const Plan sem = make_plan(ex, Condition::semantic, o);
+        EXPECT_EQ(none.condition, Condition::no_conversation);
+        EXPECT_TRUE(none.outputs.empty());
+        ASSERT_EQ(none.questions.size(), ex.questions.size());  // topic and cross alike
+        for (size_t i = 0; i < none.questions.size(); ++i) {
+            const QuestionPlan& q = none.questions[i];
+            EXPECT_EQ(q.question_id, ex.questions[i].id);
+            EXPECT_EQ(q.kind, ex.questions[i].kind);
+            EXPECT_TRUE(q.context.empty()) << q.context;
+            EXPECT_TRUE(q.message_inputs.empty());
+            // The same wording as every other condition asks with.
+            EXPECT_EQ(q.request, sem.questions[i].request);
+        }
+        EXPECT_EQ(none.questions[0].context_key, none.questions[1].context_key);
+    }
+    EXPECT_TRUE(make_plan(ex, Condition::no_conversation, {.questions = false}).questions.empty());
+    EXPECT_TRUE(is_control(Condition::no_conversation));
+    EXPECT_TRUE(is_control_condition("no_conversation"));
+    for (Condition c : kAllConditions) {
+        if (c == Condition::no_conversation) continue;
+        EXPECT_FALSE(is_control(c)) << to_string(c);
+        EXPECT_FALSE(is_control_condition(to_string(c)));
+        EXPECT_FALSE(make_plan(ex, c).outputs.empty()) << to_string(c);
+    }
+    EXPECT_FALSE(is_control_condition("copy_own"));  // the copy control has outputs
+    EXPECT_FALSE(is_control_condition("unknown"));
+}
+
 TEST(Plan, SeedCompatDropsMessagesFromBaselineSynthesisOnly) {
     const Example ex = interleaved_example();
     const PromptOptions compat{.seed_compat = true};
@@ -194,7 +232,16 @@ TEST(Plan, RenderMessagesInDependencyOrder) {
 
 TEST(Plan, ConditionNames) {
     for (Condition c : kAllConditions) EXPECT_EQ(parse_condition(to_string(c)), c);
-    EXPECT_THROW(parse_condition("isolated"), Error);
+    EXPECT_EQ(parse_condition("no_conversation"), Condition::no_conversation);
+    try {
+        parse_condition("isolated");
+        ADD_FAILURE() << "no error for an unknown condition";
+    } catch (const Error& e) {
+        // The message lists every condition, from the one table.
+        for (Condition c : kAllConditions) {
+            EXPECT_NE(std::string(e.what()).find(to_string(c)), std::string::npos) << e.what();
+        }
+    }
 }
 
 }  // namespace

@@ -179,6 +179,42 @@ TEST(Records, ARemoteRecordKeepsMissingKvAbsentAndCachedTokens) {
     EXPECT_NE(summary.find("n/a"), std::string::npos) << summary;
 }
 
+// The no-conversation control has answers and no outputs: its record is valid (and only its;
+// any other condition with no outputs is a broken record), KV is absent, the summary says n/a.
+TEST(Records, AnAnswersOnlyRecordIsValidForTheControlOnly) {
+    ResultRecord r = sample_result("ex-1", "no_conversation");
+    r.outputs.clear();
+    r.kv.reset();
+    r.answers = {{.question = "q1",
+                  .text = "Ann",
+                  .n_tokens = 2,
+                  .n_context_tokens = 30,
+                  .stop_reason = "end_of_generation"}};
+    const std::string line = result_to_line(r);
+    const ResultRecord back = parse_result_line(line, "x:1");
+    EXPECT_TRUE(back.outputs.empty());
+    ASSERT_EQ(back.answers.size(), 1u);
+    EXPECT_EQ(back.answers[0].text, "Ann");
+    EXPECT_FALSE(back.kv);
+    EXPECT_EQ(result_to_line(back), line);
+    ResultsLog log;
+    log.records = {back};
+    log.line_numbers = {1};
+    // No outputs: KV and time are n/a (the answers' time is timing.questions_ms), never 0.
+    const std::string summary = run_summary(log, {"no_conversation"});
+    EXPECT_NE(summary.find("no_conversation        1      0        n/a"), std::string::npos)
+        << summary;
+    EXPECT_EQ(summary.find("0.00"), std::string::npos) << summary;
+
+    r.condition = "semantic";
+    try {
+        parse_result_line(result_to_line(r), "x:2");
+        ADD_FAILURE() << "a semantic record without outputs was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("at least one output"), std::string::npos) << e.what();
+    }
+}
+
 // The report of a remote run: the KV columns say n/a (never 0) and the execution names the URL.
 TEST(Records, TheReportOfARemoteRunSaysNotMeasuredForKv) {
     TempDir t;

@@ -25,11 +25,17 @@ public:
         std::filesystem::create_directories(dir_);
     }
     ~RunDir() { std::filesystem::remove_all(dir_); }
-    void result(const std::string& ex, const std::string& cond) {
+    // with_outputs = false: an answers-only record, as the no-conversation control writes.
+    void result(const std::string& ex, const std::string& cond, bool with_outputs = true) {
         if (!std::filesystem::exists(dir_ / "config.json")) {
             std::ofstream(dir_ / "config.json") << config_to_text(test::sample_config());
         }
-        test::append_line(dir_ / "results.jsonl", result_to_line(test::sample_result(ex, cond)));
+        ResultRecord r = test::sample_result(ex, cond);
+        if (!with_outputs) {
+            r.outputs.clear();
+            r.kv.reset();
+        }
+        test::append_line(dir_ / "results.jsonl", result_to_line(r));
     }
     void metric(json m) {
         m["naive"] = false;
@@ -99,6 +105,51 @@ TEST(ReportEvidence, QuestionAccuracyAndLureRatePerExample) {
     ASSERT_NE(c, nullptr);
     EXPECT_DOUBLE_EQ(c->stats.mean_difference, 0.25);
     EXPECT_NE(render_main_table(r).find("Question accuracy"), std::string::npos);
+}
+
+// The no-conversation control: answers only. Its accuracy and lure rate are rows marked as a
+// control, after the conditions; output metrics are absent (not 0, not n/a); it is never a
+// baseline of the comparisons.
+TEST(ReportEvidence, TheNoConversationControlIsARowNeverABaseline) {
+    RunDir d("no-conversation");
+    for (const char* ex : {"e1", "e2"}) {
+        d.result(ex, "no_conversation", /*with_outputs=*/false);  // written first
+        d.result(ex, "sequential");
+        d.result(ex, "semantic");
+        d.metric(question(ex, "sequential", "q1", "question", true, false, true));
+        d.metric(question(ex, "semantic", "q1", "question", true, false, true));
+        d.metric(topic_text(ex, "sequential", 0.1, 2));
+        d.metric(topic_text(ex, "semantic", 0.1, 0));
+    }
+    // The control: e1 guesses the lure, e2 guesses wrong; the cross question right once.
+    d.metric(question("e1", "no_conversation", "q1", "question", false, true, true));
+    d.metric(question("e2", "no_conversation", "q1", "question", false, false, true));
+    d.metric(question("e1", "no_conversation", "x", "cross", true, false, false));
+    d.metric(question("e2", "no_conversation", "x", "cross", false, false, false));
+    const Report r = build_report({d.path()}, {});
+    EXPECT_EQ(r.conditions,
+              (std::vector<std::string>{"sequential", "semantic", "no_conversation"}));
+    ASSERT_NE(r.summary("question.correct", "no_conversation"), nullptr);
+    EXPECT_DOUBLE_EQ(r.summary("question.correct", "no_conversation")->mean, 0.0);
+    EXPECT_EQ(r.summary("question.correct", "no_conversation")->n, 2);
+    EXPECT_DOUBLE_EQ(r.summary("question.lure", "no_conversation")->mean, 0.5);
+    EXPECT_DOUBLE_EQ(r.summary("cross.correct", "no_conversation")->mean, 0.5);
+    for (const char* m : {"example.total_s", "example.kv_peak_mib", "example.ttft_s",
+                          "example.prefill_tokens", "topic.foreign_per_100_words"}) {
+        EXPECT_EQ(r.summary(m, "no_conversation"), nullptr) << m;
+        EXPECT_FALSE(r.not_measured.count({m, "no_conversation"})) << m;
+    }
+    EXPECT_NE(r.comparison("question.correct", "sequential"), nullptr);
+    for (const Comparison& c : r.comparisons) EXPECT_NE(c.baseline, "no_conversation");
+    for (const auto& n : r.non_inferiority) EXPECT_NE(n.baseline, "no_conversation");
+    const std::string table = render_main_table(r);
+    EXPECT_NE(table.find("| no_conversation (control) | 0.000"), std::string::npos) << table;
+    bool noted = false;
+    for (const std::string& n : r.notes)
+        noted = noted || n.find("no_conversation is a control") == 0;
+    EXPECT_TRUE(noted);
+    const std::string md = render_markdown(r);
+    EXPECT_EQ(md.find(" nan"), std::string::npos) << md;  // no NaN from a division by 0 outputs
 }
 
 TEST(ReportEvidence, CopyControlsAreShownNeverComparedAndCopyingIsFlagged) {

@@ -17,13 +17,27 @@
 
 namespace rdic {
 
-enum class Condition { sequential, prompted, turn_based, semantic, separate_contexts };
-inline constexpr Condition kAllConditions[] = {Condition::sequential, Condition::prompted,
-                                               Condition::turn_based, Condition::semantic,
-                                               Condition::separate_contexts};
+// no_conversation is a control, not an isolation condition: no outputs, and every question asked
+// with an empty context (no turns, no messages): what guessing from the question alone scores.
+// Opt-in (`rdic run --conditions ...,no_conversation`); never a baseline in comparisons.
+enum class Condition {
+    sequential,
+    prompted,
+    turn_based,
+    semantic,
+    separate_contexts,
+    no_conversation
+};
+inline constexpr Condition kAllConditions[] = {
+    Condition::sequential, Condition::prompted,          Condition::turn_based,
+    Condition::semantic,   Condition::separate_contexts, Condition::no_conversation};
 std::string_view to_string(Condition c);
 // Throws rdic::Error(invalid_argument) naming the unknown condition.
 Condition parse_condition(std::string_view name);
+// True for controls (no_conversation): conditions that generate no outputs.
+bool is_control(Condition c);
+// The same for a recorded condition name (records hold names); unknown names are not controls.
+bool is_control_condition(std::string_view name);
 
 struct PromptOptions {
     // The proof of concept's prompts: requests say "Generate output A ..." without naming the
@@ -51,6 +65,7 @@ struct OutputPlan {
 // topic output's context (semantic: the topic's own turns; shared baselines: the whole
 // conversation); a cross question in the context of a synthesis output that depends on all its
 // topics, after that synthesis's messages (the topic outputs), as the synthesis would see them.
+// no_conversation: every question (topic and cross) with an empty context and no messages.
 struct QuestionPlan {
     std::string question_id;
     QuestionKind kind = QuestionKind::topic;

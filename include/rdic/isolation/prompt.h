@@ -28,7 +28,8 @@ public:
     PromptBuilder(const Model& model, const std::string& system_prompt,
                   const std::string& chat_template = "");
 
-    // Text of a context block: the context, then a blank line before what follows.
+    // Text of a context block: the context, then a blank line before what follows; "" for an
+    // empty context (nothing at all between the head and the request).
     static std::string context_block(const std::string& context);
 
     const Tokens& head() const { return head_; }
