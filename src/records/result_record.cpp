@@ -103,6 +103,7 @@ std::string result_to_line(const ResultRecord& r) {
         j["error"] = r.error;
         return j.dump(-1, ' ', false, json::error_handler_t::replace);
     }
+    j["together_with"] = r.together_with;
     json outputs = json::array();
     for (const OutputRecord& o : r.outputs) {
         json out = {{"cluster", o.cluster},
@@ -184,6 +185,7 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
         r.error = f.str("error");
         return r;
     }
+    if (schema >= 3) r.together_with = f.strings("together_with");  // else alone: 1, 2 ran so
     const json& outputs = f.array("outputs");
     if (outputs.empty()) f.bad("outputs", "a successful record has at least one output");
     for (size_t i = 0; i < outputs.size(); ++i) {
