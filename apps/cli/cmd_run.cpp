@@ -44,6 +44,7 @@ struct RunArgs {
     SamplerOptions sampling;
     bool resume = false;
     bool naive = false;
+    bool separate_conditions = false;
     bool seed_compat = false;
     std::string question_wording = "value-only";
     bool no_questions = false;
@@ -195,6 +196,7 @@ int run_experiment(const RunArgs& args) {
     opt.out = args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
                                : std::filesystem::path(args.out);
     opt.resume = args.resume;
+    opt.together = !args.separate_conditions;
     opt.conditions = conditions;
     ConfigRecord& cfg = opt.config;
     cfg.model = model_identity(*model);
@@ -265,17 +267,18 @@ int run_experiment(const RunArgs& args) {
     Progress progress(experiment.n_pairs(), experiment.n_already());
     g_interrupted = 0;
     std::signal(SIGINT, on_sigint);
-    const ExperimentOutcome outcome =
-        experiment.run({.on_start = [&](const std::string& what) { progress.start(what); },
-                        .on_finish =
-                            [&](const ResultRecord& r) {
-                                progress.finish_one();
-                                if (!r.ok) {
-                                    std::cerr << "\nrdic: " << r.example_id << " / " << r.condition
-                                              << " failed: " << r.error << "\n";
-                                }
-                            },
-                        .stop = [] { return g_interrupted != 0; }});
+    const ExperimentOutcome outcome = experiment.run(
+        {.on_start = [&](const std::string& what) { progress.start(what); },
+         .on_note = [](const std::string& line) { std::cerr << "\nrdic: " << line << "\n"; },
+         .on_finish =
+             [&](const ResultRecord& r) {
+                 progress.finish_one();
+                 if (!r.ok) {
+                     std::cerr << "\nrdic: " << r.example_id << " / " << r.condition
+                               << " failed: " << r.error << "\n";
+                 }
+             },
+         .stop = [] { return g_interrupted != 0; }});
     std::signal(SIGINT, SIG_DFL);
     progress.end();
     std::cout << outcome.summary;
@@ -332,6 +335,10 @@ Action add_run(CLI::App& app) {
                  "ones; refused when model, settings or data differ from its config.json");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
+    app.add_flag("--separate-conditions", args->separate_conditions,
+                 "Run each condition of an example alone (default: the batched conditions of an "
+                 "example run together in one session where they fit: same outputs, less time; "
+                 "their KV and times are then the shared session's, docs/experiment.md)");
     app.add_option("--question-wording", args->question_wording,
                    "value-only (default: \"Answer with the value only\") or value-or-unknown "
                    "(also offers \"unknown\"); chosen on the dev split (docs/evaluation.md)")
