@@ -11,7 +11,9 @@ namespace {
 
 struct Tally {
     int ok = 0, failed = 0;
-    int kv = 0;  // successes with KV numbers (a remote engine's are not visible)
+    int kv = 0;        // successes with KV numbers (a remote engine's are not visible)
+    int timed = 0;     // successes that ran alone (their time is theirs)
+    int together = 0;  // successes that shared a session with other conditions
     double kv_cells = 0, kv_bytes = 0, alloc_bytes = 0, separate_bytes = 0, total_ms = 0;
 };
 
@@ -33,7 +35,12 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
             continue;
         }
         ++t.ok;
+        if (!r->together_with.empty()) {
+            ++t.together;  // the shared session's KV and time: not this condition's
+            continue;
+        }
         t.total_ms += r->timing.total_ms;
+        ++t.timed;
         if (!r->kv) continue;
         ++t.kv;
         t.kv_cells += static_cast<double>(r->kv->peak_cells_full);
@@ -47,12 +54,14 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
            << first->config.max_tokens
            << (first->config.backend != "in-process" ? ", remote " + first->config.backend
                : first->config.naive                 ? ", naive execution"
-                                                     : ", batched execution")
+               : first->config.together ? ", batched execution, conditions of an example together"
+                                        : ", batched execution")
            << "\n";
     } else {
         os << "no records yet\n";
     }
     char line[256];
+    int n_together = 0;
     std::snprintf(line, sizeof line, "%-18s %5s %6s %10s %9s %10s %12s %9s %9s\n", "condition",
                   "pairs", "failed", "KV tokens", "KV MiB", "alloc MiB", "multi-inst MiB", "time s",
                   "total s");
@@ -61,7 +70,15 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
         const auto it = tally.find(c);
         if (it == tally.end()) continue;
         const Tally& t = it->second;
-        const double n = t.ok > 0 ? t.ok : 1;
+        n_together += t.together;
+        const double n = t.timed > 0 ? t.timed : 1;
+        if (t.timed == 0) {  // every success ran together: no time of its own either
+            std::snprintf(line, sizeof line, "%-18s %5d %6d %10s %9s %10s %12s %9s %9s\n",
+                          c.c_str(), t.ok + t.failed, t.failed, "n/a", "n/a", "n/a", "n/a", "n/a",
+                          "n/a");
+            os << line;
+            continue;
+        }
         if (t.kv == 0) {  // no KV numbers (a remote engine's, or no success): "n/a", not 0
             std::snprintf(line, sizeof line, "%-18s %5d %6d %10s %9s %10s %12s %9.2f %9.1f\n",
                           c.c_str(), t.ok + t.failed, t.failed, "n/a", "n/a", "n/a", "n/a",
@@ -76,6 +93,12 @@ std::string run_summary(const ResultsLog& log, const std::vector<std::string>& c
                       t.separate_bytes / nk / 1048576.0, t.total_ms / n / 1000.0,
                       t.total_ms / 1000.0);
         os << line;
+    }
+    if (n_together > 0) {
+        os << n_together
+           << " pairs ran together with other conditions of their example in one session: their "
+              "KV and time are the shared session's, left out above (n/a where no pair of the "
+              "condition ran alone); --separate-conditions measures each alone\n";
     }
     return os.str();
 }
