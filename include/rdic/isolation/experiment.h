@@ -16,7 +16,8 @@
 // default) the example's pairs still to run, but separate_contexts and pairs that fail their
 // limits, go to Backend::run_together as one call (in-process: one session per KV layout where
 // it fits, else one by one, said through on_note); their records are written when the call
-// returns, in condition order, and a failure of the call is recorded for each of its pairs. After
+// returns (in condition order, before the example's pairs that run alone), and a failure of the
+// call is recorded for each of its pairs. After
 // the pairs (all, or up to a stop request), summary.txt is rebuilt from every record of the
 // directory and replaced atomically. Any failed write throws rdic::Error naming the file and the
 // operating system's reason. Thread-safety: one thread; `stop` may read a flag set by a signal
