@@ -1,6 +1,7 @@
 #include "rdic/isolation/experiment.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "rdic/clock.h"
 #include "rdic/error.h"
@@ -160,15 +161,19 @@ ExperimentOutcome Experiment::run(const ExperimentCallbacks& cb) {
                 names += (names.empty() ? "" : ",") + std::string(to_string(p.condition));
             if (cb.on_start) cb.on_start(names + " " + ex.id);
             std::vector<ConditionResult> results;
-            std::string error;
+            std::optional<std::string> error;  // the group's failure, recorded for each pair
             try {
                 results = options_.backend->run_together(ex, group, cb.on_note);
+                if (results.size() != group.size()) {
+                    error = "backend returned " + std::to_string(results.size()) + " results for " +
+                            std::to_string(group.size()) + " conditions";
+                }
             } catch (const std::exception& e) {
                 error = e.what();
             }
             for (size_t k = 0; k < group.size(); ++k) {
-                write(writer, i, group[k].condition, error.empty() ? &results[k] : nullptr, error,
-                      outcome, cb);
+                write(writer, i, group[k].condition, error ? nullptr : &results[k],
+                      error.value_or(""), outcome, cb);
             }
         }
         // In condition order (a group's pairs are already recorded).
