@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli_common.h"
@@ -22,6 +23,7 @@
 #include "rdic/isolation/executor.h"
 #include "rdic/isolation/experiment.h"
 #include "rdic/isolation/openai_backend.h"
+#include "rdic/isolation/together.h"
 #include "rdic/records/files.h"
 #include "rdic/records/result_record.h"
 #include "rdic/records/run_config.h"
@@ -45,6 +47,7 @@ struct RunArgs {
     bool resume = false;
     bool naive = false;
     bool separate_conditions = false;
+    bool together = false;
     bool seed_compat = false;
     std::string question_wording = "value-only";
     bool no_questions = false;
@@ -196,7 +199,14 @@ int run_experiment(const RunArgs& args) {
     opt.out = args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
                                : std::filesystem::path(args.out);
     opt.resume = args.resume;
-    opt.together = !args.separate_conditions;
+    {
+        std::optional<bool> chosen;
+        if (args.together) chosen = true;
+        if (args.separate_conditions) chosen = false;
+        std::string why;
+        opt.together = together_by_default(model->info().layer_device, chosen, &why);
+        std::cerr << "rdic: " << why << "\n";
+    }
     opt.conditions = conditions;
     ConfigRecord& cfg = opt.config;
     cfg.model = model_identity(*model);
@@ -335,10 +345,15 @@ Action add_run(CLI::App& app) {
                  "ones; refused when model, settings or data differ from its config.json");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
-    app.add_flag("--separate-conditions", args->separate_conditions,
-                 "Run each condition of an example alone (default: the batched conditions of an "
-                 "example run together in one session where they fit: same outputs, less time; "
-                 "their KV and times are then the shared session's, docs/experiment.md)");
+    auto* separate = app.add_flag(
+        "--separate-conditions", args->separate_conditions,
+        "Run each condition of an example alone (the default where the weights are on the CPU: "
+        "per-condition KV and times; docs/experiment.md)");
+    app.add_flag("--together", args->together,
+                 "Run the batched conditions of an example together in one session where they "
+                 "fit (the default where every layer is on a GPU: same outputs up to batch-shape "
+                 "rounding, fewer decode steps; KV and times are then the shared session's)")
+        ->excludes(separate);
     app.add_option("--question-wording", args->question_wording,
                    "value-only (default: \"Answer with the value only\") or value-or-unknown "
                    "(also offers \"unknown\"); chosen on the dev split (docs/evaluation.md)")

@@ -29,4 +29,28 @@ std::string together_refusal(const TogetherNeeds& needs, const TogetherLimits& l
     return "";
 }
 
+bool together_by_default(const std::vector<std::string>& layer_device, std::optional<bool> chosen,
+                         std::string* why) {
+    auto say = [&](const std::string& line) {
+        if (why) *why = line;
+    };
+    if (chosen) {
+        say(*chosen ? "conditions of an example together (--together)"
+                    : "conditions one by one (--separate-conditions)");
+        return *chosen;
+    }
+    std::string cpu_layer;
+    for (const std::string& d : layer_device) {
+        if (d == "CPU" || d == "?" || d.empty()) cpu_layer = d.empty() ? "?" : d;
+    }
+    if (layer_device.empty() || !cpu_layer.empty()) {
+        say("conditions one by one (weights on the CPU, where together is slower; --together to "
+            "run them together)");
+        return false;
+    }
+    say("conditions of an example together (weights on " + layer_device.front() +
+        "; --separate-conditions to run them one by one)");
+    return true;
+}
+
 }  // namespace rdic

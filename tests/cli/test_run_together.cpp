@@ -55,8 +55,10 @@ TEST_F(RunTogether, GivesTheRecordsOfSeparateConditionsAndResumes) {
                              " --conditions sequential,prompted,semantic --data " +
                              std::string(RDIC_DATA_DIR) + "/../tests/data/native_v2_small.json";
     const fs::path together = dir_ / "together", separate = dir_ / "separate";
-    const CliRun a = run_rdic(base + " --out " + together.string());
+    const CliRun a = run_rdic(base + " --together --out " + together.string());
     ASSERT_EQ(a.status, 0) << a.err;
+    EXPECT_NE(a.err.find("rdic: conditions of an example together (--together)"), std::string::npos)
+        << a.err;
     EXPECT_NE(a.out.find("2 pairs ran together"), std::string::npos) << a.out;
     const CliRun b = run_rdic(base + " --separate-conditions --out " + separate.string());
     ASSERT_EQ(b.status, 0) << b.err;
@@ -107,7 +109,7 @@ TEST_F(RunTogether, GivesTheRecordsOfSeparateConditionsAndResumes) {
             if (pair == "unit-v2-01-long/semantic") out << x.dump() << "\n";
         }
     }
-    const CliRun r = run_rdic(base + " --resume --out " + resumed.string());
+    const CliRun r = run_rdic(base + " --together --resume --out " + resumed.string());
     ASSERT_EQ(r.status, 0) << r.err;
     EXPECT_NE(r.err.find("1 pairs already done"), std::string::npos) << r.err;
     const Records rr = records(resumed);
@@ -121,6 +123,24 @@ TEST_F(RunTogether, GivesTheRecordsOfSeparateConditionsAndResumes) {
         run_rdic(base + " --separate-conditions --resume --out " + resumed.string());
     EXPECT_EQ(other.status, 2) << other.err;
     EXPECT_NE(other.err.find("together: 1 vs 0"), std::string::npos) << other.err;
+
+    // Neither flag: together only where every layer is on a GPU; the line says which, and the
+    // config records what ran. Both flags at once: refused before anything loads.
+    const fs::path automatic = dir_ / "auto";
+    const CliRun d = run_rdic(base + " --out " + automatic.string());
+    ASSERT_EQ(d.status, 0) << d.err;
+    const bool on_gpu =
+        d.err.find("rdic: conditions of an example together (weights on") != std::string::npos;
+    EXPECT_TRUE(on_gpu ||
+                d.err.find("rdic: conditions one by one (weights on the CPU") != std::string::npos)
+        << d.err;
+    std::ifstream config_file(automatic / "config.json");
+    const auto config = nlohmann::json::parse(config_file);
+    EXPECT_EQ(config["config"]["together"].get<bool>(), on_gpu);
+    const CliRun both =
+        run_rdic(base + " --together --separate-conditions --out " + (dir_ / "both").string());
+    EXPECT_EQ(both.status, 2);
+    EXPECT_NE(both.err.find("excludes"), std::string::npos) << both.err;
 }
 
 }  // namespace

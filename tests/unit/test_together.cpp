@@ -39,3 +39,20 @@ TEST(Together, AZeroLimitAllowsNothing) {
 
 }  // namespace
 }  // namespace rdic
+
+TEST(Together, ByDefaultOnlyWhenEveryLayerIsOnAnAccelerator) {
+    std::string why;
+    EXPECT_TRUE(rdic::together_by_default({"CUDA0", "CUDA0"}, std::nullopt, &why));
+    EXPECT_NE(why.find("weights on CUDA0"), std::string::npos) << why;
+    EXPECT_FALSE(rdic::together_by_default({"CPU", "CPU"}, std::nullopt, &why));
+    EXPECT_NE(why.find("weights on the CPU"), std::string::npos) << why;
+    // One layer left on the CPU, an unreadable load log, no layers: one by one.
+    EXPECT_FALSE(rdic::together_by_default({"CUDA0", "CPU"}, std::nullopt));
+    EXPECT_FALSE(rdic::together_by_default({"CUDA0", "?"}, std::nullopt));
+    EXPECT_FALSE(rdic::together_by_default({}, std::nullopt));
+    // An explicit choice wins either way.
+    EXPECT_TRUE(rdic::together_by_default({"CPU"}, true, &why));
+    EXPECT_NE(why.find("--together"), std::string::npos) << why;
+    EXPECT_FALSE(rdic::together_by_default({"CUDA0"}, false, &why));
+    EXPECT_NE(why.find("--separate-conditions"), std::string::npos) << why;
+}

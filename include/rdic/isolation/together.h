@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace rdic {
 
@@ -30,5 +32,15 @@ struct TogetherLimits {
 // numbers ("58 sequences in one session; the engine holds at most 256"). A limit of 0 allows
 // nothing (a misconfiguration shows as a refusal, never as an unchecked run).
 std::string together_refusal(const TogetherNeeds& needs, const TogetherLimits& limits);
+
+// Whether `rdic run` executes the batched conditions of an example together when neither
+// --together nor --separate-conditions is given: only when every layer's weights are on an
+// accelerator (ModelInfo::layer_device, e.g. "CUDA0"). There a decode step is latency-bound and
+// one shared batch saves most of the steps (docs/performance.md: 9.87 s vs 20.0 s on an H100);
+// on a CPU a step is compute-bound and the shared pool's attention spans every condition's cells,
+// so together is slower (docs/experiment.md: 574.8 s vs 391.1 s on the 2-core VM). An explicit
+// choice wins. `why` (optional) gets one line saying what was decided and why.
+bool together_by_default(const std::vector<std::string>& layer_device, std::optional<bool> chosen,
+                         std::string* why = nullptr);
 
 }  // namespace rdic
