@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "cli_common.h"
@@ -22,6 +23,7 @@
 #include "rdic/isolation/executor.h"
 #include "rdic/isolation/experiment.h"
 #include "rdic/isolation/openai_backend.h"
+#include "rdic/isolation/together.h"
 #include "rdic/records/files.h"
 #include "rdic/records/result_record.h"
 #include "rdic/records/run_config.h"
@@ -44,6 +46,8 @@ struct RunArgs {
     SamplerOptions sampling;
     bool resume = false;
     bool naive = false;
+    bool separate_conditions = false;
+    bool together = false;
     bool seed_compat = false;
     std::string question_wording = "value-only";
     bool no_questions = false;
@@ -207,6 +211,14 @@ int run_experiment(const RunArgs& args) {
     opt.out = args.out.empty() ? std::filesystem::path("results") / timestamp_dir()
                                : std::filesystem::path(args.out);
     opt.resume = args.resume;
+    {
+        std::optional<bool> chosen;
+        if (args.together) chosen = true;
+        if (args.separate_conditions) chosen = false;
+        std::string why;
+        opt.together = together_by_default(model->info().layer_device, chosen, &why);
+        std::cerr << "rdic: " << why << "\n";
+    }
     opt.conditions = conditions;
     ConfigRecord& cfg = opt.config;
     cfg.model = model_identity(*model);
@@ -277,17 +289,18 @@ int run_experiment(const RunArgs& args) {
     Progress progress(experiment.n_pairs(), experiment.n_already());
     g_interrupted = 0;
     std::signal(SIGINT, on_sigint);
-    const ExperimentOutcome outcome =
-        experiment.run({.on_start = [&](const std::string& what) { progress.start(what); },
-                        .on_finish =
-                            [&](const ResultRecord& r) {
-                                progress.finish_one();
-                                if (!r.ok) {
-                                    std::cerr << "\nrdic: " << r.example_id << " / " << r.condition
-                                              << " failed: " << r.error << "\n";
-                                }
-                            },
-                        .stop = [] { return g_interrupted != 0; }});
+    const ExperimentOutcome outcome = experiment.run(
+        {.on_start = [&](const std::string& what) { progress.start(what); },
+         .on_note = [](const std::string& line) { std::cerr << "\nrdic: " << line << "\n"; },
+         .on_finish =
+             [&](const ResultRecord& r) {
+                 progress.finish_one();
+                 if (!r.ok) {
+                     std::cerr << "\nrdic: " << r.example_id << " / " << r.condition
+                               << " failed: " << r.error << "\n";
+                 }
+             },
+         .stop = [] { return g_interrupted != 0; }});
     std::signal(SIGINT, SIG_DFL);
     progress.end();
     std::cout << outcome.summary;
@@ -346,6 +359,15 @@ Action add_run(CLI::App& app) {
                  "ones; refused when model, settings or data differ from its config.json");
     app.add_flag("--naive", args->naive,
                  "The proof of concept's execution: every output prefilled from scratch, serially");
+    auto* separate = app.add_flag(
+        "--separate-conditions", args->separate_conditions,
+        "Run each condition of an example alone (the default where the weights are on the CPU: "
+        "per-condition KV and times; docs/experiment.md)");
+    app.add_flag("--together", args->together,
+                 "Run the batched conditions of an example together in one session where they "
+                 "fit (the default where every layer is on a GPU: same outputs up to batch-shape "
+                 "rounding, fewer decode steps; KV and times are then the shared session's)")
+        ->excludes(separate);
     app.add_option("--question-wording", args->question_wording,
                    "value-only (default: \"Answer with the value only\") or value-or-unknown "
                    "(also offers \"unknown\"); chosen on the dev split (docs/evaluation.md)")

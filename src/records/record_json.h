@@ -7,7 +7,8 @@
 namespace rdic::records_detail {
 
 json config_json(const RunConfig& c);
-// `schema`: the version of the record it is read from (1: no "backend", always in-process).
+// `schema`: the version of the record it is read from (1: no "backend", always in-process;
+// 1 and 2: no "together", every condition ran alone).
 RunConfig read_run_config(const Fields& f, int schema);
 json model_json(const ModelIdentity& m);
 ModelIdentity read_model(const Fields& f);

@@ -104,6 +104,7 @@ std::string result_to_line(const ResultRecord& r) {
         j["error"] = r.error;
         return j.dump(-1, ' ', false, json::error_handler_t::replace);
     }
+    j["together_with"] = r.together_with;
     json outputs = json::array();
     for (const OutputRecord& o : r.outputs) {
         json out = {{"cluster", o.cluster},
@@ -185,6 +186,7 @@ ResultRecord parse_result_line(const std::string& line, const std::string& where
         r.error = f.str("error");
         return r;
     }
+    if (schema >= 3) r.together_with = f.strings("together_with");  // else alone: 1, 2 ran so
     const json& outputs = f.array("outputs");
     // A control (no_conversation) generates no outputs, only answers.
     if (outputs.empty() && !is_control_condition(r.condition)) {

@@ -60,6 +60,7 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
     info.max_tokens = c.max_tokens;
     info.execution = c.backend != "in-process" ? "remote " + c.backend
                      : c.naive                 ? "naive"
+                     : c.together              ? "batched, conditions together"
                                                : "batched";
     info.clustering = c.clusters;
     info.model = config.model.file;
@@ -70,6 +71,7 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
                    const std::string& kind, const std::string& metric, double v) {
         report.rows.push_back({info.name, ex, cond, cluster, kind, metric, v});
     };
+    size_t n_together = 0;  // records that ran in a session shared with other conditions
     for (const ResultRecord* pr : current_records(log)) {
         const ResultRecord& r = *pr;
         if (r.naive != c.naive) continue;
@@ -85,6 +87,17 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
         // A control without outputs (no_conversation) has answers only: no output KV, time or
         // TTFT to report (absent, not 0).
         if (r.outputs.empty()) continue;
+        if (!r.together_with.empty()) {
+            // The shared session's KV and times, not this condition's: not compared.
+            ++n_together;
+            for (const char* id : {"example.kv_peak_mib", "example.kv_peak_tokens",
+                                   "example.total_s", "example.ttft_s"}) {
+                report.not_measured.emplace(id, cond);
+            }
+            add(ex, cond, "", "", "example.prefill_tokens",
+                static_cast<double>(r.timing.prefill_tokens));
+            continue;
+        }
         if (r.kv) {
             add(ex, cond, "", "", "example.kv_peak_mib",
                 static_cast<double>(r.kv->peak_bytes) / (1024.0 * 1024.0));
@@ -104,6 +117,14 @@ ConfigRecord load_run(const std::filesystem::path& dir, Report& report,
     }
 
     if (!ari.empty()) info.mean_ari = mean_of(ari);
+    if (n_together > 0) {
+        report.notes.push_back(
+            info.name + ": " + std::to_string(n_together) +
+            " pairs ran together with other conditions of their example in one session (`rdic "
+            "run`'s default); their KV peak, time and TTFT are the shared session's, so they are "
+            "left out (n/a) and only pairs that ran alone are compared; prefill tokens are each "
+            "condition's own. `rdic run --separate-conditions` measures every condition alone.");
+    }
 
     std::set<std::string> controls;
     std::vector<std::string> control_order;

@@ -11,6 +11,7 @@ ResultRecord make_result_record(const ConditionResult& c) {
     r.ok = true;
     r.condition = std::string(to_string(c.condition));
     r.naive = c.naive;
+    for (Condition other : c.together_with) r.together_with.emplace_back(to_string(other));
     for (const OutputResult& o : c.outputs) {
         r.outputs.push_back(
             {.cluster = o.cluster_id,

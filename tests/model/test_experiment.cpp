@@ -7,6 +7,7 @@
 
 #include "model_fixture.h"
 #include "rdic/error.h"
+#include "rdic/isolation/backend.h"
 #include "rdic/isolation/executor.h"
 #include "rdic/isolation/prompt.h"
 
@@ -233,6 +234,10 @@ TEST(Experiment, ConditionsTogetherFeedTheSameTokensInFewerSteps) {
         }
         // One topic round and one synthesis round for both plans: the decode calls of one plan.
         EXPECT_EQ(t.n_decode_calls, alone.n_decode_calls);
+        // Prefill tokens are the plan's own (the head and its own contexts and prompts).
+        EXPECT_EQ(t.n_prefill_tokens, alone.n_prefill_tokens);
+        EXPECT_TRUE(alone.together_with.empty());
+        EXPECT_EQ(t.together_with, std::vector<Condition>{plans[1 - p].condition});
         EXPECT_EQ(t.total_ms, together[0].total_ms);
     }
     // Both plans live in one session: its peak holds both conditions' sequences.
@@ -242,6 +247,31 @@ TEST(Experiment, ConditionsTogetherFeedTheSameTokensInFewerSteps) {
     EXPECT_THROW(run_conditions_together(model, ex, plans, naive), Error);
     const std::vector<Plan> separate = {make_plan(ex, Condition::separate_contexts)};
     EXPECT_THROW(run_conditions_together(model, ex, separate, o), Error);
+
+    // Whether they fit one session is decided before anything decodes: by default they do; under
+    // a KV limit smaller than the session they run one by one (Backend::run_together).
+    EXPECT_EQ(check_together(model, ex, plans, o), "");
+    ExecutorOptions tight = o;
+    tight.together_max_kv_bytes = 1 << 20;
+    EXPECT_NE(check_together(model, ex, plans, tight).find("limit for running conditions together"),
+              std::string::npos);
+    EXPECT_NE(check_together(model, ex, plans, naive), "");
+    EXPECT_NE(check_together(model, ex, separate, o), "");
+    tight.kv_layout = KvLayout::unified;  // one layout: one group, which then falls back
+    tight.max_tokens = 2;
+    const PromptOptions no_questions{.questions = false};
+    const std::vector<Plan> short_plans = {make_plan(ex, Condition::sequential, no_questions),
+                                           make_plan(ex, Condition::semantic, no_questions)};
+    std::vector<std::string> notes;
+    const auto one_by_one = make_in_process_backend(model, tight)
+                                ->run_together(ex, short_plans, [&](const std::string& line) {
+                                    notes.push_back(line);
+                                });
+    ASSERT_EQ(one_by_one.size(), 2u);
+    EXPECT_TRUE(one_by_one[0].together_with.empty());
+    ASSERT_EQ(notes.size(), 1u) << "one group (both plans unified) fell back";
+    EXPECT_NE(notes[0].find("edu-02: sequential,semantic run one by one"), std::string::npos)
+        << notes[0];
 }
 
 }  // namespace

@@ -138,10 +138,10 @@ TEST(Records, AWrongTypedFieldNamesFileLineAndPointer) {
               }).find("f:1: /outputs/0/text: must be a string, is null"),
               std::string::npos);
     json version = r;
-    version["schema"] = 3;
-    EXPECT_NE(corrupt([&] {
-                  parse_result_line(version.dump(), "f:1");
-              }).find("/schema: version 3 is not supported"),
+    version["schema"] = kRecordSchemaVersion + 1;
+    EXPECT_NE(corrupt([&] { parse_result_line(version.dump(), "f:1"); })
+                  .find("/schema: version " + std::to_string(kRecordSchemaVersion + 1) +
+                        " is not supported"),
               std::string::npos);
     EXPECT_NE(
         corrupt([&] { parse_result_line("{\"schema\": 1", "f:9"); }).find("f:9: /: not valid JSON"),
@@ -237,6 +237,82 @@ TEST(Records, TheReportOfARemoteRunSaysNotMeasuredForKv) {
     EXPECT_NE(render_main_table(report).find("| n/a"), std::string::npos)
         << render_main_table(report);
     EXPECT_NE(md.find("remote http://127.0.0.1:8080"), std::string::npos);
+}
+
+// Schema 3: a record says whom it ran with and the config whether conditions ran together;
+// both are required from 3, and records of 1 and 2 (every condition alone) read as alone.
+TEST(Records, TogetherIsRequiredFromSchemaThreeAndAloneBefore) {
+    ResultRecord r = sample_result("ex-3", "sequential");
+    r.config.together = true;
+    r.together_with = {"prompted", "turn_based"};
+    const ResultRecord back = parse_result_line(result_to_line(r), "r:1");
+    EXPECT_TRUE(back.config.together);
+    EXPECT_EQ(back.together_with, (std::vector<std::string>{"prompted", "turn_based"}));
+    json missing = json::parse(result_to_line(r));
+    missing.erase("together_with");
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(missing.dump(), "r:2");
+              }).find("r:2: /together_with: missing"),
+              std::string::npos);
+    json no_flag = json::parse(result_to_line(r));
+    no_flag["config"].erase("together");
+    EXPECT_NE(corrupt([&] {
+                  parse_result_line(no_flag.dump(), "r:3");
+              }).find("r:3: /config/together: missing"),
+              std::string::npos);
+    for (int schema : {1, 2}) {
+        json old = json::parse(result_to_line(r));
+        old["schema"] = schema;
+        old.erase("together_with");
+        old["config"].erase("together");
+        const ResultRecord o = parse_result_line(old.dump(), "old:1");
+        EXPECT_FALSE(o.config.together) << schema;
+        EXPECT_TRUE(o.together_with.empty()) << schema;
+    }
+    TempDir t;
+    ConfigRecord c = sample_config();
+    c.config.together = true;
+    std::ofstream(t.path() / "config.json") << config_to_text(c);
+    EXPECT_TRUE(read_config(t.path() / "config.json").config.together);
+    json old_config = json::parse(config_to_text(c));
+    old_config["schema"] = 2;
+    old_config["config"].erase("together");
+    std::ofstream(t.path() / "config.json", std::ios::trunc) << old_config.dump();
+    EXPECT_FALSE(read_config(t.path() / "config.json").config.together);
+    // --resume refuses to continue a run in the other execution.
+    EXPECT_EQ(resume_differences(c, sample_config()), std::vector<std::string>{"together: 1 vs 0"});
+}
+
+// Pairs that ran together carry the shared session's KV and time: the report and the summary
+// leave them out (n/a, with a note), and keep prefill tokens, which are each pair's own.
+TEST(Records, TheReportLeavesOutKvAndTimeOfPairsThatRanTogether) {
+    TempDir t;
+    ConfigRecord c = sample_config();
+    c.config.together = true;
+    std::vector<std::string> lines;
+    for (const char* cond : {"sequential", "semantic"}) {
+        ResultRecord r = sample_result("e1", cond);
+        r.config.together = true;
+        r.together_with = {cond == std::string("semantic") ? "sequential" : "semantic"};
+        lines.push_back(result_to_line(r));
+    }
+    ResultRecord alone = sample_result("e2", "semantic");
+    alone.config.together = true;  // fell back to one by one: its own numbers
+    lines.push_back(result_to_line(alone));
+    const fs::path dir = run_dir(t, "together", lines, c);
+    const Report report = build_report({dir}, {});
+    EXPECT_EQ(report.summary("example.kv_peak_mib", "sequential"), nullptr);
+    EXPECT_TRUE(report.not_measured.count({"example.total_s", "sequential"}));
+    ASSERT_NE(report.summary("example.prefill_tokens", "sequential"), nullptr);
+    ASSERT_NE(report.summary("example.kv_peak_mib", "semantic"), nullptr);
+    EXPECT_EQ(report.summary("example.kv_peak_mib", "semantic")->n, 1) << "e2 only";
+    ASSERT_FALSE(report.notes.empty());
+    EXPECT_NE(report.notes[0].find("2 pairs ran together"), std::string::npos) << report.notes[0];
+    const std::string summary =
+        run_summary(read_results(dir / "results.jsonl"), {"sequential", "semantic"});
+    EXPECT_NE(summary.find("2 pairs ran together"), std::string::npos) << summary;
+    EXPECT_NE(summary.find("sequential             1      0        n/a"), std::string::npos)
+        << summary;
 }
 
 // Schema 1 records (written before remote backends) stay readable: in-process, KV required.

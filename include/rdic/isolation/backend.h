@@ -8,13 +8,21 @@
 // OpenAI-compatible engine over HTTP). All return the same ConditionResult from the same plan
 // and the same prompt tokens (PromptBuilder); what an engine cannot measure stays unset
 // (ConditionResult::kv_measured, OutputResult::n_cached_tokens), never 0.
+// run_together(example, plans) runs several conditions of one example: the in-process batched
+// backend in one Session (run_conditions_together) for each group of plans with the same KV
+// layout that fits (check_together), one by one otherwise; naive and remote backends one by one
+// (the default). Every result says whom it ran with (ConditionResult::together_with).
 // Failure: run() throws rdic::Error (context_overflow before anything is sent or decoded;
 // upstream_failure after a remote engine's last retry); the experiment records it for the pair.
-// Thread-safety: one run() at a time per object.
+// run_together() throws what run() or run_conditions_together() throw; nothing is returned then.
+// Thread-safety: one run() or run_together() at a time per object.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "rdic/engine/model.h"
 #include "rdic/isolation/executor.h"
@@ -28,6 +36,15 @@ public:
     // What config.json records as "backend": "in-process", or the remote base URL (no secrets).
     virtual std::string identity() const = 0;
     virtual ConditionResult run(const Example& example, const Plan& plan) = 0;
+    // Whether run_together() can execute several plans in one session (false: it runs them one
+    // by one). config.json records it as "together".
+    virtual bool runs_together() const { return false; }
+    // `plans` of one example (none separate_contexts or a control, each passing check_limits),
+    // results in their order. `note` (may be empty) hears one line per group that could have run
+    // together but runs one by one, and why. Default: run() for each plan.
+    virtual std::vector<ConditionResult> run_together(
+        const Example& example, std::span<const Plan> plans,
+        const std::function<void(const std::string&)>& note);
 };
 
 // run_condition on `model` with `options` (batched, or naive when options.naive).

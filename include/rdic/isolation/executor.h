@@ -27,6 +27,8 @@ namespace rdic {
 
 // Sampling seeds of question replies start at seed + this (outputs use seed + output index).
 inline constexpr uint32_t kAnswerSeedOffset = 1000;
+// ExecutorOptions::together_max_kv_bytes by default: 4 GiB.
+inline constexpr uint64_t kDefaultTogetherMaxKvBytes = uint64_t{4} << 30;
 
 struct ExecutorOptions {
     SamplerOptions sampling;   // same for every output (seed offset by output index)
@@ -52,6 +54,10 @@ struct ExecutorOptions {
     std::shared_ptr<const Model> draft;
     int32_t n_draft_max = 8;
     float draft_p_min = 0.0f;  // GenerateOptions::draft_p_min
+    // check_together refuses a group of plans whose one session would hold more KV than this
+    // (the conditions then run one by one): running together holds every condition's sequences
+    // at once, where one by one holds one condition's.
+    uint64_t together_max_kv_bytes = kDefaultTogetherMaxKvBytes;
 };
 
 struct OutputResult {
@@ -106,6 +112,12 @@ struct ConditionResult {
     // recorded as absent, not 0.
     bool kv_measured = true;
     std::optional<int64_t> n_cached_prompt_tokens;  // sum of the outputs' n_cached_tokens
+    // The other conditions executed in the same Session (run_conditions_together), in plan
+    // order; empty when the condition ran alone. When not empty, kv_peak, kv_allocated_bytes,
+    // n_decode_calls, the times (prefill_ms, decode_ms, total_ms, draft_*) and the outputs'
+    // timings (TTFT included) are the shared session's; n_prefill_tokens, the outputs'
+    // kv_bytes and n_context_tokens, the texts and the answers are this condition's own.
+    std::vector<Condition> together_with;
     // Fact questions: answered after the outputs in a session of their own (unified KV; each
     // distinct context prefilled once and forked per question), so the outputs' KV, time and
     // TTFT above are the same with or without questions. Greedy replies are the same for every
@@ -130,13 +142,28 @@ std::string check_limits(const Model& model, const Example& example, const Plan&
 ConditionResult run_condition(const std::shared_ptr<const Model>& model, const Example& example,
                               const Plan& plan, const ExecutorOptions& options);
 
+// The KV layout run_condition gives `plan` in batched execution: options.kv_layout when set, else
+// unified when some context is shared by several outputs (the baselines), per_sequence otherwise.
+KvLayout batched_layout(const Plan& plan, const ExecutorOptions& options);
+
+// Whether `plans` (of one example) can run together in one Session: "" when they can, else one
+// line saying why not (naive execution, separate_contexts, or together_refusal's reason: more
+// sequences than the engine holds, or more KV than options.together_max_kv_bytes). Sizes the
+// session exactly as run_conditions_together would (tokenizes the contexts); decodes nothing.
+// The plans are assumed to pass check_limits each.
+std::string check_together(const std::shared_ptr<const Model>& model, const Example& example,
+                           std::span<const Plan> plans, const ExecutorOptions& options);
+
 // Several conditions of one example executed together in one Session, batched across plans: one
 // prefill for the template head and every shared context, all topic outputs of all plans in one
 // lockstep batch, then their synthesis outputs together. Each result holds its own outputs (the
-// same tokens as run_condition gives, up to batch-shape rounding); its times, the prefill tokens
-// of the shared calls and the KV peak are those of the whole shared session, and total_ms is the
-// wall time of all of them. For throughput (rdic bench --together), not for per-condition costs.
-// Throws invalid_argument for separate_contexts or options.naive.
+// same tokens as run_condition gives, up to batch-shape rounding: exactly the same where the
+// plans have the same batched_layout and llama.cpp's kernels round alike at both batch sizes),
+// its own n_prefill_tokens (the head and its own contexts and prompts, as alone) and names the
+// others in together_with; its times, decode calls and KV peak and allocation are those of the
+// whole shared session, and total_ms is the wall time of all of them.
+// Throws invalid_argument for separate_contexts or options.naive, context_overflow when a plan
+// fails check_limits; check_together is not applied here (the caller decides).
 std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const Model>& model,
                                                      const Example& example,
                                                      std::span<const Plan> plans,

@@ -12,10 +12,16 @@
 // (atomically) when there is none. Every pair is checked against the model's and the engine's
 // limits before it decodes (check_limits); a pair that fails is recorded with its error and the
 // run goes on. The pairs run on options.backend (rdic/isolation/backend.h: in-process, or a
-// remote engine), which returns the same ConditionResult either way. After the pairs (all, or up to
-// a stop request), summary.txt is rebuilt from every record of the directory and replaced
-// atomically. Any failed write throws rdic::Error naming the file and the operating system's
-// reason. Thread-safety: one thread; `stop` may read a flag set by a signal handler.
+// remote engine), which returns the same ConditionResult either way. With `together` (the
+// default) the example's pairs still to run, but separate_contexts and pairs that fail their
+// limits, go to Backend::run_together as one call (in-process: one session per KV layout where
+// it fits, else one by one, said through on_note); their records are written when the call
+// returns (in condition order, before the example's pairs that run alone), and a failure of the
+// call is recorded for each of its pairs. After
+// the pairs (all, or up to a stop request), summary.txt is rebuilt from every record of the
+// directory and replaced atomically. Any failed write throws rdic::Error naming the file and the
+// operating system's reason. Thread-safety: one thread; `stop` may read a flag set by a signal
+// handler.
 #pragma once
 
 #include <cstddef>
@@ -49,13 +55,18 @@ struct ExperimentOptions {
     // Where the plans run; null = in-process with `exec` (batched, or naive). config.config
     // .backend must name it (Backend::identity), so that --resume refuses another backend.
     std::shared_ptr<Backend> backend;
+    // Run the batched conditions of an example together (Backend::run_together); false: each
+    // pair alone (`rdic run --separate-conditions`). The constructor sets config.config.together
+    // to this and the backend's runs_together(), before it compares configs for --resume.
+    bool together = true;
     ConfigRecord config;  // what config.json records; its data = the examples' files, in order
 };
 
 struct ExperimentCallbacks {
-    std::function<void(const std::string& what)> on_start;      // "semantic fin-01"
+    std::function<void(const std::string& what)> on_start;      // "semantic fin-01", "a,b fin-01"
+    std::function<void(const std::string& line)> on_note;       // pairs not run together, and why
     std::function<void(const ResultRecord& record)> on_finish;  // after it is written
-    std::function<bool()> stop;  // checked before each pair: true ends the run early
+    std::function<bool()> stop;  // checked before each pair or group: true ends the run early
 };
 
 struct ExperimentOutcome {
@@ -87,6 +98,11 @@ private:
     ExperimentOptions options_;
     std::filesystem::path results_file_;
     std::optional<ResultsDirLock> lock_;
+    // One record per result (or per pair with `error`), written and counted.
+    void write(JsonlAppender& writer, size_t i_example, Condition c, const ConditionResult* result,
+               const std::string& error, ExperimentOutcome& outcome,
+               const ExperimentCallbacks& callbacks);
+
     std::set<std::pair<std::string, std::string>> done_;  // (example, condition) succeeded
     bool torn_tail_ = false;
 };

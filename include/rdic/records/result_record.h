@@ -96,6 +96,10 @@ struct ResultRecord {
     RunConfig config;
     Versions versions;
     std::optional<ClusteringRecord> clustering;
+    // When ok: the other conditions of the example that ran in the same session ([] = alone);
+    // then kv (but the outputs' kv_bytes) and timing (but prefill_tokens) are the shared
+    // session's, not this condition's (rdic/isolation/executor.h, ConditionResult).
+    std::vector<std::string> together_with;
     std::vector<OutputRecord> outputs;  // when ok
     std::vector<AnswerRecord> answers;  // when ok (may be empty)
     std::optional<KvRecord> kv;         // when ok and the engine's KV is visible (in-process)

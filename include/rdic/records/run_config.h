@@ -24,7 +24,10 @@ namespace rdic {
 //   2: config "backend"; a results record's "kv" and outputs' "kv_bytes" may be null (a remote
 //      engine's KV is not visible); outputs' "cached_tokens" and timing's
 //      "cached_prompt_tokens" when the engine reports them.
-inline constexpr int kRecordSchemaVersion = 2;
+//   3: config "together" (required); a successful results record's "together_with" (required).
+//      Read from schema 1 and 2 as false and []: the rdic that wrote them ran every condition
+//      of `rdic run` alone (run_conditions_together existed only in `rdic bench`).
+inline constexpr int kRecordSchemaVersion = 3;
 inline constexpr int kOldestRecordSchemaVersion = 1;
 
 struct ModelIdentity {
@@ -61,6 +64,10 @@ struct RunConfig {
     // Where the plans ran: "in-process" (batched, or naive above), or the base URL of an
     // OpenAI-compatible engine (--backend; never with credentials).
     std::string backend = "in-process";
+    // The batched conditions of an example ran together in one session where they fit (`rdic
+    // run`'s default; false with --separate-conditions, --naive or a remote backend). Which
+    // records did is each record's together_with.
+    bool together = false;
     // Speculative decoding (--draft): the draft model's file name, "" = none; its --draft-max.
     // Absent from configs written before it existed (read as none).
     std::string draft;
