@@ -87,11 +87,11 @@ GroupSession size_group(const std::vector<Runner*>& rs) {
 }
 
 void run_batched_group(const std::vector<Runner*>& rs) {
-    GroupSession g = size_group(rs);
-    std::vector<PlanState>& ps = g.ps;
-    const KvLayout layout = g.layout;
+    GroupSession group = size_group(rs);
+    std::vector<PlanState>& ps = group.ps;
+    const KvLayout layout = group.layout;
     const Runner& first = *rs.front();
-    Session session(first.model, first.session_options(g.budget, g.n_seqs, layout));
+    Session session(first.model, first.session_options(group.budget, group.n_seqs, layout));
     for (Runner* r : rs) {
         r->result.kv_allocated_bytes = session.kv_allocated_bytes();
         r->result.n_sessions = 1;
