@@ -21,6 +21,7 @@
 #include "rdic/model_paths.h"
 #include "support/gguf_writer.h"
 #include "support/run_cli.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -38,14 +39,8 @@ size_t count_lines(const std::string& s) {
 
 class Cli : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("rdic_cli_" +
-                std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    fs::path dir_;
+    rdic::test::TempDir tmp_;  // this test's own directory, removed afterwards
+    const fs::path& dir_ = tmp_.path();
 };
 
 TEST_F(Cli, Version) {

@@ -18,6 +18,7 @@
 #include "rdic/model_paths.h"
 #include "rdic/records/files.h"
 #include "support/run_cli.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -51,14 +52,8 @@ std::string read_text(const fs::path& file) {
 
 class RecordsCli : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("rdic_cli_" +
-                std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
+    rdic::test::TempDir tmp_;  // this test's own directory, removed afterwards
+    const fs::path& dir_ = tmp_.path();
     // A short run of fin-01 under semantic with SmolLM2 (2 tokens per output), no evaluation.
     CliRun quick_run(const fs::path& out, const std::string& extra = "") {
         return run_rdic(
@@ -66,7 +61,6 @@ protected:
             "--model " +
             kSmol + " --data " + kFin + " --out " + out.string() + " " + extra);
     }
-    fs::path dir_;
 };
 
 // Finding 1: a turn of 1 MB prefilled for minutes; now each pair fails at once and the run goes on.

@@ -1,5 +1,6 @@
-// `rdic run` executes the batched conditions of an example together by default
-// (docs/experiment.md): the binary as a user runs it, against --separate-conditions and --resume.
+// `rdic run` executes the batched conditions of an example together (--together; the default
+// where the weights are on a GPU, docs/experiment.md): the binary as a user runs it, against
+// --separate-conditions, --resume and the default.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "rdic/build_info.h"
 #include "rdic/model_paths.h"
 #include "support/run_cli.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -32,17 +34,11 @@ std::vector<std::string> read_lines(const fs::path& p) {
 
 class RunTogether : public ::testing::Test {
 protected:
-    void SetUp() override {
-        dir_ = fs::temp_directory_path() /
-               ("rdic_together_" +
-                std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-        fs::create_directories(dir_);
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-    fs::path dir_;
+    rdic::test::TempDir tmp_;  // this test's own directory, removed afterwards
+    const fs::path& dir_ = tmp_.path();
 };
 
-// The batched conditions of an example run together in one session by default: the records are
+// The batched conditions of an example run together in one session (--together): the records are
 // those of --separate-conditions (texts, answers, prefill tokens, KV layout), each names whom it
 // ran with; semantic keeps its own KV streams and so runs alone. --resume runs only the missing
 // pairs, together, and refuses the other execution. Gemma 270M: its greedy tokens here are the

@@ -90,7 +90,7 @@ struct TurnRouterOptions {
     int32_t shift_llm_tokens = 48;
     // Embedding of messages (centroid/instruct/hybrid). Empty template with `instruct` = the
     // default instruction; max_tokens cuts long messages.
-    EmbedderOptions embedding;
+    EmbedderOptions embedding{};
     int32_t llm_turn_tokens = 128;  // llm: each message is cut to this many tokens in its prompt
     int32_t llm_ctx = 8192;         // llm: KV cells of the shared context (all conversations)
     int32_t llm_max_conversations = 64;  // llm: conversations holding a history at once

@@ -36,7 +36,7 @@ struct EmbedderOptions {
     Pooling pooling = Pooling::mean;
     // Text around the input; "{text}" is replaced by it ("" = the text alone). Control tokens
     // written in the template (e.g. "<|im_start|>") are parsed as such.
-    std::string template_text;
+    std::string template_text{};
 };
 
 class Embedder {

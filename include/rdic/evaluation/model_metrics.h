@@ -37,12 +37,12 @@ namespace rdic {
 inline constexpr const char* kJudgePromptVersion = "judge/v1";
 
 struct JudgeItem {
-    std::string task;                       // what the output was asked to be
-    std::string topic;                      // its topic's name ("" for a synthesis)
-    std::vector<std::string> other_topics;  // topics it must not discuss (topic outputs)
-    std::vector<std::string> inputs;        // topics it must integrate (synthesis outputs)
+    std::string task{};                       // what the output was asked to be
+    std::string topic{};                      // its topic's name ("" for a synthesis)
+    std::vector<std::string> other_topics{};  // topics it must not discuss (topic outputs)
+    std::vector<std::string> inputs{};        // topics it must integrate (synthesis outputs)
     bool synthesis = false;
-    std::string output;
+    std::string output{};
 };
 
 struct JudgeScores {
@@ -64,15 +64,15 @@ struct JudgeOptions {
     int32_t batch = 8;                 // items judged together (one lockstep generate)
     int32_t max_output_tokens = 1024;  // longer outputs are cut (and flagged)
     int32_t n_threads = 0;
-    std::string chat_template;  // "" = the model's (or its architecture default)
+    std::string chat_template{};  // "" = the model's (or its architecture default)
     // Judge on an OpenAI-compatible engine instead (the gbnf decoder over HTTP): the prompts,
     // built with the local model's tokenizer and template, go to remote_url's /v1/completions
     // with Judge::grammar in llama-server's "grammar" field, greedy; expected_* stay 0. The
     // engine must serve the same model (token ids are sent). Throws upstream_failure when the
     // engine fails after the retries.
-    std::string remote_url;
-    std::string remote_api_key;
-    std::string remote_model;  // the "model" field; "" = the GGUF's file name
+    std::string remote_url{};
+    std::string remote_api_key{};
+    std::string remote_model{};  // the "model" field; "" = the GGUF's file name
 };
 
 class Judge {
