@@ -15,12 +15,6 @@ std::vector<ConditionResult> Backend::run_together(
 
 namespace {
 
-std::string condition_list(std::span<const Plan> plans, const std::vector<size_t>& which) {
-    std::string s;
-    for (size_t i : which) s += (s.empty() ? "" : ",") + std::string(to_string(plans[i].condition));
-    return s;
-}
-
 class InProcessBackend final : public Backend {
 public:
     InProcessBackend(std::shared_ptr<const Model> model, ExecutorOptions options)
@@ -54,7 +48,7 @@ public:
                 continue;
             }
             if (group.size() > 1 && note) {
-                note(example.id + ": " + condition_list(plans, which) + " run one by one: " + why);
+                note(example.id + ": " + condition_names(group) + " run one by one: " + why);
             }
             for (size_t i : which) out[i] = run(example, plans[i]);
         }

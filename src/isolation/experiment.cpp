@@ -156,10 +156,7 @@ ExperimentOutcome Experiment::run(const ExperimentCallbacks& cb) {
                 outcome.stopped = true;
                 break;
             }
-            std::string names;
-            for (const Plan& p : group)
-                names += (names.empty() ? "" : ",") + std::string(to_string(p.condition));
-            if (cb.on_start) cb.on_start(names + " " + ex.id);
+            if (cb.on_start) cb.on_start(condition_names(group) + " " + ex.id);
             std::vector<ConditionResult> results;
             std::optional<std::string> error;  // the group's failure, recorded for each pair
             try {

@@ -232,4 +232,11 @@ Plan make_plan(const Example& ex, Condition condition, const PromptOptions& o) {
     return plan;
 }
 
+std::string condition_names(std::span<const Plan> plans) {
+    std::string names;
+    for (const Plan& p : plans)
+        names += (names.empty() ? "" : ",") + std::string(to_string(p.condition));
+    return names;
+}
+
 }  // namespace rdic

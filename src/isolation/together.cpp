@@ -1,5 +1,7 @@
 #include "rdic/isolation/together.h"
 
+#include <algorithm>
+
 namespace rdic {
 
 namespace {
@@ -39,11 +41,8 @@ bool together_by_default(const std::vector<std::string>& layer_device, std::opti
                     : "conditions one by one (--separate-conditions)");
         return *chosen;
     }
-    std::string cpu_layer;
-    for (const std::string& d : layer_device) {
-        if (d == "CPU" || d == "?" || d.empty()) cpu_layer = d.empty() ? "?" : d;
-    }
-    if (layer_device.empty() || !cpu_layer.empty()) {
+    const auto on_cpu = [](const std::string& d) { return d == "CPU" || d == "?" || d.empty(); };
+    if (layer_device.empty() || std::any_of(layer_device.begin(), layer_device.end(), on_cpu)) {
         say("conditions one by one (weights on the CPU, where together is slower; --together to "
             "run them together)");
         return false;

@@ -9,6 +9,7 @@
 // Pure functions of the example: no model, no I/O.
 #pragma once
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,9 @@ struct Plan {
 };
 
 Plan make_plan(const Example& example, Condition condition, const PromptOptions& options = {});
+
+// The plans' conditions joined with commas, in order ("sequential,prompted"): progress and notes.
+std::string condition_names(std::span<const Plan> plans);
 
 // The text that carries `inputs` (earlier outputs) into a synthesis request: "Output for
 // \"<topic name>\":" blocks (seed_compat: "Output A:").
