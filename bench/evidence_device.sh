@@ -53,14 +53,18 @@ start)
     echo started
     ;;
 chunk)
-    mv .device/ev/chunks/chunk.* $D/chunks/ 2>/dev/null
+    mv .device/ev/chunks*/chunk.* $D/chunks/ 2>/dev/null
     echo "chunks: $(ls $D/chunks | wc -l); build: $(tail -c 120 $D/build.log | tr '\n' ' ')"
     ;;
 assemble)
     for _ in $(seq 120); do grep -q BUILD_OK $D/build.log && break; sleep 5; done
     tail -3 $D/build.log
-    cat $D/chunks/chunk.* | { head -c 491400064 >$M/$QWEN05_FILE; cat >$M/$QWEN15_FILE; }
-    echo "$QWEN05_SHA256  $M/$QWEN05_FILE" | sha256sum -c
+    if [ "$(cat $D/chunks/chunk.* | wc -c)" = 1117320768 ]; then  # STAGE_MODELS=q15
+        cat $D/chunks/chunk.* >$M/$QWEN15_FILE
+    else
+        cat $D/chunks/chunk.* | { head -c 491400064 >$M/$QWEN05_FILE; cat >$M/$QWEN15_FILE; }
+        echo "$QWEN05_SHA256  $M/$QWEN05_FILE" | sha256sum -c
+    fi
     # The first chunks alone (0.5B only, when device time is short) leave the 1.5B incomplete.
     echo "$QWEN15_SHA256  $M/$QWEN15_FILE" | sha256sum -c || rm -f $M/$QWEN15_FILE
     $B/rdic --version

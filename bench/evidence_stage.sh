@@ -4,7 +4,7 @@
 # STAGE_DIR/base: the pinned llama.cpp (libraries only) and the nlohmann-json and CLI11 headers;
 # STAGE_DIR/chunks/chunk.NN: the 0.5B and 1.5B instruct models, concatenated in that order and
 # split into pieces that fit one call beside the working tree (a call carries 64 MiB in all; the
-# piece is 62 MiB minus the tree, or CHUNK_MIB).
+# piece is 62 MiB minus the tree, or CHUNK_MIB; STAGE_MODELS=q15 stages the 1.5B alone).
 # STAGE_DIR/base also gets what bench/gpu_queue.sh needs: llama-tools.tgz (llama.cpp's common/ and
 # tools/ for llama-server, no web UI sources) and wheels/ (the pinned openai client and its
 # dependencies for the device's Python 3.12; the image has no package index). A call carries
@@ -35,5 +35,10 @@ PY=${RDIC_PYTHON:-$(ls -d "${RDIC_CACHE:-$HOME/.cache/rdic}"/venv-*/bin/python 2
 tree_mib=$(cd "$here" && git ls-files -co --exclude-standard -z | du -cm --files0-from=- | tail -1 | cut -f1)
 chunk=${CHUNK_MIB:-$((62 - tree_mib))}
 echo "working tree ${tree_mib} MiB: chunks of ${chunk} MiB"
-cat "$MODELS/$QWEN05_FILE" "$MODELS/$QWEN15_FILE" | split -b "${chunk}m" -d - "$S/chunks/chunk."
+# STAGE_MODELS=q15: the 1.5B alone (the routing runs need no 0.5B): fewer calls.
+case ${STAGE_MODELS:-both} in
+both) cat "$MODELS/$QWEN05_FILE" "$MODELS/$QWEN15_FILE" ;;
+q15) cat "$MODELS/$QWEN15_FILE" ;;
+*) echo "STAGE_MODELS must be both or q15" >&2; exit 2 ;;
+esac | split -b "${chunk}m" -d - "$S/chunks/chunk."
 du -sh "$S/base"; ls "$S/chunks" | wc -l

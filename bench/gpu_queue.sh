@@ -54,19 +54,31 @@ wheels)
     python3 -c "import openai; print('openai', openai.__version__)"
     ;;
 route)
+    # Every routing run of the 1.5B for docs/routing.md, dev and test at once (one process each,
+    # all on the GPU): the instruct embeddings (dumped for tools/route_sweep.py), p(new matter)
+    # from the message alone and with the earlier messages (dumped), the pair judge (pair_p
+    # dumped), and the routers' ARI: hybrid, llm, hybrid-llm, pair. Choose on dev, here.
     tpl=$'<|im_start|>system\nYou name the subject of a message.<|im_end|>\n<|im_start|>user\nMessage: {text}<|im_end|>\n<|im_start|>assistant\nThe project or case this message is about, in one word:'
+    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $Q/gpu.txt
+    C="$B/rdic cluster --method online --model $T --threads 2"
     for s in dev test; do
-        timeout 200 $B/rdic cluster --data data/$s --method embedding --pooling last \
-            --embed-template "$tpl" --no-center --model $T --threads 4 \
-            --dump-embeddings $Q/route-$s-instruct15.jsonl >$Q/route-$s-embed15.txt 2>&1
-        timeout 200 $B/rdic cluster --data data/$s --method online --router lexical \
-            --shift-llm 0.5 --model $T --threads 4 --json >$Q/route-$s-lexical-shiftllm15.json \
-            2>$Q/route-$s-lexical-shiftllm15.err
-        timeout 200 $B/rdic cluster --data data/$s --method online --router hybrid --model $T \
-            --threads 4 >$Q/route-$s-hybrid15.txt 2>&1
-        tail -3 $Q/route-$s-hybrid15.txt
+        timeout 400 $B/rdic cluster --data data/$s --method embedding --pooling last \
+            --embed-template "$tpl" --no-center --model $T --threads 2 \
+            --dump-embeddings $Q/route-$s-instruct15.jsonl >$Q/route-$s-embed15.txt 2>&1 &
+        timeout 400 $C --data data/$s --router lexical --shift-llm 0.5 --json \
+            >$Q/route-$s-lexical-shiftllm15.json 2>$Q/route-$s-lexical-shiftllm15.err &
+        timeout 400 $C --data data/$s --router lexical --shift-llm 0.5 --shift-llm-context 1 \
+            --json >$Q/route-$s-lexical-shiftctx15.json 2>$Q/route-$s-lexical-shiftctx15.err &
+        timeout 400 $C --data data/$s --router pair --json >$Q/route-$s-pair15.json \
+            2>$Q/route-$s-pair15.err &
+        for r in hybrid llm hybrid-llm; do
+            timeout 400 $C --data data/$s --router $r >$Q/route-$s-$r-15.txt 2>&1 &
+        done
     done
-    gzip -f $Q/route-*-instruct15.jsonl
+    wait
+    for f in $Q/route-*-15.txt $Q/route-*-embed15.txt; do echo "== $f"; tail -2 "$f"; done
+    tail -n 3 $Q/route-*.err
+    gzip -f $Q/route-*-instruct15.jsonl $Q/route-*.json
     ls -la $Q
     ;;
 serve-conc)

@@ -41,7 +41,7 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
                    "default)")
         ->check(CLI::Range(0.0, 2.0));
     app.add_option("--router", a.router,
-                   "Online: centroid, instruct, lexical, hybrid, llm, hybrid-llm (default "
+                   "Online: centroid, instruct, lexical, hybrid, llm, hybrid-llm, pair (default "
                    "centroid; docs/routing.md)");
     app.add_option("--lexical-weight", a.lexical_weight,
                    "Online hybrid: weight of the lexical similarity (0 = default)")
@@ -65,6 +65,10 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
                    "Online: ask the llm whether each message starts a new matter; p(yes) >= this "
                    "opens a topic (0 = off)")
         ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--shift-llm-context", a.shift_llm_context,
+                   "Online, with --shift-llm: 1 = the question lists the conversation's earlier "
+                   "messages, 0 = the message alone")
+        ->check(CLI::Range(0, 1));
     app.add_option("--cluster-seed", a.seed, "Seed of the random control");
     app.add_flag("--no-synthesis-detection", a.no_synthesis,
                  "Cluster synthesis requests with the topics instead of detecting them");
@@ -93,6 +97,7 @@ ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
     o.routing.shift_cues = a.shift_cues;
     o.routing.mean_link = a.mean_link;
     o.routing.shift_llm = a.shift_llm;
+    o.routing.shift_llm_context = a.shift_llm_context;
     o.seed = a.seed;
     o.detect_synthesis = !a.no_synthesis;
     o.n_threads = n_threads;
@@ -137,8 +142,13 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                 p["threshold"] = fmt(1 - r.threshold);
                 const RouterMethod m = parse_router_method(r.method);
                 if (m == RouterMethod::llm) p.erase("threshold");
-                if (m == RouterMethod::lexical || m == RouterMethod::llm) {
+                if (m == RouterMethod::lexical || m == RouterMethod::llm ||
+                    m == RouterMethod::pair) {
                     if (m == RouterMethod::lexical) p.erase("embed_model");
+                    if (m == RouterMethod::pair) {
+                        p["pair_tokens"] = std::to_string(r.pair_tokens);
+                        p["pair_window"] = std::to_string(r.pair_window);
+                    }
                     p.erase("pooling");
                     p.erase("template");
                 } else {
@@ -148,6 +158,7 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                 }
                 if (m != RouterMethod::llm) {
                     if (r.shift_llm > 0) p["shift_llm"] = fmt(r.shift_llm);
+                    if (r.shift_llm > 0 && r.shift_llm_context == 1) p["shift_llm_context"] = "on";
                     p["recency"] = fmt(r.recency);
                     p["shift_cues"] = r.shift_cues == 1 ? "on" : "off";
                 }

@@ -33,6 +33,7 @@ struct ClusterArgs {
     int32_t shift_cues = -1;          // online: topic-shift cues open topics; -1 = default
     int32_t mean_link = -1;           // online: 1 = mean cosine with a topic's messages
     double shift_llm = 0;             // online: llm new-matter probability that opens; 0 = off
+    int32_t shift_llm_context = 0;    // online: 1 = the question lists the earlier messages
     uint64_t seed = 1;
     bool no_synthesis = false;
 };

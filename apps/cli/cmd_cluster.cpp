@@ -92,6 +92,7 @@ int run_cluster(const ClusterCmdArgs& args) {
                                {"opened", c.opened},    {"shift_cue", c.shift_cue},
                                {"shift_p", c.shift_p},  {"llm_decided", c.llm_decided},
                                {"route_ms", c.route_ms}};
+                if (!c.pair_p.empty()) tj["route"]["pair_p"] = c.pair_p;
             }
             turns.push_back(tj);
             const bool wrong = rc.example.turns[t].cluster != ex.turns[t].cluster;

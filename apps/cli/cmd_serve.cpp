@@ -8,6 +8,8 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "rdic/clustering/turn_router.h"
+#include "rdic/error.h"
 #include "rdic/isolation/openai_backend.h"
 #include "rdic/serving/engine.h"
 #include "rdic/serving/http_server.h"
@@ -164,8 +166,15 @@ Action add_serve(CLI::App& app) {
         ->capture_default_str();
     app.add_option("--router", a->router,
                    "Topic router for turns without a topic: lexical (no model pass), centroid, "
-                   "instruct, hybrid, llm, hybrid-llm (docs/routing.md)")
-        ->check(CLI::IsMember({"lexical", "centroid", "instruct", "hybrid", "llm", "hybrid-llm"}))
+                   "instruct, hybrid, llm, hybrid-llm, pair (docs/routing.md)")
+        ->check([](const std::string& v) -> std::string {
+            try {
+                (void)parse_router_method(v);  // the one name table
+                return "";
+            } catch (const Error& e) {
+                return e.what();
+            }
+        })
         ->capture_default_str();
     app.add_option("--router-threshold", a->router_threshold,
                    "The router's new-topic similarity threshold (0 = the method's default)")

@@ -82,6 +82,45 @@ constexpr const char* kShiftSystemPrompt =
 constexpr const char* kShiftQuestion =
     "\n\nDoes this message start a new, separate matter? Answer Yes or No.";
 
+constexpr const char* kContextSystemPrompt =
+    "You read a chat in which a person works through several separate matters (projects, "
+    "cases, problems), one message at a time. Say whether the newest message starts a matter "
+    "that none of the earlier messages is about (people often announce it: another, separate, "
+    "next or second issue), or continues a matter of the earlier messages.";
+constexpr const char* kContextQuestion =
+    "\n\nDoes the newest message start a new matter that none of the earlier messages is "
+    "about? Answer Yes or No.";
+
+constexpr const char* kPairSystemPrompt =
+    "You read two messages from a chat in which a person works through several separate "
+    "matters (projects, cases, problems). Say whether the second message is about the same "
+    "matter as the first.";
+constexpr const char* kPairQuestion =
+    "\n\nIs the second message about the same matter as the first? Answer Yes or No.";
+
+// Yes and No as single tokens, once (llm_mutex held).
+void prepare_yes_no(RouterShared& s) {
+    if (s.yes.value >= 0) return;
+    const Model& m = *s.model;
+    const Tokens yes = m.tokenize("Yes", false, false);
+    const Tokens no = m.tokenize("No", false, false);
+    if (yes.size() != 1 || no.size() != 1) {
+        throw Error(ErrorCode::unsupported_model,
+                    "llm router: Yes/No are not single tokens in this vocabulary");
+    }
+    s.yes = yes[0];
+    s.no = no[0];
+}
+
+// p(Yes) / (p(Yes) + p(No)) at the last position of `seq` (llm_mutex held).
+double yes_probability(RouterShared& s, const Sequence& seq) {
+    const float* logits = s.llm_session->last_logits(seq);
+    const double ly = logits[s.yes.value], ln = logits[s.no.value];
+    const double top = std::max(ly, ln);
+    const double py = std::exp(ly - top), pn = std::exp(ln - top);
+    return py / (py + pn);
+}
+
 }  // namespace
 
 double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_tokens) {
@@ -92,14 +131,7 @@ double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_
         const ChatFormatter chat(m);
         const std::vector<std::string> a =
             split_at(chat.format({{"system", kShiftSystemPrompt}, {"user", "\x01"}}, true), "\x01");
-        const Tokens yes = m.tokenize("Yes", false, false);
-        const Tokens no = m.tokenize("No", false, false);
-        if (yes.size() != 1 || no.size() != 1) {
-            throw Error(ErrorCode::unsupported_model,
-                        "llm router: Yes/No are not single tokens in this vocabulary");
-        }
-        s.yes = yes[0];
-        s.no = no[0];
+        prepare_yes_no(s);
         s.shift_tail = m.tokenize(kShiftQuestion, false, false);
         const Tokens after = m.tokenize(a[1], false, true);
         s.shift_tail.insert(s.shift_tail.end(), after.begin(), after.end());
@@ -112,11 +144,153 @@ double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_
     t.insert(t.end(), s.shift_tail.begin(), s.shift_tail.end());
     Sequence probe = s.llm_session->fork(s.shift_head);
     s.llm_session->prefill({{&probe, t}});
-    const float* logits = s.llm_session->last_logits(probe);
-    const double ly = logits[s.yes.value], ln = logits[s.no.value];
-    const double top = std::max(ly, ln);
-    const double py = std::exp(ly - top), pn = std::exp(ln - top);
-    return py / (py + pn);
+    return yes_probability(s, probe);
+}
+
+NewMatterAsker::NewMatterAsker(std::shared_ptr<RouterShared> shared, int32_t n_tokens)
+    : shared_(std::move(shared)), n_tokens_(n_tokens) {
+    if (!shared_ || !shared_->model) {
+        throw Error(ErrorCode::invalid_argument, "router shift_llm_context needs a model");
+    }
+}
+
+NewMatterAsker::~NewMatterAsker() {
+    std::lock_guard lock(shared_->llm_mutex);
+    list_.reset();
+}
+
+Tokens NewMatterAsker::cut(std::string_view text) const {
+    Tokens t = shared_->model->tokenize(text, false, false);
+    if (static_cast<int32_t>(t.size()) > n_tokens_) t.resize(static_cast<size_t>(n_tokens_));
+    return t;
+}
+
+std::optional<double> NewMatterAsker::ask(std::string_view text) {
+    RouterShared& s = *shared_;
+    std::lock_guard lock(s.llm_mutex);
+    prepare(s);
+    const Model& m = *s.model;
+    if (s.context_head.empty()) {
+        prepare_yes_no(s);
+        const ChatFormatter chat(m);
+        const std::vector<std::string> a = split_at(
+            chat.format({{"system", kContextSystemPrompt}, {"user", "\x01"}}, true), "\x01");
+        s.context_head = chat.tokenize(a[0] + "Earlier messages:");
+        s.context_item = m.tokenize("\n- ", false, false);
+        s.context_probe = m.tokenize("\n\nNewest message: ", false, false);
+        Tokens tail = m.tokenize(kContextQuestion, false, false);
+        const Tokens after = m.tokenize(a[1], false, true);
+        tail.insert(tail.end(), after.begin(), after.end());
+        s.context_tail = std::move(tail);
+    }
+    try {
+        if (!list_.valid()) {
+            Sequence list = s.llm_session->open();
+            s.llm_session->prefill({{&list, s.context_head}});
+            list_ = std::move(list);
+        }
+        if (!pending_.empty()) {
+            Tokens add;
+            for (const std::string& p : pending_) {
+                add.insert(add.end(), s.context_item.begin(), s.context_item.end());
+                const Tokens msg = cut(p);
+                add.insert(add.end(), msg.begin(), msg.end());
+            }
+            s.llm_session->prefill({{&list_, add}});  // rolls back on failure: pending_ stays
+            pending_.clear();
+        }
+        Tokens t = s.context_probe;
+        const Tokens msg = cut(text);
+        t.insert(t.end(), msg.begin(), msg.end());
+        t.insert(t.end(), s.context_tail.begin(), s.context_tail.end());
+        Sequence probe = s.llm_session->fork(list_);
+        s.llm_session->prefill({{&probe, t}});
+        return yes_probability(s, probe);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::context_overflow && e.code() != ErrorCode::out_of_memory) throw;
+        return std::nullopt;
+    }
+}
+
+PairJudge::PairJudge(std::shared_ptr<RouterShared> shared, int32_t n_tokens, int32_t window)
+    : shared_(std::move(shared)), n_tokens_(n_tokens), window_(window) {
+    if (!shared_ || !shared_->model) {
+        throw Error(ErrorCode::invalid_argument, "router pair needs a model");
+    }
+}
+
+PairJudge::~PairJudge() {
+    std::lock_guard lock(shared_->llm_mutex);
+    prefixes_.clear();
+}
+
+Tokens PairJudge::cut(std::string_view text) const {
+    Tokens t = shared_->model->tokenize(text, false, false);
+    if (static_cast<int32_t>(t.size()) > n_tokens_) t.resize(static_cast<size_t>(n_tokens_));
+    return t;
+}
+
+void PairJudge::note(std::string_view text) {
+    pending_.emplace_back(text);
+    const auto kept = static_cast<int32_t>(prefixes_.size() + pending_.size());
+    if (kept <= window_) return;
+    std::lock_guard lock(shared_->llm_mutex);  // the oldest goes: its sequence is freed
+    if (!prefixes_.empty()) {
+        prefixes_.erase(prefixes_.begin());
+    } else {
+        pending_.erase(pending_.begin());
+    }
+    ++first_kept_;
+}
+
+std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
+    RouterShared& s = *shared_;
+    std::lock_guard lock(s.llm_mutex);
+    prepare(s);
+    const Model& m = *s.model;
+    if (s.pair_head.empty()) {
+        prepare_yes_no(s);
+        const ChatFormatter chat(m);
+        const std::vector<std::string> a = split_at(
+            chat.format({{"system", kPairSystemPrompt}, {"user", "\x01"}}, true), "\x01");
+        s.pair_middle = m.tokenize("\n\nSecond message: ", false, false);
+        s.pair_tail = m.tokenize(kPairQuestion, false, false);
+        const Tokens after = m.tokenize(a[1], false, true);
+        s.pair_tail.insert(s.pair_tail.end(), after.begin(), after.end());
+        s.pair_head = chat.tokenize(a[0] + "First message: ");
+    }
+    std::vector<Sequence> probes;
+    try {
+        if (!pending_.empty()) {
+            std::vector<Sequence> added;
+            std::vector<Tokens> tokens;
+            for (const std::string& p : pending_) {
+                Tokens t = s.pair_head;
+                const Tokens msg = cut(p);
+                t.insert(t.end(), msg.begin(), msg.end());
+                t.insert(t.end(), s.pair_middle.begin(), s.pair_middle.end());
+                tokens.push_back(std::move(t));
+                added.push_back(s.llm_session->open());
+            }
+            std::vector<PrefillItem> items;
+            for (size_t i = 0; i < added.size(); ++i) items.push_back({&added[i], tokens[i]});
+            s.llm_session->prefill(items);  // rolls back on failure: pending_ stays
+            for (Sequence& q : added) prefixes_.push_back(std::move(q));
+            pending_.clear();
+        }
+        Tokens t = cut(text);
+        t.insert(t.end(), s.pair_tail.begin(), s.pair_tail.end());
+        for (const Sequence& q : prefixes_) probes.push_back(s.llm_session->fork(q));
+        std::vector<PrefillItem> items;
+        for (Sequence& q : probes) items.push_back({&q, t});
+        if (!items.empty()) s.llm_session->prefill(items);
+    } catch (const Error& e) {
+        if (e.code() != ErrorCode::context_overflow && e.code() != ErrorCode::out_of_memory) throw;
+        return std::nullopt;
+    }
+    std::vector<double> p;
+    for (const Sequence& q : probes) p.push_back(yes_probability(s, q));
+    return p;
 }
 
 LlmRouter::LlmRouter(std::shared_ptr<RouterShared> shared) : shared_(std::move(shared)) {

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,72 @@ struct RouterShared {
     Sequence shift_head;
     Tokens shift_tail;  // after the message: the question, end of message, reply start
     TokenId yes{-1}, no{-1};
+    // The same question with the earlier messages (shift_llm_context): NewMatterAsker.
+    Tokens context_head;   // BOS, system prompt, start of the user message and of the list
+    Tokens context_item;   // before each earlier message in the list
+    Tokens context_probe;  // after the list, before the newest message
+    Tokens context_tail;   // after the newest message: the question, end of message, reply start
+    // The pair question (PairJudge).
+    Tokens pair_head;    // BOS, system prompt, start of the user message, "First message: "
+    Tokens pair_middle;  // between the two messages
+    Tokens pair_tail;    // after the second message: the question, end of message, reply start
 };
 
 // The llm's probability that `text` (its first `n_tokens` tokens) starts a new matter, from
 // the message alone: p(Yes) / (p(Yes) + p(No)) at the start of the reply. Thread-safe (takes
 // llm_mutex). Throws engine errors.
 double new_matter_probability(RouterShared& shared, std::string_view text, int32_t n_tokens);
+
+// The new-matter question asked with the conversation's earlier messages (shift_llm_context),
+// one per conversation. The chat is a system prompt and one user message: "Earlier messages:"
+// with one line per committed message (each cut to `n_tokens`), then "Newest message:" and the
+// question. The list is a sequence of the shared llm context that grows by one line per noted
+// message, lazily (at the next ask); ask() forks it and appends the newest message and the
+// question. The answer depends only on the conversation's earlier messages, never on the
+// routing decisions, so a run's probabilities can be replayed offline (tools/route_sweep.py).
+class NewMatterAsker {
+public:
+    NewMatterAsker(std::shared_ptr<RouterShared> shared, int32_t n_tokens);
+    ~NewMatterAsker();
+    // p(Yes) / (p(Yes) + p(No)); nullopt when the shared context has no room for the list
+    // (then the caller decides without it). Throws other engine errors.
+    std::optional<double> ask(std::string_view text);
+    // `text` joins the earlier messages (appended at the next ask()).
+    void note(std::string_view text) { pending_.emplace_back(text); }
+
+private:
+    Tokens cut(std::string_view text) const;
+    std::shared_ptr<RouterShared> shared_;
+    int32_t n_tokens_;
+    std::vector<std::string> pending_;
+    Sequence list_;
+};
+
+// The llm as a judge of pairs (the `pair` router): for each earlier message a of the
+// conversation and the new message b, p(Yes) of "Is the second message about the same matter as
+// the first?", with a and b cut to `n_tokens`. Each noted message keeps a sequence of the shared
+// llm context holding the prompt up to the second message (prefilled at the next ask, all in one
+// batch); ask() forks them all and prefills every probe in one batch. Only the `window` most
+// recent messages are kept (older ones get no probability). Like NewMatterAsker, the
+// probabilities depend on the messages alone, not on the routing.
+class PairJudge {
+public:
+    PairJudge(std::shared_ptr<RouterShared> shared, int32_t n_tokens, int32_t window);
+    ~PairJudge();
+    // p(same matter) with each kept earlier message, oldest first (message index first_kept()
+    // + i); nullopt when the shared context has no room. Throws other engine errors.
+    std::optional<std::vector<double>> ask(std::string_view text);
+    void note(std::string_view text);   // `text` becomes an earlier message
+    int32_t first_kept() const { return first_kept_; }  // index of the oldest kept message
+
+private:
+    Tokens cut(std::string_view text) const;
+    std::shared_ptr<RouterShared> shared_;
+    int32_t n_tokens_, window_;
+    int32_t first_kept_ = 0;
+    std::vector<std::string> pending_;  // noted, not yet prefilled (after `prefixes_`)
+    std::vector<Sequence> prefixes_;    // one per kept message, oldest first
+};
 
 // The shared Embedder, created on first use with options.embedding. Thread-safe.
 Embedder& shared_embedder(RouterShared& shared);

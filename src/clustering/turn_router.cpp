@@ -30,28 +30,39 @@ void check_topic(int32_t topic, int32_t n_topics) {
     }
 }
 
-// centroid / instruct (embeddings), lexical (words), hybrid (both), hybrid-llm (both + llm).
+// centroid / instruct (embeddings), lexical (words), hybrid (both), hybrid-llm (both + llm),
+// pair (the llm's p(same matter) with each earlier message).
 class SimilarityRouter final : public TurnRouter {
 public:
     SimilarityRouter(const TurnRouterOptions& options, std::shared_ptr<RouterShared> shared)
         : options_(options),
           method_(parse_router_method(options.method)),
           shared_(std::move(shared)) {
-        uses_embedding_ = method_ != RouterMethod::lexical;
+        uses_embedding_ = method_ != RouterMethod::lexical && method_ != RouterMethod::pair;
         uses_lexical_ = method_ == RouterMethod::lexical || method_ == RouterMethod::hybrid ||
                         method_ == RouterMethod::hybrid_llm;
         if (method_ == RouterMethod::hybrid_llm) llm_ = std::make_unique<LlmRouter>(shared_);
+        if (method_ == RouterMethod::pair) {
+            pairs_ = std::make_unique<PairJudge>(shared_, options_.pair_tokens,
+                                                 options_.pair_window);
+        }
+        if (options_.shift_llm > 0 && options_.shift_llm_context == 1) {
+            asker_ = std::make_unique<NewMatterAsker>(shared_, options_.shift_llm_tokens);
+        }
     }
 
     TopicChoice route(std::string_view text) override {
         const auto t0 = Clock::now();
-        std::vector<double> sim = similarity(text);
+        std::vector<double> pair_p;
+        std::vector<double> sim = similarity(text, pair_p);
         if (last_topic_ >= 0) sim[last_topic_] += options_.recency;
         TopicChoice c = choose_topic(sim, options_.threshold, options_.max_topics);
+        c.pair_p = std::move(pair_p);
         const bool room = options_.max_topics == 0 || n_topics_ < options_.max_topics;
         c.shift_cue = options_.shift_cues == 1 && n_topics_ > 0 && starts_new_topic(text);
         if (options_.shift_llm > 0 && n_topics_ > 0) {
-            c.shift_p = new_matter_probability(*shared_, text, options_.shift_llm_tokens);
+            c.shift_p = asker_ ? asker_->ask(text).value_or(-1)
+                               : new_matter_probability(*shared_, text, options_.shift_llm_tokens);
             if (c.shift_p >= options_.shift_llm) c.shift_cue = true;
         }
         if (c.shift_cue && room && !c.opened) {
@@ -76,6 +87,11 @@ public:
         std::optional<std::vector<float>> v;
         if (uses_embedding_) v = embed(text);  // may throw: nothing changed yet
         if (llm_) llm_->commit(topic, text);
+        if (asker_) asker_->note(text);
+        if (pairs_) {
+            pairs_->note(text);
+            topic_of_.push_back(topic);
+        }
         if (v) {
             if (!centroids_) {
                 centroids_.emplace(static_cast<int32_t>(v->size()), RouterOptions{});
@@ -94,8 +110,23 @@ public:
     int32_t n_topics() const override { return n_topics_; }
 
 private:
-    std::vector<double> similarity(std::string_view text) {
+    std::vector<double> similarity(std::string_view text, std::vector<double>& pair_p) {
         std::vector<double> sim(static_cast<size_t>(n_topics_), 0.0);
+        if (pairs_ && n_topics_ > 0) {
+            // The mean p(same matter) with the topic's messages in the window; a topic with
+            // none there scores 0. No room in the llm context: every topic scores 0 (opens).
+            pair_p = pairs_->ask(text).value_or(std::vector<double>{});
+            std::vector<int32_t> n(static_cast<size_t>(n_topics_), 0);
+            for (size_t i = 0; i < pair_p.size(); ++i) {
+                const int32_t t = topic_of_[static_cast<size_t>(pairs_->first_kept()) + i];
+                sim[t] += pair_p[i];
+                ++n[t];
+            }
+            for (int32_t t = 0; t < n_topics_; ++t) {
+                if (n[t] > 0) sim[t] /= n[t];
+            }
+            return sim;
+        }
         if (n_topics_ == 0) {
             if (uses_embedding_) (void)embed(text);  // cached for the commit that follows
             return sim;
@@ -141,6 +172,9 @@ private:
     std::vector<std::vector<std::vector<float>>> members_;  // mean_link: per topic, its vectors
     IncrementalTfidf words_;
     std::unique_ptr<LlmRouter> llm_;
+    std::unique_ptr<NewMatterAsker> asker_;  // shift_llm_context: the question with the list
+    std::unique_ptr<PairJudge> pairs_;       // pair
+    std::vector<int32_t> topic_of_;          // pair: the topic of each committed message
     bool cached_ = false;
     std::string cached_text_;
     std::vector<float> cached_vector_;

@@ -11,8 +11,8 @@ namespace rdic {
 namespace {
 
 // In RouterMethod's order.
-constexpr const char* kRouterNames[] = {"centroid", "instruct", "lexical",
-                                        "hybrid",   "llm",      "hybrid-llm"};
+constexpr const char* kRouterNames[] = {"centroid", "instruct",   "lexical", "hybrid",
+                                        "llm",      "hybrid-llm", "pair"};
 
 // Defaults chosen on the dev split (docs/routing.md has the sweeps). Similarities are cosines.
 constexpr double kCentroidThreshold = 0.90;  // = today's cosine distance 0.10, mean pooling
@@ -20,6 +20,7 @@ constexpr double kInstructThreshold = 0.50;  // with cues, mean link: dev 0.865 
 constexpr double kLexicalThreshold = 0.01;   // with cues and recency 0.01: dev 0.793
 constexpr double kHybridThreshold = 0.30;    // with cues, mean link, w 0.5: dev 0.899 (0.01-0.3)
 constexpr double kHybridLexicalWeight = 0.5;
+constexpr double kPairThreshold = 0.5;  // p(same matter): not chosen on dev yet
 constexpr double kLlmMargin = 0.02;     // dev, teacher-forced: 20 of 244 turns, 4 of 7 errors
 constexpr double kHybridRecency = 0.0;  // dev: any bonus lowers instruct and hybrid
 constexpr double kLexicalRecency = 0.01;
@@ -43,7 +44,7 @@ RouterMethod parse_router_method(std::string_view name) {
     }
     throw Error(ErrorCode::invalid_argument,
                 "unknown router '" + std::string(name) +
-                    "' (valid: centroid, instruct, lexical, hybrid, llm, hybrid-llm)");
+                    "' (valid: centroid, instruct, lexical, hybrid, llm, hybrid-llm, pair)");
 }
 
 bool router_needs_model(RouterMethod m) {
@@ -79,6 +80,9 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
             case RouterMethod::llm:
                 o.threshold = kHybridThreshold;
                 break;
+            case RouterMethod::pair:
+                o.threshold = kPairThreshold;
+                break;
         }
     }
     if (o.lexical_weight == 0) o.lexical_weight = kHybridLexicalWeight;
@@ -97,6 +101,8 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
         throw Error(ErrorCode::invalid_argument, "router shift_llm must be in [0, 1]");
     }
     if (o.shift_llm_tokens < 4) throw Error(ErrorCode::invalid_argument, "shift_llm_tokens < 4");
+    if (o.shift_llm_context < 0 || o.shift_llm_context > 1)
+        throw Error(ErrorCode::invalid_argument, "router shift_llm_context must be 0 or 1");
     if (o.mean_link < 0) o.mean_link = shaped ? 1 : 0;
     if (o.mean_link > 1)
         throw Error(ErrorCode::invalid_argument, "router mean_link must be 0 or 1");
@@ -112,6 +118,10 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
                                                      std::to_string(o.lexical_weight));
     }
     if (o.max_topics < 0) throw Error(ErrorCode::invalid_argument, "router max_topics < 0");
+    if (o.pair_tokens < 4) throw Error(ErrorCode::invalid_argument, "router pair_tokens < 4");
+    if (o.pair_window < 1 || o.pair_window > 64) {
+        throw Error(ErrorCode::invalid_argument, "router pair_window must be in [1, 64]");
+    }
     if (o.llm_turn_tokens < 8) {
         throw Error(ErrorCode::invalid_argument, "router llm_turn_tokens must be >= 8");
     }

@@ -31,6 +31,10 @@
 //              of llm_ctx cells (messages cut to llm_turn_tokens); when it is full, route()
 //              keeps the most recent topic. The 0.5B model answers "A" almost always.
 //   hybrid-llm hybrid, and the llm decides where hybrid's margin is below `llm_margin`.
+//   pair       the instruct model as a judge of pairs: for the new message and each earlier
+//              one (the pair_window most recent), p(Yes) of "is the second message about the
+//              same matter as the first?"; a topic's similarity is the mean over its messages;
+//              cues open topics. One batched prefill of all pairs per message.
 //
 // Thread-safety: one TurnRouter belongs to one conversation; the caller serialises calls on it
 // (the server holds the session's lock around route + commit). Routers of different
@@ -59,8 +63,12 @@ struct TopicChoice {
     double margin = 0;    // score gap to the runner-up (another topic or "new"); small = unsure
     bool llm_decided = false;  // the llm made this choice (llm, or hybrid-llm on a small margin)
     bool shift_cue = false;    // the message starts with a topic-shift cue (topic_shift.h)
+    // pair: p(same matter) with each earlier committed message still in the window, oldest
+    // first (the last pair_p.size() committed messages); empty for the other methods.
+    std::vector<double> pair_p;
     double shift_p = -1;       // shift_llm: the llm's probability that the message starts a new
-                               // matter, from the message alone; -1 when not asked
+                               // matter (from the message alone, or with the earlier messages:
+                               // shift_llm_context); -1 when not asked or no room to ask
     double route_ms = 0;       // wall time of this route() call
 };
 
@@ -88,16 +96,22 @@ struct TurnRouterOptions {
     // cue). 0 = off.
     double shift_llm = 0;
     int32_t shift_llm_tokens = 48;
+    // shift_llm: 1 = the question also lists the conversation's earlier messages (each cut to
+    // shift_llm_tokens), so the llm can see whether the matter was discussed; 0 = the message
+    // alone. The probability depends on the earlier messages only, not on the routing.
+    int32_t shift_llm_context = 0;
     // Embedding of messages (centroid/instruct/hybrid). Empty template with `instruct` = the
     // default instruction; max_tokens cuts long messages.
     EmbedderOptions embedding{};
+    int32_t pair_tokens = 64;   // pair: each message is cut to this many tokens in a pair
+    int32_t pair_window = 32;   // pair: the most recent messages a new one is compared with
     int32_t llm_turn_tokens = 128;  // llm: each message is cut to this many tokens in its prompt
     int32_t llm_ctx = 8192;         // llm: KV cells of the shared context (all conversations)
     int32_t llm_max_conversations = 64;  // llm: conversations holding a history at once
     int32_t n_threads = 0;               // CPU threads of the model contexts; 0 = all
 };
 
-enum class RouterMethod { centroid, instruct, lexical, hybrid, llm, hybrid_llm };
+enum class RouterMethod { centroid, instruct, lexical, hybrid, llm, hybrid_llm, pair };
 std::string_view to_string(RouterMethod m);  // "centroid", ..., "hybrid-llm"
 // Throws invalid_argument naming the unknown method and the valid ones.
 RouterMethod parse_router_method(std::string_view name);
