@@ -13,7 +13,7 @@ below `threshold`, or (with --cues) when it starts with a topic-shift cue (route
 Mean ARI over examples, as rdic cluster reports it.
 
   tools/route_sweep.py DUMP.jsonl DATA_DIR [--weights 0,0.5,1] [--thresholds ...]
-      [--recency 0,0.05] [--cues]
+      [--recency 0,0.05] [--cues] [--shift-p RUN.json --shift-th P,...] [--pairs PAIR_RUN.json]
 """
 import argparse
 import collections
@@ -130,11 +130,17 @@ ELINK = "centroid"
 
 SHIFT_P = {}  # (example id, turn id) -> llm p(new matter), from `rdic cluster --json` (--shift-p)
 SHIFT_TH = 2.0
+# (example id, turn id) -> the pair router's p(same matter) with each earlier user turn still in
+# its window, oldest first, from `rdic cluster --router pair --json` (--pairs). When given, it
+# replaces the embedding similarity: a topic's is the mean (--elink mean) or the max (--elink
+# max) over its user turns in the window.
+PAIRS = {}
 
 
 def replay(ex, vecs, w, threshold, recency, cues):
     """vecs: turn id -> normalised vector (missing = synthesis)."""
     sums, members, lex, out, last = [], [], Tfidf(), [], None
+    committed = []  # the topic of each committed user turn, in order (for PAIRS)
     for i, t in enumerate(ex["turns"]):
         if t["id"] not in vecs:
             out.append(-1)
@@ -144,7 +150,14 @@ def replay(ex, vecs, w, threshold, recency, cues):
             continue
         v, n = vecs[t["id"]], len(sums)
         sim = np.zeros(n)
-        if n and w < 1:
+        if n and w < 1 and PAIRS:
+            p = PAIRS.get((ex["id"], t["id"]), [])
+            by = collections.defaultdict(list)
+            for j, x in enumerate(p):
+                by[committed[len(committed) - len(p) + j]].append(x)
+            f = max if ELINK == "max" else (lambda xs: sum(xs) / len(xs))
+            sim += (1 - w) * np.array([f(by[k]) if by[k] else 0.0 for k in range(n)])
+        elif n and w < 1:
             if ELINK == "mean":
                 sim += (1 - w) * np.array([np.mean([m @ v for m in ms]) for ms in members])
             else:
@@ -163,6 +176,7 @@ def replay(ex, vecs, w, threshold, recency, cues):
         sums[topic] = sums[topic] + v
         members[topic].append(v)
         lex.add(topic, t["text"])
+        committed.append(topic)
         out.append(topic)
         last = topic
     return out
@@ -181,6 +195,8 @@ def main():
     ap.add_argument("--elink", default="centroid", help="embeddings: centroid, mean")
     ap.add_argument("--shift-p", help="rdic cluster --json output with route.shift_p per turn")
     ap.add_argument("--shift-th", default="2", help="open when shift_p >= this (list)")
+    ap.add_argument("--pairs", help="rdic cluster --router pair --json output (route.pair_p): "
+                    "the pair judge's p(same matter) replaces the embedding similarity")
     args = ap.parse_args()
     global LINK
     LINK = args.link
@@ -206,6 +222,13 @@ def main():
             for t in e["assignment"]:
                 if "route" in t:
                     SHIFT_P[(e["example_id"], t["turn"])] = t["route"]["shift_p"]
+    if args.pairs:
+        run = json.load(open(args.pairs))["examples"]
+        exs = {e["example_id"]: exs[e["example_id"]] for e in run}  # the examples it covers
+        for e in run:
+            for t in e["assignment"]:
+                if "route" in t:
+                    PAIRS[(e["example_id"], t["turn"])] = t["route"].get("pair_p", [])
     truth = {i: np.unique([t["cluster"] for t in ex["turns"]], return_inverse=True)[1]
              for i, ex in exs.items()}
     rows = []

@@ -251,8 +251,8 @@ std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
     if (s.pair_head.empty()) {
         prepare_yes_no(s);
         const ChatFormatter chat(m);
-        const std::vector<std::string> a = split_at(
-            chat.format({{"system", kPairSystemPrompt}, {"user", "\x01"}}, true), "\x01");
+        const std::vector<std::string> a =
+            split_at(chat.format({{"system", kPairSystemPrompt}, {"user", "\x01"}}, true), "\x01");
         s.pair_middle = m.tokenize("\n\nSecond message: ", false, false);
         s.pair_tail = m.tokenize(kPairQuestion, false, false);
         const Tokens after = m.tokenize(a[1], false, true);

@@ -87,7 +87,7 @@ public:
     // p(same matter) with each kept earlier message, oldest first (message index first_kept()
     // + i); nullopt when the shared context has no room. Throws other engine errors.
     std::optional<std::vector<double>> ask(std::string_view text);
-    void note(std::string_view text);   // `text` becomes an earlier message
+    void note(std::string_view text);                   // `text` becomes an earlier message
     int32_t first_kept() const { return first_kept_; }  // index of the oldest kept message
 
 private:

@@ -43,8 +43,8 @@ public:
                         method_ == RouterMethod::hybrid_llm;
         if (method_ == RouterMethod::hybrid_llm) llm_ = std::make_unique<LlmRouter>(shared_);
         if (method_ == RouterMethod::pair) {
-            pairs_ = std::make_unique<PairJudge>(shared_, options_.pair_tokens,
-                                                 options_.pair_window);
+            pairs_ =
+                std::make_unique<PairJudge>(shared_, options_.pair_tokens, options_.pair_window);
         }
         if (options_.shift_llm > 0 && options_.shift_llm_context == 1) {
             asker_ = std::make_unique<NewMatterAsker>(shared_, options_.shift_llm_tokens);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,75 @@ TEST(TurnRouter, ReplayingCommitsGivesTheSameNextDecision) {
             EXPECT_LE(a.topic, 2);  // constrained to A, B or the next letter
         }
     }
+}
+
+// The pair router asks the llm about the new message and each earlier one: one probability per
+// earlier message in the window, oldest first; a narrower window keeps the most recent ones; a
+// replayed router (commits only, all prefixes prefilled in one batch) asks the same.
+TEST(TurnRouter, PairRouterJudgesEachEarlierMessage) {
+    const TurnRouterOptions o{.method = "pair", .n_threads = 2};
+    const auto shared = make_router_shared(qwen(), o);
+    const auto live = make_turn_router(o, shared);
+    const auto replayed = make_turn_router(o, shared);
+    TurnRouterOptions narrow = o;
+    narrow.pair_window = 2;
+    const auto windowed = make_turn_router(narrow, shared);
+    for (size_t i = 0; i < kTurns.size(); ++i) {
+        const auto& [label, text] = kTurns[i];
+        const TopicChoice c = live->route(text);
+        ASSERT_EQ(c.pair_p.size(), i) << "one per earlier message";
+        for (double p : c.pair_p) {
+            EXPECT_GE(p, 0.0);
+            EXPECT_LE(p, 1.0);
+        }
+        const TopicChoice w = windowed->route(text);
+        ASSERT_EQ(w.pair_p.size(), std::min<size_t>(i, 2));
+        for (size_t j = 0; j < w.pair_p.size(); ++j) {
+            EXPECT_NEAR(w.pair_p[j], c.pair_p[i - w.pair_p.size() + j], 0.03) << "the newest kept";
+        }
+        live->commit(label, text);
+        windowed->commit(label, text);
+        replayed->commit(label, text);
+    }
+    const std::string next = "Who should take the penalties in the next football match?";
+    const TopicChoice a = live->route(next);
+    const TopicChoice b = replayed->route(next);
+    ASSERT_EQ(a.pair_p.size(), 4u);
+    ASSERT_EQ(b.pair_p.size(), 4u);
+    for (size_t j = 0; j < 4; ++j) EXPECT_NEAR(a.pair_p[j], b.pair_p[j], 0.03) << j;
+    EXPECT_EQ(a.topic, b.topic);
+}
+
+// The new-matter question with the earlier messages listed: asked from the second message on,
+// the same after a replay, and not the question about the message alone (the list reaches it).
+TEST(TurnRouter, NewMatterQuestionSeesTheEarlierMessages) {
+    TurnRouterOptions o{.method = "lexical", .shift_llm = 0.999, .n_threads = 2};
+    o.shift_llm_context = 1;
+    const auto shared = make_router_shared(qwen(), o);
+    const auto live = make_turn_router(o, shared);
+    const auto replayed = make_turn_router(o, shared);
+    TurnRouterOptions alone_o = o;
+    alone_o.shift_llm_context = 0;
+    const auto alone = make_turn_router(alone_o, shared);
+    double largest_difference = 0;
+    for (size_t i = 0; i < kTurns.size(); ++i) {
+        const auto& [label, text] = kTurns[i];
+        const TopicChoice c = live->route(text);
+        const TopicChoice d = alone->route(text);
+        if (i == 0) {
+            EXPECT_EQ(c.shift_p, -1.0) << "nothing earlier: not asked";
+        } else {
+            EXPECT_GT(c.shift_p, 0.0);
+            EXPECT_LT(c.shift_p, 1.0);
+            largest_difference = std::max(largest_difference, std::abs(c.shift_p - d.shift_p));
+        }
+        live->commit(label, text);
+        alone->commit(label, text);
+        replayed->commit(label, text);
+    }
+    EXPECT_GT(largest_difference, 0.01) << "the list of earlier messages changes the answer";
+    const std::string next = "Should we also bake rolls with the same bread dough?";
+    EXPECT_NEAR(live->route(next).shift_p, replayed->route(next).shift_p, 0.03);
 }
 
 }  // namespace

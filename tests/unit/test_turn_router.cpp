@@ -76,8 +76,9 @@ TEST(IncrementalTfidf, NoWordsMeansZeroSimilarityAndBadTopicThrows) {
 }
 
 TEST(RouterMethod, NamesRoundTripAndUnknownIsNamed) {
-    for (RouterMethod m : {RouterMethod::centroid, RouterMethod::instruct, RouterMethod::lexical,
-                           RouterMethod::hybrid, RouterMethod::llm, RouterMethod::hybrid_llm}) {
+    for (RouterMethod m :
+         {RouterMethod::centroid, RouterMethod::instruct, RouterMethod::lexical,
+          RouterMethod::hybrid, RouterMethod::llm, RouterMethod::hybrid_llm, RouterMethod::pair}) {
         EXPECT_EQ(parse_router_method(to_string(m)), m);
     }
     try {
@@ -101,6 +102,20 @@ TEST(RouterOptions, DefaultsFilledAndBadValuesRefused) {
     EXPECT_THROW(resolved({.threshold = 1.5}), Error);
     EXPECT_THROW(resolved({.lexical_weight = -0.5}), Error);
     EXPECT_THROW(resolved({.method = "nope"}), Error);
+    const TurnRouterOptions p = resolved({.method = "pair"});
+    EXPECT_DOUBLE_EQ(p.threshold, 0.5);
+    EXPECT_EQ(p.shift_cues, 1);
+    TurnRouterOptions bad{.method = "pair"};
+    bad.pair_window = 0;
+    EXPECT_THROW(resolved(bad), Error);
+    bad.pair_window = 65;
+    EXPECT_THROW(resolved(bad), Error);
+    bad = {.method = "pair"};
+    bad.pair_tokens = 3;
+    EXPECT_THROW(resolved(bad), Error);
+    bad = {.method = "lexical"};
+    bad.shift_llm_context = 2;
+    EXPECT_THROW(resolved(bad), Error);
 }
 
 }  // namespace

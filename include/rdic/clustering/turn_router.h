@@ -66,10 +66,10 @@ struct TopicChoice {
     // pair: p(same matter) with each earlier committed message still in the window, oldest
     // first (the last pair_p.size() committed messages); empty for the other methods.
     std::vector<double> pair_p;
-    double shift_p = -1;       // shift_llm: the llm's probability that the message starts a new
-                               // matter (from the message alone, or with the earlier messages:
-                               // shift_llm_context); -1 when not asked or no room to ask
-    double route_ms = 0;       // wall time of this route() call
+    double shift_p = -1;  // shift_llm: the llm's probability that the message starts a new
+                          // matter (from the message alone, or with the earlier messages:
+                          // shift_llm_context); -1 when not asked or no room to ask
+    double route_ms = 0;  // wall time of this route() call
 };
 
 struct TurnRouterOptions {
@@ -103,8 +103,8 @@ struct TurnRouterOptions {
     // Embedding of messages (centroid/instruct/hybrid). Empty template with `instruct` = the
     // default instruction; max_tokens cuts long messages.
     EmbedderOptions embedding{};
-    int32_t pair_tokens = 64;   // pair: each message is cut to this many tokens in a pair
-    int32_t pair_window = 32;   // pair: the most recent messages a new one is compared with
+    int32_t pair_tokens = 64;       // pair: each message is cut to this many tokens in a pair
+    int32_t pair_window = 32;       // pair: the most recent messages a new one is compared with
     int32_t llm_turn_tokens = 128;  // llm: each message is cut to this many tokens in its prompt
     int32_t llm_ctx = 8192;         // llm: KV cells of the shared context (all conversations)
     int32_t llm_max_conversations = 64;  // llm: conversations holding a history at once
