@@ -135,12 +135,14 @@ SHIFT_TH = 2.0
 # replaces the embedding similarity: a topic's is the mean (--elink mean) or the max (--elink
 # max) over its user turns in the window.
 PAIRS = {}
+ORACLE_OPEN = False  # --oracle-open: a turn opens a topic exactly when its label is new (analysis)
 
 
 def replay(ex, vecs, w, threshold, recency, cues):
     """vecs: turn id -> normalised vector (missing = synthesis)."""
     sums, members, lex, out, last = [], [], Tfidf(), [], None
     committed = []  # the topic of each committed user turn, in order (for PAIRS)
+    seen = set()  # ORACLE_OPEN: the labels seen so far
     for i, t in enumerate(ex["turns"]):
         if t["id"] not in vecs:
             out.append(-1)
@@ -167,7 +169,12 @@ def replay(ex, vecs, w, threshold, recency, cues):
         if last is not None and n:
             sim[last] += recency
         shift = SHIFT_P.get((ex["id"], t["id"]), -1) >= SHIFT_TH
-        if n == 0 or (cues and has_cue(t["text"])) or shift or sim.max() < threshold:
+        if ORACLE_OPEN:
+            opens = t["cluster"] not in seen
+            seen.add(t["cluster"])
+        else:
+            opens = n == 0 or (cues and has_cue(t["text"])) or shift or sim.max() < threshold
+        if opens:
             topic = n
             sums.append(np.zeros_like(v))
             members.append([])
@@ -195,11 +202,14 @@ def main():
     ap.add_argument("--elink", default="centroid", help="embeddings: centroid, mean")
     ap.add_argument("--shift-p", help="rdic cluster --json output with route.shift_p per turn")
     ap.add_argument("--shift-th", default="2", help="open when shift_p >= this (list)")
+    ap.add_argument("--oracle-open", action="store_true",
+                    help="analysis: open exactly at the labelled openings, route the rest")
     ap.add_argument("--pairs", help="rdic cluster --router pair --json output (route.pair_p): "
                     "the pair judge's p(same matter) replaces the embedding similarity")
     args = ap.parse_args()
-    global LINK
+    global LINK, ORACLE_OPEN
     LINK = args.link
+    ORACLE_OPEN = args.oracle_open
     global ELINK
     ELINK = args.elink
     per = collections.defaultdict(dict)

@@ -166,10 +166,13 @@ Action add_serve(CLI::App& app) {
         ->capture_default_str();
     app.add_option("--router", a->router,
                    "Topic router for turns without a topic: lexical (no model pass), centroid, "
-                   "instruct, hybrid, llm, hybrid-llm, pair (docs/routing.md)")
+                   "instruct, hybrid, llm, hybrid-llm (docs/routing.md)")
         ->check([](const std::string& v) -> std::string {
             try {
-                (void)parse_router_method(v);  // the one name table
+                if (parse_router_method(v) == RouterMethod::pair) {  // the one name table
+                    return "the pair router holds a sequence per message of every conversation; "
+                           "it is for rdic cluster, not for a server's many sessions";
+                }
                 return "";
             } catch (const Error& e) {
                 return e.what();

@@ -133,6 +133,19 @@ TEST_F(Cli, FlashAttnIsRefusedOnceTheSameWayByServeAndBench) {
     }
 }
 
+// serve's --router takes the router names' one table: an unknown name is refused with the valid
+// ones, and pair (a sequence per message of every conversation) is refused with the reason,
+// before any model is loaded.
+TEST_F(Cli, ServeRouterIsCheckedWithTheOneNameTable) {
+    const CliRun unknown = run_rdic("serve --router kmeans");
+    EXPECT_EQ(unknown.status, 2) << unknown.err;
+    EXPECT_NE(unknown.err.find("unknown router 'kmeans' (valid: centroid"), std::string::npos)
+        << unknown.err;
+    const CliRun pair = run_rdic("serve --router pair");
+    EXPECT_EQ(pair.status, 2) << pair.err;
+    EXPECT_NE(pair.err.find("not for a server's many sessions"), std::string::npos) << pair.err;
+}
+
 TEST_F(Cli, GenerateIsReproducibleWithSeed) {
     const std::string args =
         "generate --raw --prompt 'The three primary colours are' --max-tokens 12 "
