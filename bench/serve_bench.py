@@ -18,10 +18,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "server"))
-from serve_helpers import RdicServer  # noqa: E402
-
-WORDS = ("river stone lantern orchard copper meadow harbor violet canyon ember quartz "
-         "willow falcon summit glacier").split()
+from serve_helpers import RdicServer, history_words  # noqa: E402
 
 
 def ttft_ms(srv, session, text):
@@ -56,9 +53,9 @@ def main():
     out = {"history_tokens_target": a.history_tokens, "resident_ms": [], "restored_ms": [],
            "cold_ms": []}
     try:
-        # ~1.3 tokens per word with this vocabulary; chunks under the per-message byte limit.
-        n_words = int(a.history_tokens / 1.3)
-        words = [WORDS[i % len(WORDS)] for i in range(n_words)]
+        # Chunks under the per-message byte limit.
+        words = history_words(a.history_tokens)
+        n_words = len(words)
         chunk = 6000
         with RdicServer(a.binary, state_dir=state, args=args) as srv:
             for i in range(0, n_words, chunk):

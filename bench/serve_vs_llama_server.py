@@ -28,71 +28,23 @@ import concurrent.futures as cf
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "server"))
-from serve_helpers import RdicServer  # noqa: E402
+from serve_helpers import LlamaServer, RdicServer, history_words  # noqa: E402
 
-WORDS = ("river stone lantern orchard copper meadow harbor violet canyon ember quartz "
-         "willow falcon summit glacier").split()
 TOPICS = ["gardening", "sailing", "baking bread", "chess openings", "bicycle repair",
           "astronomy", "pottery", "beekeeping"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LlamaServer:
-    flash_attn = "off"  # --llama-flash-attn
-
-    def __init__(self, binary, model, parallel, ctx, threads, slot_dir=None):
-        self.port = free_port()
-        cmd = [binary, "-m", model, "--host", "127.0.0.1", "--port", str(self.port),
-               "-t", str(threads), "-tb", str(threads), "--parallel", str(parallel),
-               "-c", str(ctx), "-fa", LlamaServer.flash_attn, "--no-webui", "--log-disable"]
-        if slot_dir:
-            cmd += ["--slot-save-path", slot_dir]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env=dict(os.environ, OMP_WAIT_POLICY="passive"))
-        self.base = "http://127.0.0.1:%d" % self.port
-        deadline = time.time() + 300
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit("llama-server exited early: " + " ".join(cmd))
-            try:
-                with urllib.request.urlopen(self.base + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except Exception:
-                time.sleep(0.5)
-        raise SystemExit("llama-server did not become ready")
-
-    def post(self, path, body):
-        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=3600) as r:
-            return json.loads(r.read())
-
-    def openai(self):
-        import openai
-        return openai.OpenAI(base_url=self.base + "/v1", api_key="none", max_retries=0,
-                             timeout=3600)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+def llama_server(a, parallel, ctx, slot_dir=None):
+    """llama-server started as this bench always has: a.threads for generation and batches,
+    -fa as --llama-flash-attn, its warmup on, no web UI, no log; up to 300 s to load."""
+    return LlamaServer(a.llama_server, a.model, parallel=parallel, ctx=ctx, threads=a.threads,
+                       slot_dir=slot_dir, warmup=True, start_timeout_s=300,
+                       extra=["-fa", a.llama_flash_attn, "--no-webui", "--log-disable"]).start()
 
 
 def stream_turn(client, messages, max_tokens, extra):
@@ -167,7 +119,7 @@ def concurrency(a):
         print(json.dumps(out[-1]), file=sys.stderr, flush=True)
         for save in (False, True):
             slots = tempfile.mkdtemp(prefix="llama-slots-") if save else None
-            ls = LlamaServer(a.llama_server, a.model, n, 1024 * n, a.threads, slots)
+            ls = llama_server(a, n, 1024 * n, slots)
             try:
                 saver = (lambda i: ls.post("/slots/%d?action=save" % i,
                                            {"filename": "s%d.bin" % i})) if save else None
@@ -179,11 +131,6 @@ def concurrency(a):
                     shutil.rmtree(slots, ignore_errors=True)
             print(json.dumps(out[-1]), file=sys.stderr, flush=True)
     return out
-
-
-def history_text(n_tokens):
-    n_words = int(n_tokens / 1.3)  # ~1.3 tokens per word with this vocabulary
-    return " ".join(WORDS[i % len(WORDS)] for i in range(n_words))
 
 
 def history_ctx(a):
@@ -201,8 +148,8 @@ def rdic_history(a):
     try:
         with RdicServer(a.rdic, state_dir=state, args=args, threads=a.threads) as srv:
             c = srv.openai()
-            _, _, _, info = stream_turn(c, [{"role": "user", "content": history_text(
-                a.history_tokens)}], 1, extra)
+            history = " ".join(history_words(a.history_tokens))
+            _, _, _, info = stream_turn(c, [{"role": "user", "content": history}], 1, extra)
             r["history_tokens"] = info and info.get("cached_tokens")
             r["resident_ms"] = round(stream_turn(c, q, a.max_tokens, extra)[0], 1)
             ms, _, _, info = stream_turn(c, q, a.max_tokens, extra)
@@ -225,11 +172,11 @@ def rdic_history(a):
 
 def llama_history(a):
     slots = tempfile.mkdtemp(prefix="llama-slots-hist-")
-    hist = [{"role": "user", "content": history_text(a.history_tokens)}]
+    hist = [{"role": "user", "content": " ".join(history_words(a.history_tokens))}]
     extra = {"id_slot": 0, "cache_prompt": True}
     r = {"server": "llama-server"}
     try:
-        ls = LlamaServer(a.llama_server, a.model, 1, history_ctx(a), a.threads, slots)
+        ls = llama_server(a, 1, history_ctx(a), slots)
         try:
             c = ls.openai()
             _, text, _, _ = stream_turn(c, hist, 1, extra)
@@ -243,7 +190,7 @@ def llama_history(a):
             r["history_tokens"] = saved.get("n_saved")
         finally:
             ls.stop()
-        ls = LlamaServer(a.llama_server, a.model, 1, history_ctx(a), a.threads, slots)
+        ls = llama_server(a, 1, history_ctx(a), slots)
         try:
             t0 = time.perf_counter()
             ls.post("/slots/0?action=restore", {"filename": "h.bin"})
@@ -253,7 +200,7 @@ def llama_history(a):
             r["restored_ms"] = round(restore + ms, 1)
         finally:
             ls.stop()
-        ls = LlamaServer(a.llama_server, a.model, 1, history_ctx(a), a.threads, None)
+        ls = llama_server(a, 1, history_ctx(a))
         try:
             r["cold_ms"] = round(stream_turn(ls.openai(), q, a.max_tokens, extra)[0], 1)
         finally:
@@ -302,7 +249,6 @@ def main():
         with open(a.markdown_from) as f:
             print(markdown(json.load(f)), end="")
         return
-    LlamaServer.flash_attn = a.llama_flash_attn
     t0 = time.time()
     out = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
            "machine": {"cpus": os.cpu_count(), "load_avg_start": os.getloadavg()},

@@ -16,12 +16,14 @@ import json
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "server"))
+from serve_helpers import free_port  # noqa: E402
 
 SYSTEM = "You are a helpful assistant."
 # POC-style requests: a topic thread to continue, a summary of turns, code.
@@ -36,12 +38,6 @@ PROMPTS = [
     "returns the total amount per customer, with a short docstring.",
     "Explain, step by step, how to keep a sourdough starter healthy when baking only once a week.",
 ]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(url, body):

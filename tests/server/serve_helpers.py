@@ -14,6 +14,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 START_TIMEOUT_S = 120
 LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
@@ -173,6 +174,17 @@ def model_path(file_name):
     return os.path.join(d, file_name)
 
 
+# The serve benches' history filler: about 1.3 tokens per word with this vocabulary.
+HISTORY_WORDS = ("river stone lantern orchard copper meadow harbor violet canyon ember quartz "
+                 "willow falcon summit glacier").split()
+
+
+def history_words(n_tokens):
+    """About n_tokens tokens of history as a list of words (HISTORY_WORDS repeated in order)."""
+    n_words = int(n_tokens / 1.3)
+    return [HISTORY_WORDS[i % len(HISTORY_WORDS)] for i in range(n_words)]
+
+
 def free_port():
     import socket
     with socket.socket() as s:
@@ -181,14 +193,24 @@ def free_port():
 
 
 class LlamaServer:
-    """The real llama-server (built by scripts/setup.sh) on a loopback port, --parallel 4."""
+    """The real llama-server (built by scripts/setup.sh) on a loopback port.
 
-    def __init__(self, binary, model, port=None, parallel=4, extra=()):
+    The defaults are the tests': --parallel 4, --ctx-size 16384, 2 threads for generation and for
+    batches, --no-warmup, its output kept in a temporary file (log()). slot_dir adds
+    --slot-save-path; warmup=True leaves llama-server's warmup on; `extra` is appended as given
+    (the benches pass -fa, --no-webui, --log-disable). start() may be called again after kill()
+    (same port). End with the context manager (SIGKILL) or stop() (SIGTERM, then SIGKILL).
+    """
+
+    def __init__(self, binary, model, port=None, parallel=4, ctx=16384, threads=2, slot_dir=None,
+                 warmup=False, extra=(), start_timeout_s=START_TIMEOUT_S):
         if not binary or not os.path.exists(binary):
             raise RuntimeError("llama-server '%s' is missing: run ./scripts/setup.sh (it builds "
                                "llama-server and configures -DRDIC_LLAMA_SERVER)" % binary)
         self.binary, self.model, self.parallel = binary, model, parallel
+        self.ctx, self.threads, self.slot_dir, self.warmup = ctx, threads, slot_dir, warmup
         self.extra = list(extra)
+        self.start_timeout_s = start_timeout_s
         self.port = port or free_port()
         self.proc = None
         self._log = tempfile.TemporaryFile("w+")
@@ -197,13 +219,21 @@ class LlamaServer:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
+    def command(self):
+        cmd = [self.binary, "-m", self.model, "--host", "127.0.0.1", "--port", str(self.port),
+               "--parallel", str(self.parallel), "--ctx-size", str(self.ctx), "--threads",
+               str(self.threads), "--threads-batch", str(self.threads)]
+        if not self.warmup:
+            cmd.append("--no-warmup")
+        if self.slot_dir:
+            cmd += ["--slot-save-path", self.slot_dir]
+        return cmd + self.extra
+
     def start(self):
         env = dict(os.environ, OMP_WAIT_POLICY="passive")
-        cmd = [self.binary, "-m", self.model, "--host", "127.0.0.1", "--port", str(self.port),
-               "--parallel", str(self.parallel), "--ctx-size", "16384", "--threads", "2",
-               "--threads-batch", "2", "--no-warmup"] + self.extra
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + START_TIMEOUT_S
+        self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT,
+                                     env=env)
+        deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("llama-server exited: " + self.log()[-2000:])
@@ -219,16 +249,37 @@ class LlamaServer:
             time.sleep(0.5)
         self.kill()
         raise RuntimeError("llama-server not healthy within %d s: %s" %
-                           (START_TIMEOUT_S, self.log()[-2000:]))
+                           (self.start_timeout_s, self.log()[-2000:]))
 
     def log(self):
         self._log.seek(0)
         return self._log.read()
 
-    def kill(self, sig=signal.SIGKILL):
+    def post(self, path, body, timeout_s=3600):
+        """POST a JSON body to `path` (e.g. /slots/0?action=save); the parsed JSON answer. An
+        HTTP error status raises urllib.error.HTTPError."""
+        req = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout_s) as r:
+            return json.loads(r.read())
+
+    def openai(self, timeout_s=3600):
+        import openai
+        return openai.OpenAI(base_url=self.url + "/v1", api_key="none", max_retries=0,
+                             timeout=timeout_s)
+
+    def kill(self, sig=signal.SIGKILL, timeout_s=60):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=60)
+            self.proc.wait(timeout=timeout_s)
+
+    def stop(self):
+        """SIGTERM, SIGKILL if it has not ended within 30 s; closes the log."""
+        try:
+            self.kill(signal.SIGTERM, timeout_s=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._log.close()
 
     def __enter__(self):
         return self.start()
