@@ -20,7 +20,10 @@ constexpr double kInstructThreshold = 0.50;  // with cues, mean link: dev 0.865 
 constexpr double kLexicalThreshold = 0.01;   // with cues and recency 0.01: dev 0.793
 constexpr double kHybridThreshold = 0.30;    // with cues, mean link, w 0.5: dev 0.899 (0.01-0.3)
 constexpr double kHybridLexicalWeight = 0.5;
-constexpr double kPairThreshold = 0.5;  // p(same matter): not chosen on dev yet
+// pair: mean p(same matter) with a topic's messages; with cues and recency 0.01 dev 0.836
+// (1.5B judge, replayed: docs/routing.md). Openings come from the cues at any threshold <= 0.1.
+constexpr double kPairThreshold = 0.05;
+constexpr double kPairRecency = 0.01;
 constexpr double kLlmMargin = 0.02;     // dev, teacher-forced: 20 of 244 turns, 4 of 7 errors
 constexpr double kHybridRecency = 0.0;  // dev: any bonus lowers instruct and hybrid
 constexpr double kLexicalRecency = 0.01;
@@ -90,7 +93,10 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
     // Cues and recency are on for every similarity router but centroid (today's router as it was).
     const bool shaped = m != RouterMethod::centroid;
     if (o.recency < 0) {
-        o.recency = m == RouterMethod::lexical ? kLexicalRecency : shaped ? kHybridRecency : 0;
+        o.recency = m == RouterMethod::lexical ? kLexicalRecency
+                    : m == RouterMethod::pair  ? kPairRecency
+                    : shaped                   ? kHybridRecency
+                                               : 0;
     }
     if (o.shift_cues < 0) o.shift_cues = shaped ? 1 : 0;
     if (!similarity_router) {

@@ -103,7 +103,8 @@ TEST(RouterOptions, DefaultsFilledAndBadValuesRefused) {
     EXPECT_THROW(resolved({.lexical_weight = -0.5}), Error);
     EXPECT_THROW(resolved({.method = "nope"}), Error);
     const TurnRouterOptions p = resolved({.method = "pair"});
-    EXPECT_DOUBLE_EQ(p.threshold, 0.5);
+    EXPECT_DOUBLE_EQ(p.threshold, 0.05);  // chosen on dev (docs/routing.md)
+    EXPECT_DOUBLE_EQ(p.recency, 0.01);
     EXPECT_EQ(p.shift_cues, 1);
     TurnRouterOptions bad{.method = "pair"};
     bad.pair_window = 0;
