@@ -23,6 +23,27 @@ std::string meta(const llama_model* m, const std::string& key) {
     return n < 0 ? std::string() : std::string(buf, std::min<size_t>(n, sizeof buf - 1));
 }
 
+// How rdic names a compute device everywhere (`rdic --version`, config.json's "device").
+std::string describe_device(ggml_backend_dev_t dev) {
+    return std::string(ggml_backend_dev_name(dev)) + " (" + ggml_backend_dev_description(dev) + ")";
+}
+
+// ModelInfo::device from the per-layer placement: each device once, in layer order; "" when
+// any layer's device is unknown.
+std::string describe_layer_devices(const std::vector<std::string>& layer_device) {
+    std::vector<std::string> seen;
+    for (const std::string& d : layer_device) {
+        if (d == "?" || d.empty()) return "";
+        if (std::find(seen.begin(), seen.end(), d) == seen.end()) seen.push_back(d);
+    }
+    std::string out;
+    for (const std::string& name : seen) {
+        ggml_backend_dev_t dev = ggml_backend_dev_by_name(name.c_str());
+        out += (out.empty() ? "" : " + ") + (dev != nullptr ? describe_device(dev) : name);
+    }
+    return out;
+}
+
 int32_t meta_int(const llama_model* m, const std::string& key, int32_t fallback) {
     const std::string v = meta(m, key);
     int32_t out = fallback;
@@ -40,9 +61,7 @@ std::vector<std::string> compute_devices() {
     detail::ensure_backend();
     std::vector<std::string> out;
     for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
-        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
-        out.push_back(std::string(ggml_backend_dev_name(dev)) + " (" +
-                      ggml_backend_dev_description(dev) + ")");
+        out.push_back(describe_device(ggml_backend_dev_get(i)));
     }
     return out;
 }
@@ -169,6 +188,7 @@ std::shared_ptr<const Model> Model::load(const ModelOptions& options) {
         info.layer_is_swa[il] = m[3] == "1";
         ++n_seen;
     }
+    info.device = describe_layer_devices(info.layer_device);
     info.swa_layers_known = info.swa_window == 0 || n_seen == info.n_layers;
     if (!info.swa_layers_known) info.layer_is_swa.assign(info.n_layers, false);
     if (info.swa_window == 0) info.layer_is_swa.assign(info.n_layers, false);

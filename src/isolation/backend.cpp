@@ -20,6 +20,7 @@ public:
     InProcessBackend(std::shared_ptr<const Model> model, ExecutorOptions options)
         : model_(std::move(model)), options_(std::move(options)) {}
     std::string identity() const override { return "in-process"; }
+    std::string device() const override { return model_->info().device; }
     ConditionResult run(const Example& example, const Plan& plan) override {
         return run_condition(model_, example, plan, options_);
     }

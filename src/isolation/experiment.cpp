@@ -25,6 +25,7 @@ Experiment::Experiment(std::shared_ptr<const Model> model, const std::vector<Exa
     }
     if (!options_.backend) options_.backend = make_in_process_backend(model_, options_.exec);
     options_.config.config.together = options_.together && options_.backend->runs_together();
+    options_.config.config.device = options_.backend->device();
     if (options_.backend->identity() != options_.config.config.backend) {
         throw Error(ErrorCode::invalid_argument, "experiment: config.backend \"" +
                                                      options_.config.config.backend +

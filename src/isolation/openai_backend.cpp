@@ -98,6 +98,7 @@ public:
     }
 
     std::string identity() const override { return url_.text(); }
+    std::string device() const override { return "remote"; }
 
     ConditionResult run(const Example& ex, const Plan& plan) override {
         if (std::string why = check_limits(*model_, ex, plan, exec_); !why.empty()) {

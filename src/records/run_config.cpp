@@ -55,6 +55,7 @@ json config_json(const RunConfig& c) {
             {"cluster_parameters", c.cluster_parameters},
             {"backend", c.backend},
             {"together", c.together},
+            {"device", c.device},
             {"draft", c.draft},
             {"draft_max", c.draft_max}};
 }
@@ -80,6 +81,7 @@ RunConfig read_run_config(const Fields& f, int schema) {
     c.backend = schema >= 2 ? f.str("backend") : "in-process";
     if (c.backend.empty()) f.bad("backend", "must not be empty (\"in-process\" or a URL)");
     c.together = schema >= 3 ? f.boolean("together") : false;  // see kRecordSchemaVersion
+    if (f.has("device")) c.device = f.str("device");           // optional: see kRecordSchemaVersion
     if (f.has("draft")) c.draft = f.str("draft");
     if (f.has("draft_max")) c.draft_max = static_cast<int32_t>(f.integer("draft_max", 0, 1 << 20));
     return c;
@@ -196,6 +198,9 @@ std::vector<std::string> setting_differences(const RunConfig& a, const ModelIden
     differ("naive", a.naive, b.naive);
     differ("backend", a.backend, b.backend);
     differ("together", a.together, b.together);
+    if (!a.device.empty() && !b.device.empty()) {
+        differ("device", "\"" + a.device + "\"", "\"" + b.device + "\"");
+    }
     differ("kv_layout", a.kv_layout, b.kv_layout);
     differ("draft", "\"" + a.draft + "\"", "\"" + b.draft + "\"");
     differ("draft_max", a.draft_max, b.draft_max);

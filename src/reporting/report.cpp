@@ -238,15 +238,21 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
     std::vector<ConfigRecord> configs;
     for (const auto& d : dirs) configs.push_back(load_run(d, report, conds));
     // Several directories are seeds of one experiment: anything but the seed differing is refused
-    // unless asked for, and then said above every table.
-    for (size_t i = 1; i < configs.size(); ++i) {
-        const auto diff = setting_differences(configs[0].config, configs[0].model,
+    // unless asked for, and then said above every table. Each is compared with the first whose
+    // device is known: an unknown one ("", an old config) claims no difference, so a CPU run and
+    // a GPU run compared only with it would pass as seeds.
+    size_t ref = 0;
+    while (ref + 1 < configs.size() && configs[ref].config.device.empty()) ++ref;
+    if (configs[ref].config.device.empty()) ref = 0;
+    for (size_t i = 0; i < configs.size(); ++i) {
+        if (i == ref) continue;
+        const auto diff = setting_differences(configs[ref].config, configs[ref].model,
                                               configs[i].config, configs[i].model,
                                               /*with_seed=*/false, /*with_conditions=*/false);
         if (diff.empty()) continue;
         std::string list;
         for (const std::string& d : diff) list += (list.empty() ? "" : "; ") + d;
-        const std::string what = report.runs[0].name + " and " + report.runs[i].name +
+        const std::string what = report.runs[ref].name + " and " + report.runs[i].name +
                                  " differ in more than the seed (" + list + ")";
         if (!options.allow_mixed) {
             throw Error(ErrorCode::invalid_argument,

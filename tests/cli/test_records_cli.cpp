@@ -389,3 +389,44 @@ TEST_F(RecordsCli, TheStoredNegativeControlRunIsReadByTodaysReport) {
     EXPECT_NE(r.out.find("uninformative"), std::string::npos);
     EXPECT_NE(report.dump().find("\"pairs_ok\":125"), std::string::npos) << report.dump(1);
 }
+
+// A CPU run and a GPU run of the same settings were averaged as seeds (timings not comparable).
+// The run records its device as `rdic --version` names it; a run on another device (this run's
+// config.json edited to a GPU) is refused by report and --resume; an old config without the
+// field stays reportable.
+TEST_F(RecordsCli, ReportAndResumeRefuseAnotherDevice) {
+    const fs::path out = dir_ / "run";
+    ASSERT_EQ(quick_run(out).status, 0);
+    const nlohmann::json config = nlohmann::json::parse(std::ifstream(out / "config.json"));
+    const std::string device = config["config"].value("device", "");
+    ASSERT_FALSE(device.empty()) << config.dump(1);
+    const std::string version = run_rdic("--version").out;
+    const std::string first = device.substr(0, device.find(" + "));
+    EXPECT_NE(version.find("device " + first + "\n"), std::string::npos) << version << device;
+    EXPECT_EQ(records(out / "results.jsonl").at(0)["config"]["device"], device);
+
+    const fs::path gpu = dir_ / "gpu";
+    fs::copy(out, gpu, fs::copy_options::recursive);
+    nlohmann::json edited = config;
+    edited["config"]["device"] = "CUDA9 (a GPU this test invents)";
+    std::ofstream(gpu / "config.json", std::ios::trunc) << edited.dump(2);
+    const std::string dirs = out.string() + " " + gpu.string();
+    const CliRun mixed = run_rdic("report --results " + dirs);
+    EXPECT_EQ(mixed.status, 2);
+    EXPECT_NE(mixed.err.find("(device: \"" + device + "\" vs \"CUDA9 (a GPU this test invents)\")"),
+              std::string::npos)
+        << mixed.err;
+    const CliRun allowed = run_rdic("report --allow-mixed --results " + dirs);
+    EXPECT_EQ(allowed.status, 0) << allowed.err;
+    EXPECT_NE(allowed.out.find("Mixed runs"), std::string::npos);
+    const CliRun resume = quick_run(gpu, "--resume");
+    EXPECT_EQ(resume.status, 2);
+    EXPECT_NE(resume.err.find("device: \"CUDA9 (a GPU this test invents)\" vs \"" + device),
+              std::string::npos)
+        << resume.err;
+
+    edited["config"].erase("device");  // written before config.json had a device
+    std::ofstream(gpu / "config.json", std::ios::trunc) << edited.dump(2);
+    const CliRun old = run_rdic("report --results " + dirs);
+    EXPECT_EQ(old.status, 0) << old.err;
+}

@@ -59,8 +59,12 @@ struct ModelInfo {
     std::vector<bool> layer_is_swa;  // per layer: true when it attends only inside the window
     bool swa_layers_known = true;    // false when llama.cpp did not report the per-layer pattern
     std::vector<std::string> layer_device;  // per layer: the backend device holding its weights
-    bool has_chat_template = false;         // tokenizer.chat_template present in the GGUF
-    bool add_bos = false;                   // the vocabulary wants a BOS token at the start
+    // The devices of layer_device, each once in layer order, named as compute_devices() names
+    // them, joined by " + " ("CUDA0 (NVIDIA H100 80GB HBM3)", "CUDA0 (...) + CPU (...)" with
+    // a partial offload); "" when llama.cpp did not report where a layer went.
+    std::string device;
+    bool has_chat_template = false;  // tokenizer.chat_template present in the GGUF
+    bool add_bos = false;            // the vocabulary wants a BOS token at the start
 
     int32_t n_swa_layers() const;
     // Bytes one token occupies in the KV cache of one layer (K + V rows).

@@ -35,6 +35,9 @@ public:
     virtual ~Backend() = default;
     // What config.json records as "backend": "in-process", or the remote base URL (no secrets).
     virtual std::string identity() const = 0;
+    // What config.json records as "device": where the model runs (ModelInfo::device in-process,
+    // "remote" for an engine rdic cannot see into).
+    virtual std::string device() const = 0;
     virtual ConditionResult run(const Example& example, const Plan& plan) = 0;
     // Whether run_together() can execute several plans in one session (false: it runs them one
     // by one). config.json records it as "together".

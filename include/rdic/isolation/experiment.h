@@ -57,7 +57,8 @@ struct ExperimentOptions {
     std::shared_ptr<Backend> backend;
     // Run the batched conditions of an example together (Backend::run_together); false: each
     // pair alone (`rdic run --separate-conditions`). The constructor sets config.config.together
-    // to this and the backend's runs_together(), before it compares configs for --resume.
+    // to this and the backend's runs_together(), and config.config.device to the backend's
+    // device(), before it compares configs for --resume.
     bool together = true;
     ConfigRecord config;  // what config.json records; its data = the examples' files, in order
 };

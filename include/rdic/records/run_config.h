@@ -27,6 +27,9 @@ namespace rdic {
 //   3: config "together" (required); a successful results record's "together_with" (required).
 //      Read from schema 1 and 2 as false and []: the rdic that wrote them ran every condition
 //      of `rdic run` alone (run_conditions_together existed only in `rdic bench`).
+// Optional fields added within version 3, read as their default when absent (in config.json and
+// in each results record's "config"): "draft" and "draft_max" (none), "device" ("" = unknown;
+// setting_differences claims no difference in device when either side is unknown).
 inline constexpr int kRecordSchemaVersion = 3;
 inline constexpr int kOldestRecordSchemaVersion = 1;
 
@@ -68,6 +71,10 @@ struct RunConfig {
     // run`'s default; false with --separate-conditions, --naive or a remote backend). Which
     // records did is each record's together_with.
     bool together = false;
+    // The device the model ran on: ModelInfo::device in-process ("CPU (...)", "CUDA0 (NVIDIA
+    // H100 80GB HBM3)"), "remote" with a remote backend. "" = unknown: configs written before
+    // the field existed (or llama.cpp did not say where the layers went).
+    std::string device;
     // Speculative decoding (--draft): the draft model's file name, "" = none; its --draft-max.
     // Absent from configs written before it existed (read as none).
     std::string draft;
@@ -106,7 +113,8 @@ ConfigRecord read_config(const std::filesystem::path& file);
 // Settings in which `a` and `b` differ, one readable line each ("max_tokens: 16 vs 256",
 // "model: gemma-3-270m... (sha256 a5fd...) vs SmolLM2..."); empty when they ran the same
 // experiment. `with_seed`: the sampler seed counts (resume) or not (several seeds of a report).
-// `with_conditions`: the condition list counts.
+// `with_conditions`: the condition list counts. Device counts only when both sides know it
+// (not "", a config written before config.json recorded it).
 std::vector<std::string> setting_differences(const RunConfig& a, const ModelIdentity& ma,
                                              const RunConfig& b, const ModelIdentity& mb,
                                              bool with_seed, bool with_conditions);

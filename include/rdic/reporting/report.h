@@ -86,8 +86,8 @@ struct ReportOptions {
     // A reference that is not a condition of the runs is an error (a user's --reference);
     // otherwise the report simply has no comparisons.
     bool require_reference = false;
-    // Several directories whose model or settings (other than the seed) differ: refused unless
-    // set, and then reported with a note saying so.
+    // Several directories whose model, settings (other than the seed) or known device differ
+    // (setting_differences): refused unless set, and then reported with a note saying so.
     bool allow_mixed = false;
     uint64_t seed = kDefaultBootstrapSeed;
     int32_t n_resamples = kDefaultBootstrapResamples;
@@ -119,8 +119,8 @@ struct Report {
 
 // Reads each directory through rdic/records: throws file_not_found when a directory has no
 // config.json or results.jsonl, corrupt_file for a bad record (file, line, JSON pointer, reason),
-// invalid_argument when results.jsonl is empty, when the runs differ in model or settings other
-// than the seed (unless options.allow_mixed), or when options.require_reference and
+// invalid_argument when results.jsonl is empty, when the runs differ in model, settings other
+// than the seed or device (unless options.allow_mixed), or when options.require_reference and
 // options.reference is not one of their conditions. Missing examples are not an error: pairs use
 // the examples present in both.
 Report build_report(const std::vector<std::filesystem::path>& dirs, const ReportOptions& options);
