@@ -241,18 +241,18 @@ Report build_report(const std::vector<std::filesystem::path>& dirs, const Report
     // unless asked for, and then said above every table. Each is compared with the first whose
     // device is known: an unknown one ("", an old config) claims no difference, so a CPU run and
     // a GPU run compared only with it would pass as seeds.
-    size_t ref = 0;
-    while (ref + 1 < configs.size() && configs[ref].config.device.empty()) ++ref;
-    if (configs[ref].config.device.empty()) ref = 0;
+    size_t base = 0;
+    while (base + 1 < configs.size() && configs[base].config.device.empty()) ++base;
+    if (configs[base].config.device.empty()) base = 0;
     for (size_t i = 0; i < configs.size(); ++i) {
-        if (i == ref) continue;
-        const auto diff = setting_differences(configs[ref].config, configs[ref].model,
+        if (i == base) continue;
+        const auto diff = setting_differences(configs[base].config, configs[base].model,
                                               configs[i].config, configs[i].model,
                                               /*with_seed=*/false, /*with_conditions=*/false);
         if (diff.empty()) continue;
         std::string list;
         for (const std::string& d : diff) list += (list.empty() ? "" : "; ") + d;
-        const std::string what = report.runs[ref].name + " and " + report.runs[i].name +
+        const std::string what = report.runs[base].name + " and " + report.runs[i].name +
                                  " differ in more than the seed (" + list + ")";
         if (!options.allow_mixed) {
             throw Error(ErrorCode::invalid_argument,
