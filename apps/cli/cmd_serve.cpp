@@ -33,6 +33,8 @@ struct ServeArgs {
     int32_t n_gpu_layers = -1;
     std::string router = "lexical";
     double router_threshold = 0;
+    double router_recency = -1;
+    std::string router_model;  // "" = the served model
     std::string chat_template;
     std::string kv_layout = "unified";
     std::string flash_attn = "off";
@@ -68,6 +70,23 @@ int run_serve(const ServeArgs& a) {
                         " is not a loopback address and no --api-key-file was given: refusing to "
                         "serve without authentication (pass --allow-unauthenticated-remote)");
     }
+    // The router's own model first: a bad --router-model fails before the served model loads.
+    if (!a.router_model.empty() && !router_needs_model(parse_router_method(a.router))) {
+        throw Error(ErrorCode::invalid_argument,
+                    "--router-model: the " + a.router + " router uses no model");
+    }
+    const TopicRoutingOptions routing{
+        .method = a.router,
+        .threshold = a.router_threshold,
+        .recency = a.router_recency,
+        .n_threads = a.n_threads,
+        .model = a.router_model.empty() ? nullptr : [&] {
+            try {
+                return load_model(a.router_model, a.n_gpu_layers);
+            } catch (const Error& e) {
+                throw Error(e.code(), std::string("--router-model: ") + e.what());
+            }
+        }()};
     // Upstream: the model file gives only the tokenizer and template; no layer is offloaded.
     const auto model = load_model(a.model, a.upstream.empty() ? a.n_gpu_layers : 0);
     ServeMetrics metrics;
@@ -90,8 +109,7 @@ int run_serve(const ServeArgs& a) {
                          .kv_layout = parse_kv_layout(a.kv_layout).value_or(KvLayout::unified),
                          .flash_attn = parse_flash_attn(a.flash_attn),
                          .kv_budget_bytes = a.kv_budget_mib << 20,
-                         .router = a.router,
-                         .router_threshold = a.router_threshold,
+                         .routing = routing,
                          .chat_template = a.chat_template,
                          .log = log,
                          .draft = load_draft(a.draft, *model, a.n_gpu_layers),
@@ -114,9 +132,7 @@ int run_serve(const ServeArgs& a) {
             .check_on_start = true,
             .state_dir = a.state_dir,
             .store_url = a.store,
-            .router = a.router,
-            .router_threshold = a.router_threshold,
-            .n_threads = a.n_threads,
+            .routing = routing,
             .chat_template = a.chat_template,
             .log = log};
         auto fwd = std::make_unique<UpstreamForwarder>(model, uo, metrics);
@@ -182,6 +198,12 @@ Action add_serve(CLI::App& app) {
     app.add_option("--router-threshold", a->router_threshold,
                    "The router's new-topic similarity threshold (0 = the method's default)")
         ->check(CLI::Range(0.0, 2.0));
+    app.add_option("--router-recency", a->router_recency,
+                   "Similarity bonus of the previous turn's topic (-1 = the method's default)")
+        ->check(CLI::Range(-1.0, 1.0));
+    app.add_option("--router-model", a->router_model,
+                   "GGUF the model-based routers embed or ask with (default: the served model; "
+                   "docs/routing.md: hybrid routes better with the 1.5B)");
     add_kv_layout_option(app, a->kv_layout);
     add_draft_options(app, a->draft);
     app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");

@@ -98,6 +98,11 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
                     : shaped                   ? kHybridRecency
                                                : 0;
     }
+    if (!(o.recency <= 1)) {
+        throw Error(ErrorCode::invalid_argument,
+                    "router recency must be in [0, 1] (< 0 = the default), got " +
+                        std::to_string(o.recency));
+    }
     if (o.shift_cues < 0) o.shift_cues = shaped ? 1 : 0;
     if (!similarity_router) {
         o.recency = 0;

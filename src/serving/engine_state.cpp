@@ -58,9 +58,7 @@ ServingEngine::State::State(std::shared_ptr<const Model> model, const EngineOpti
                                      .flash_attn = options.flash_attn,
                                      .kv_layout = options.kv_layout}),
       chat_(*model, options.chat_template),
-      routing_(model, {.method = options.router,
-                       .threshold = options.router_threshold,
-                       .n_threads = options.n_threads}) {
+      routing_(model, options.routing) {
     gen_ = std::make_unique<Generator>(session_, generator_options());
     std::filesystem::create_directories(options_.state_dir / "kv");
     // One throw-away decode at start: the weights' pages and llama.cpp's compute buffers are

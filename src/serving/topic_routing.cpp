@@ -5,10 +5,12 @@
 namespace rdic {
 
 TopicRouting::TopicRouting(std::shared_ptr<const Model> model, const TopicRoutingOptions& options)
-    : model_(std::move(model)) {
+    : model_(options.model ? options.model : std::move(model)) {
     options_.method = std::string(to_string(parse_router_method(options.method)));
     options_.threshold = options.threshold;
+    options_.recency = options.recency;
     options_.n_threads = options.n_threads;
+    (void)resolved(options_);  // a bad threshold or recency fails here, before any request
     if (router_needs_model(options_)) shared_ = make_router_shared(model_, options_);
 }
 

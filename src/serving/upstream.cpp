@@ -53,9 +53,7 @@ UpstreamForwarder::UpstreamForwarder(std::shared_ptr<const Model> model, Upstrea
       url_(parse_backend_url(options_.url, "--upstream", "--upstream-key-file")),
       url_text_(url_.text()),
       chat_(*model_, options_.chat_template),
-      routing_(model_, {.method = options_.router,
-                        .threshold = options_.router_threshold,
-                        .n_threads = options_.n_threads}) {
+      routing_(model_, options_.routing) {
     if (options_.concurrency < 1 || options_.concurrency > 256) {
         throw Error(ErrorCode::invalid_argument, "--upstream-concurrency must be in [1, 256], is " +
                                                      std::to_string(options_.concurrency));

@@ -13,6 +13,7 @@
 #include "rdic/engine/embedder.h"
 #include "rdic/error.h"
 #include "rdic/model_paths.h"
+#include "rdic/serving/topic_routing.h"
 
 namespace rdic {
 namespace {
@@ -184,6 +185,23 @@ TEST(TurnRouter, NewMatterQuestionSeesTheEarlierMessages) {
     EXPECT_GT(largest_difference, 0.01) << "the list of earlier messages changes the answer";
     const std::string next = "Should we also bake rolls with the same bread dough?";
     EXPECT_NEAR(live->route(next).shift_p, replayed->route(next).shift_p, 0.03);
+}
+
+// A server's router may use a model of its own (--router-model): with no served model at all,
+// a model-based router works from options.model alone, and refuses without either.
+TEST(TopicRouting, RoutesWithItsOwnModel) {
+    const auto empty_history = [] { return std::vector<std::pair<std::string, std::string>>{}; };
+    EXPECT_THROW(TopicRouting(nullptr, {.method = "hybrid"}), Error);
+    TopicRouting routing(nullptr, {.method = "hybrid", .n_threads = 2, .model = qwen()});
+    std::vector<std::string> topics;
+    for (const auto& [label, text] : kTurns) {
+        topics.push_back(routing.route("s", text, empty_history).topic);
+    }
+    EXPECT_EQ(topics[0], topics[2]);
+    EXPECT_EQ(topics[1], topics[3]);
+    EXPECT_NE(topics[0], topics[1]);
+    EXPECT_THROW(TopicRouting(nullptr, {.method = "lexical", .recency = 2}), Error)
+        << "a bad option fails at construction";
 }
 
 }  // namespace

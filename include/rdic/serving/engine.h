@@ -46,6 +46,7 @@
 #include "rdic/serving/chat_service.h"
 #include "rdic/serving/metrics.h"
 #include "rdic/serving/store.h"
+#include "rdic/serving/topic_routing.h"
 
 namespace rdic {
 
@@ -58,9 +59,8 @@ struct EngineOptions {
     FlashAttn flash_attn = FlashAttn::automatic;  // llama.cpp's flash attention (context-wide)
     uint64_t kv_budget_bytes = 512ull << 20;      // idle sequences are evicted above this
     int32_t max_stateless = 8;                    // stateless sequences kept for prefix matching
-    std::string router = "lexical";               // TurnRouter method (topic_routing.h)
-    double router_threshold = 0;                  // its new-topic threshold; 0 = default
-    std::string chat_template;                    // "" = the GGUF's
+    TopicRoutingOptions routing;  // the router of turns without a topic (topic_routing.h)
+    std::string chat_template;    // "" = the GGUF's
     std::function<void(const std::string&)> log;  // one line per notable event; may be empty
     // Speculative decoding (--draft): a draft model with the model's vocabulary; its Session
     // has n_ctx cells and n_seq_max slots too (unified), holding each active request's history.

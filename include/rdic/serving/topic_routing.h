@@ -28,7 +28,12 @@ namespace rdic {
 struct TopicRoutingOptions {
     std::string method = "lexical";  // a TurnRouter method (turn_router.h)
     double threshold = 0;            // the method's new-topic threshold; 0 = its default
+    double recency = -1;             // bonus of the previous turn's topic; -1 = the default
     int32_t n_threads = 0;           // model-based methods: CPU threads of their contexts
+    // The model a model-based router embeds or asks with; null = the model passed to the
+    // constructor (the served one). A larger instruct model routes better than the default
+    // 0.5B (docs/routing.md: hybrid with the 1.5B's embeddings).
+    std::shared_ptr<const Model> model;
 };
 
 struct TopicDecision {
@@ -42,7 +47,8 @@ public:
     // (topic, user text) of a session's stored turns, in order.
     using History = std::function<std::vector<std::pair<std::string, std::string>>()>;
 
-    // Throws invalid_argument for an unknown method (before any request).
+    // `model` routes unless options.model names another. Throws invalid_argument for an unknown
+    // method or a bad option (before any request).
     TopicRouting(std::shared_ptr<const Model> model, const TopicRoutingOptions& options);
     ~TopicRouting();
 

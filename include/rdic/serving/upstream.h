@@ -62,10 +62,8 @@ struct UpstreamOptions {
     bool check_on_start = true;       // GET .../models (with the retries) before serving
     std::filesystem::path state_dir;  // sessions.sqlite3 lives here (created) unless store_url
     std::string store_url;            // "" = SQLite; "postgresql://..." = shared (pg_store.h)
-    std::string router = "lexical";   // TurnRouter method (topic_routing.h)
-    double router_threshold = 0;
-    int32_t n_threads = 0;                        // CPU threads of a model-based router
-    std::string chat_template;                    // "" = the GGUF's
+    TopicRoutingOptions routing;      // the router of turns without a topic (topic_routing.h)
+    std::string chat_template;        // "" = the GGUF's
     std::function<void(const std::string&)> log;  // may be empty
 };
 
