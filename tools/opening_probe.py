@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""A linear probe that predicts whether a user turn opens a new topic (analysis only).
+
+Reads the router's message embeddings as `rdic cluster --method embedding --dump-embeddings`
+writes them (the same template and pooling as the `hybrid` router) and the labelled data; the
+examples are the user turns after each conversation's first (assistant and synthesis turns are
+left out, as the router leaves them out); the label is "its topic has not been seen yet".
+Model: L2-regularised logistic regression (Newton steps) on the L2-normalised vectors.
+
+  opening_probe.py loeo DEV.jsonl data/dev --lambdas 0.01,0.03,0.1 --out-prefix /tmp/dev-probe
+      held-out scores, one example (conversation) left out at a time, as rdic cluster --json
+      (route.shift_p per turn): tools/route_sweep.py --shift-p FILE replays them
+  opening_probe.py apply DEV.jsonl data/dev TEST.jsonl data/test --lambda 0.01 --out FILE
+      trained on every dev turn, scores for the other split (same format)
+Prints the AUC (openings against the other turns) of the scores it writes.
+"""
+import argparse
+import glob
+import json
+
+import numpy as np
+
+
+def turns(dump, data):
+    """(example id, turn id, vector, opens) for each user turn after a conversation's first."""
+    vec = {}
+    for line in open(dump):
+        r = json.loads(line)
+        v = np.array(r["embedding"], dtype=np.float64)
+        vec[(r["example_id"], r["turn"])] = v / np.linalg.norm(v)
+    rows = []
+    for f in sorted(glob.glob(data + "/*.json")):
+        ex = json.load(open(f))
+        seen = set()
+        for t in ex["turns"]:
+            if (ex["id"], t["id"]) not in vec or t.get("role") == "assistant":
+                continue  # synthesis turns are not in the dump; replies are not routed
+            if seen:
+                rows.append((ex["id"], t["id"], vec[(ex["id"], t["id"])], t["cluster"] not in seen))
+            seen.add(t["cluster"])
+    return rows
+
+
+def fit(x, y, lam):
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    reg = lam * np.r_[np.ones(len(w) - 1), 0.0]  # the bias is not regularised
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-xb @ w))
+        grad = xb.T @ (p - y) + reg * w
+        hess = (xb.T * (p * (1 - p))) @ xb + np.diag(reg)
+        w -= np.linalg.solve(hess, grad)
+    return w
+
+
+def score(x, w):
+    return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ w)))
+
+
+def auc(s, y):
+    pos, neg = s[y == 1], s[y == 0]
+    return float((np.sum(pos[:, None] > neg[None, :]) + 0.5 * np.sum(pos[:, None] == neg[None, :]))
+                 / (len(pos) * len(neg)))
+
+
+def write(rows, s, path):
+    by = {}
+    for (e, t, _, _), p in zip(rows, s):
+        by.setdefault(e, []).append({"turn": t, "route": {"shift_p": float(p)}})
+    json.dump({"examples": [{"example_id": e, "assignment": a} for e, a in by.items()]},
+              open(path, "w"))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["loeo", "apply"])
+    ap.add_argument("files", nargs="+", help="loeo: DUMP DATA; apply: DUMP DATA DUMP2 DATA2")
+    ap.add_argument("--lambdas", default="0.01,0.03,0.1")
+    ap.add_argument("--lambda", dest="lam", type=float, default=0.01)
+    ap.add_argument("--out-prefix", default="/tmp/probe-loeo")
+    ap.add_argument("--out", default="/tmp/probe-apply.json")
+    a = ap.parse_args()
+    rows = turns(a.files[0], a.files[1])
+    x = np.array([r[2] for r in rows])
+    y = np.array([r[3] for r in rows], dtype=float)
+    if a.mode == "loeo":
+        g = np.array([r[0] for r in rows])
+        for lam in map(float, a.lambdas.split(",")):
+            s = np.zeros(len(y))
+            for e in np.unique(g):
+                held = g == e
+                s[held] = score(x[held], fit(x[~held], y[~held], lam))
+            path = f"{a.out_prefix}-{lam}.json"
+            write(rows, s, path)
+            print(f"lambda {lam}: held-out AUC {auc(s, y):.3f} ({int(y.sum())} openings of "
+                  f"{len(y)} turns) -> {path}", flush=True)
+    else:
+        w = fit(x, y, a.lam)
+        other = turns(a.files[2], a.files[3])
+        xo = np.array([r[2] for r in other])
+        yo = np.array([r[3] for r in other], dtype=float)
+        s = score(xo, w)
+        write(other, s, a.out)
+        print(f"lambda {a.lam}: AUC {auc(s, yo):.3f} ({int(yo.sum())} openings of {len(yo)} "
+              f"turns) -> {a.out}")
+
+
+if __name__ == "__main__":
+    main()
