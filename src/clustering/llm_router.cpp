@@ -98,6 +98,13 @@ constexpr const char* kPairSystemPrompt =
 constexpr const char* kPairQuestion =
     "\n\nIs the second message about the same matter as the first? Answer Yes or No.";
 
+// The first `n` tokens of `text` (the message's own text: control tokens not parsed).
+Tokens first_tokens(const Model& m, std::string_view text, int32_t n) {
+    Tokens t = m.tokenize(text, false, false);
+    if (static_cast<int32_t>(t.size()) > n) t.resize(static_cast<size_t>(n));
+    return t;
+}
+
 // Yes and No as single tokens, once (llm_mutex held).
 void prepare_yes_no(RouterShared& s) {
     if (s.yes.value >= 0) return;
@@ -139,8 +146,7 @@ double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_
         s.llm_session->prefill({{&head, chat.tokenize(a[0] + "Message: ")}});
         s.shift_head = std::move(head);
     }
-    Tokens t = m.tokenize(text, false, false);
-    if (static_cast<int32_t>(t.size()) > n_tokens) t.resize(static_cast<size_t>(n_tokens));
+    Tokens t = first_tokens(m, text, n_tokens);
     t.insert(t.end(), s.shift_tail.begin(), s.shift_tail.end());
     Sequence probe = s.llm_session->fork(s.shift_head);
     s.llm_session->prefill({{&probe, t}});
@@ -157,12 +163,6 @@ NewMatterAsker::NewMatterAsker(std::shared_ptr<RouterShared> shared, int32_t n_t
 NewMatterAsker::~NewMatterAsker() {
     std::lock_guard lock(shared_->llm_mutex);
     list_.reset();
-}
-
-Tokens NewMatterAsker::cut(std::string_view text) const {
-    Tokens t = shared_->model->tokenize(text, false, false);
-    if (static_cast<int32_t>(t.size()) > n_tokens_) t.resize(static_cast<size_t>(n_tokens_));
-    return t;
 }
 
 std::optional<double> NewMatterAsker::ask(std::string_view text) {
@@ -193,14 +193,14 @@ std::optional<double> NewMatterAsker::ask(std::string_view text) {
             Tokens add;
             for (const std::string& p : pending_) {
                 add.insert(add.end(), s.context_item.begin(), s.context_item.end());
-                const Tokens msg = cut(p);
+                const Tokens msg = first_tokens(*s.model, p, n_tokens_);
                 add.insert(add.end(), msg.begin(), msg.end());
             }
             s.llm_session->prefill({{&list_, add}});  // rolls back on failure: pending_ stays
             pending_.clear();
         }
         Tokens t = s.context_probe;
-        const Tokens msg = cut(text);
+        const Tokens msg = first_tokens(*s.model, text, n_tokens_);
         t.insert(t.end(), msg.begin(), msg.end());
         t.insert(t.end(), s.context_tail.begin(), s.context_tail.end());
         Sequence probe = s.llm_session->fork(list_);
@@ -222,12 +222,6 @@ PairJudge::PairJudge(std::shared_ptr<RouterShared> shared, int32_t n_tokens, int
 PairJudge::~PairJudge() {
     std::lock_guard lock(shared_->llm_mutex);
     prefixes_.clear();
-}
-
-Tokens PairJudge::cut(std::string_view text) const {
-    Tokens t = shared_->model->tokenize(text, false, false);
-    if (static_cast<int32_t>(t.size()) > n_tokens_) t.resize(static_cast<size_t>(n_tokens_));
-    return t;
 }
 
 void PairJudge::note(std::string_view text) {
@@ -266,7 +260,7 @@ std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
             std::vector<Tokens> tokens;
             for (const std::string& p : pending_) {
                 Tokens t = s.pair_head;
-                const Tokens msg = cut(p);
+                const Tokens msg = first_tokens(*s.model, p, n_tokens_);
                 t.insert(t.end(), msg.begin(), msg.end());
                 t.insert(t.end(), s.pair_middle.begin(), s.pair_middle.end());
                 tokens.push_back(std::move(t));
@@ -278,7 +272,7 @@ std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
             for (Sequence& q : added) prefixes_.push_back(std::move(q));
             pending_.clear();
         }
-        Tokens t = cut(text);
+        Tokens t = first_tokens(m, text, n_tokens_);
         t.insert(t.end(), s.pair_tail.begin(), s.pair_tail.end());
         for (const Sequence& q : prefixes_) probes.push_back(s.llm_session->fork(q));
         std::vector<PrefillItem> items;
@@ -306,10 +300,7 @@ LlmRouter::~LlmRouter() {
 }
 
 Tokens LlmRouter::message_tokens(std::string_view text) const {
-    Tokens t = shared_->model->tokenize(text, false, false);
-    const auto n = static_cast<size_t>(shared_->options.llm_turn_tokens);
-    if (t.size() > n) t.resize(n);
-    return t;
+    return first_tokens(*shared_->model, text, shared_->options.llm_turn_tokens);
 }
 
 void LlmRouter::flush() {

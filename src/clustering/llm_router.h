@@ -66,7 +66,6 @@ public:
     void note(std::string_view text) { pending_.emplace_back(text); }
 
 private:
-    Tokens cut(std::string_view text) const;
     std::shared_ptr<RouterShared> shared_;
     int32_t n_tokens_;
     std::vector<std::string> pending_;
@@ -91,7 +90,6 @@ public:
     int32_t first_kept() const { return first_kept_; }  // index of the oldest kept message
 
 private:
-    Tokens cut(std::string_view text) const;
     std::shared_ptr<RouterShared> shared_;
     int32_t n_tokens_, window_;
     int32_t first_kept_ = 0;
