@@ -276,9 +276,9 @@ GgufSummary probe_gguf(const std::filesystem::path& path) {
             const std::string& text = s.scalars[key];
             const bool unsigned_type = type == ValueType::u8 || type == ValueType::u16 ||
                                        type == ValueType::u32 || type == ValueType::u64;
-            const auto [end, ec] =
+            const auto [end, parse_error] =
                 std::from_chars(text.data(), text.data() + text.size(), alignment);
-            if (!unsigned_type || ec != std::errc() || end != text.data() + text.size()) {
+            if (!unsigned_type || parse_error != std::errc() || end != text.data() + text.size()) {
                 r.corrupt("general.alignment must be an unsigned integer, is " + text +
                           " (value type " + std::to_string(static_cast<uint32_t>(type)) + ")");
             }
