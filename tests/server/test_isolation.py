@@ -41,14 +41,17 @@ class NonceIsolation(unittest.TestCase):
         self.assertGreater(r["restores"], 0, "no evicted topic was asked again: restore untested")
 
     def test_the_harness_counts_leaks_from_a_shared_context(self):
-        # Positive control: 4 scopes whose turns all go to one session and topic, every nonce
-        # told before any is asked for. Most asks then get the last-told nonce, another scope's:
-        # the same counting that reports 0 above must report leaks here.
+        # Positive control: 8 scopes whose turns all go to one session and topic, every nonce
+        # told before any is asked for. The asks are the same text, so the answers cannot tell
+        # the scopes apart: most get the last-told nonce, another scope's, and the same
+        # counting that reports 0 above must report leaks here. With 4 scopes one CI run
+        # (2026-12-06) saw every answer land on its own scope by chance (4 of 4 recalled, no
+        # leak); 8 scopes make that far less likely (local runs: 4, 6 and 7 leaks of 8 asks).
         with RdicServer(BINARY) as srv:
-            r = run(srv, n_sessions=2, n_topics=2, n_asks=1, concurrency=4,
+            r = run(srv, n_sessions=2, n_topics=4, n_asks=1, concurrency=4,
                     shared_context=True)
         print("nonce harness, shared-context control:", json.dumps(r))
-        self.assertEqual(r["requests"], 8)
+        self.assertEqual(r["requests"], 16)
         self.assertEqual(r["errors"], 0, r["error_examples"])
         self.assertGreater(r["leaks"], 0, r)
 
