@@ -141,8 +141,8 @@ def check(path, seen_ids):
     if ex.get("id") in seen_ids:
         bad(f"duplicate id {ex.get('id')}")
     seen_ids.add(ex.get("id"))
-    if ex.get("split") not in ("dev", "test"):
-        bad("split must be dev or test")
+    if ex.get("split") not in ("train", "dev", "test"):
+        bad("split must be train, dev or test")
     if ex.get("order") not in ("block", "interleaved"):
         bad("order must be block or interleaved")
     if v2 and ex.get("length", "short") not in ("short", "long"):

@@ -212,7 +212,9 @@ void read_native(const json& root, const std::string& format, Example& ex, Repor
     if (auto v = r.string(root, "", "description", false)) ex.description = *v;
     if (auto v = r.string(root, "", "split", false)) {
         ex.split = *v;
-        if (ex.split != "dev" && ex.split != "test") r.add("/split", "must be \"dev\" or \"test\"");
+        if (ex.split != "train" && ex.split != "dev" && ex.split != "test") {
+            r.add("/split", "must be \"train\", \"dev\" or \"test\"");
+        }
     }
     if (auto v = r.string(root, "", "order", false)) {
         ex.order = *v;

@@ -67,7 +67,7 @@ struct Cluster {
 struct Example {
     std::string id;
     std::string domain;
-    std::string split;  // "dev", "test" or "" (unspecified)
+    std::string split;  // "train", "dev", "test" or "" (unspecified)
     std::string order;  // "block", "interleaved" or ""
     std::string description;
     std::string source_format;  // "rdic.dataset/v1", "rdic.dataset/v2" or "poc"
