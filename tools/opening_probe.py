@@ -12,6 +12,12 @@ Model: L2-regularised logistic regression (Newton steps) on the L2-normalised ve
       (route.shift_p per turn): tools/route_sweep.py --shift-p FILE replays them
   opening_probe.py apply DEV.jsonl data/dev TEST.jsonl data/test --lambda 0.01 --out FILE
       trained on every dev turn, scores for the other split (same format)
+  opening_probe.py save TRAIN.jsonl data/train --model-info INFO.json --template TPL.txt \
+          --lambda 0.01 --threshold 0.6 --out models/probes/NAME.json
+      trained on every turn given, written as an opening probe file (rdic.opening_probe/v1,
+      include/rdic/records/opening_probe.h: its one writer) for `rdic cluster|serve
+      --opening-probe`. INFO.json is `rdic info --model M --json`; TPL.txt the exact embedding
+      template of the dump (the router's default instruction unless --embed-template).
 Prints the AUC (openings against the other turns) of the scores it writes.
 """
 import argparse
@@ -71,15 +77,56 @@ def write(rows, s, path):
               open(path, "w"))
 
 
+def save(a):
+    if len(a.files) % 2:
+        raise SystemExit("save: give DUMP DATA pairs")
+    rows, datas, examples = [], [], set()
+    for dump, data in zip(a.files[0::2], a.files[1::2]):
+        r = turns(dump, data)
+        rows += r
+        datas.append(data)
+        examples |= {e for e, _, _, _ in r}
+    x = np.array([r[2] for r in rows])
+    y = np.array([r[3] for r in rows], dtype=float)
+    w = fit(x, y, a.lam)
+    info = json.load(open(a.model_info))
+    template = open(a.template).read()
+    if len(w) - 1 != info["n_embd"]:
+        raise SystemExit(f"save: the dump's vectors have {len(w) - 1} numbers, the model's "
+                         f"n_embd is {info['n_embd']}")
+    probe = {
+        "format": "rdic.opening_probe/v1",
+        "model": {k: info[k] for k in ("name", "description", "n_params", "n_embd")},
+        "embedding": {"pooling": "last", "template": template},
+        "threshold": a.threshold,
+        "bias": float(w[-1]),
+        "weights": [float(v) for v in w[:-1]],
+        "training": {"data": " + ".join(datas), "examples": len(examples), "turns": len(y),
+                     "openings": int(y.sum()), "lambda": a.lam},
+    }
+    with open(a.out, "w") as f:
+        json.dump(probe, f)
+        f.write("\n")
+    print(f"trained on {len(examples)} examples, {len(y)} turns, {int(y.sum())} openings "
+          f"(lambda {a.lam}); training AUC {auc(score(x, w), y):.3f} -> {a.out}")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["loeo", "apply"])
-    ap.add_argument("files", nargs="+", help="loeo: DUMP DATA; apply: DUMP DATA DUMP2 DATA2")
+    ap.add_argument("mode", choices=["loeo", "apply", "save"])
+    ap.add_argument("files", nargs="+",
+                    help="loeo, save: DUMP DATA [DUMP DATA ...]; apply: DUMP DATA DUMP2 DATA2")
+    ap.add_argument("--model-info", help="save: rdic info --model M --json output")
+    ap.add_argument("--template", help="save: file holding the embedding template")
+    ap.add_argument("--threshold", type=float, default=0.6, help="save: p >= this opens")
     ap.add_argument("--lambdas", default="0.01,0.03,0.1")
     ap.add_argument("--lambda", dest="lam", type=float, default=0.01)
     ap.add_argument("--out-prefix", default="/tmp/probe-loeo")
     ap.add_argument("--out", default="/tmp/probe-apply.json")
     a = ap.parse_args()
+    if a.mode == "save":
+        save(a)
+        return
     rows = turns(a.files[0], a.files[1])
     x = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)

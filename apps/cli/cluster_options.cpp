@@ -69,6 +69,13 @@ void add_cluster_options(CLI::App& app, ClusterArgs& a, const std::string& metho
                    "Online, with --shift-llm: 1 = the question lists the conversation's earlier "
                    "messages, 0 = the message alone")
         ->check(CLI::Range(0, 1));
+    app.add_option("--opening-probe", a.opening_probe,
+                   "Online, instruct/hybrid/hybrid-llm: an opening probe file "
+                   "(tools/opening_probe.py save; docs/routing.md); p >= its threshold opens a "
+                   "topic like a cue");
+    app.add_option("--opening-probe-threshold", a.opening_probe_threshold,
+                   "Online: the opening probe's threshold instead of the file's (0 = the file's)")
+        ->check(CLI::Range(0.0, 0.999999));
     app.add_option("--cluster-seed", a.seed, "Seed of the random control");
     app.add_flag("--no-synthesis-detection", a.no_synthesis,
                  "Cluster synthesis requests with the topics instead of detecting them");
@@ -98,6 +105,14 @@ ClusterOptions to_cluster_options(const ClusterArgs& a, int32_t n_threads) {
     o.routing.mean_link = a.mean_link;
     o.routing.shift_llm = a.shift_llm;
     o.routing.shift_llm_context = a.shift_llm_context;
+    if (!a.opening_probe.empty()) {
+        if (o.method != ClusterMethod::online) {
+            throw Error(ErrorCode::invalid_argument, "--opening-probe needs --method online");
+        }
+        o.routing.opening_probe =
+            std::make_shared<const OpeningProbe>(read_opening_probe(a.opening_probe));
+    }
+    o.routing.opening_probe_threshold = a.opening_probe_threshold;
     o.seed = a.seed;
     o.detect_synthesis = !a.no_synthesis;
     o.n_threads = n_threads;
@@ -155,6 +170,10 @@ std::map<std::string, std::string> cluster_parameters(const ClusterArgs& a) {
                     p["pooling"] = r.embedding.pooling == Pooling::last ? "last" : "mean";
                     p["template"] = r.embedding.template_text;
                     p["embedding_link"] = r.mean_link == 1 ? "mean" : "centroid";
+                }
+                if (r.opening_probe) {
+                    p["opening_probe"] = a.opening_probe;
+                    p["opening_probe_threshold"] = fmt(r.opening_probe_threshold);
                 }
                 if (m != RouterMethod::llm) {
                     if (r.shift_llm > 0) p["shift_llm"] = fmt(r.shift_llm);

@@ -34,6 +34,8 @@ struct ClusterArgs {
     int32_t mean_link = -1;           // online: 1 = mean cosine with a topic's messages
     double shift_llm = 0;             // online: llm new-matter probability that opens; 0 = off
     int32_t shift_llm_context = 0;    // online: 1 = the question lists the earlier messages
+    std::string opening_probe;        // online: an opening probe file ("" = none)
+    double opening_probe_threshold = 0;  // online: overrides the probe's threshold; 0 = its own
     uint64_t seed = 1;
     bool no_synthesis = false;
 };

@@ -88,9 +88,13 @@ int run_cluster(const ClusterCmdArgs& args) {
             }
             if (const auto it = choice_of.find(t); it != choice_of.end()) {
                 const TopicChoice& c = *it->second;
-                tj["route"] = {{"score", c.score},      {"margin", c.margin},
-                               {"opened", c.opened},    {"shift_cue", c.shift_cue},
-                               {"shift_p", c.shift_p},  {"llm_decided", c.llm_decided},
+                tj["route"] = {{"score", c.score},
+                               {"margin", c.margin},
+                               {"opened", c.opened},
+                               {"shift_cue", c.shift_cue},
+                               {"shift_p", c.shift_p},
+                               {"probe_p", c.probe_p},
+                               {"llm_decided", c.llm_decided},
                                {"route_ms", c.route_ms}};
                 if (!c.pair_p.empty()) tj["route"]["pair_p"] = c.pair_p;
             }

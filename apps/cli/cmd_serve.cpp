@@ -34,7 +34,8 @@ struct ServeArgs {
     std::string router = "lexical";
     double router_threshold = 0;
     double router_recency = -1;
-    std::string router_model;  // "" = the served model
+    std::string router_model;   // "" = the served model
+    std::string opening_probe;  // "" = none
     std::string chat_template;
     std::string kv_layout = "unified";
     std::string flash_attn = "off";
@@ -75,6 +76,15 @@ int run_serve(const ServeArgs& a) {
         throw Error(ErrorCode::invalid_argument,
                     "--router-model: the " + a.router + " router uses no model");
     }
+    // The probe file next: a bad one fails before any model loads.
+    std::shared_ptr<const OpeningProbe> probe;
+    if (!a.opening_probe.empty()) {
+        try {
+            probe = std::make_shared<const OpeningProbe>(read_opening_probe(a.opening_probe));
+        } catch (const Error& e) {
+            throw Error(e.code(), std::string("--opening-probe: ") + e.what());
+        }
+    }
     const TopicRoutingOptions routing{
         .method = a.router,
         .threshold = a.router_threshold,
@@ -86,7 +96,8 @@ int run_serve(const ServeArgs& a) {
             } catch (const Error& e) {
                 throw Error(e.code(), std::string("--router-model: ") + e.what());
             }
-        }()};
+        }(),
+        .opening_probe = probe};
     // Upstream: the model file gives only the tokenizer and template; no layer is offloaded.
     const auto model = load_model(a.model, a.upstream.empty() ? a.n_gpu_layers : 0);
     ServeMetrics metrics;
@@ -204,6 +215,9 @@ Action add_serve(CLI::App& app) {
     app.add_option("--router-model", a->router_model,
                    "GGUF the model-based routers embed or ask with (default: the served model; "
                    "docs/routing.md: hybrid routes better with the 1.5B)");
+    app.add_option("--opening-probe", a->opening_probe,
+                   "instruct/hybrid routers: an opening probe file trained on the router model's "
+                   "embeddings (docs/routing.md: models/probes/)");
     add_kv_layout_option(app, a->kv_layout);
     add_draft_options(app, a->draft);
     app.add_option("--chat-template", a->chat_template, "Template overriding the GGUF's");

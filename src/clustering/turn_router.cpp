@@ -60,6 +60,10 @@ public:
         c.pair_p = std::move(pair_p);
         const bool room = options_.max_topics == 0 || n_topics_ < options_.max_topics;
         c.shift_cue = options_.shift_cues == 1 && n_topics_ > 0 && starts_new_topic(text);
+        if (options_.opening_probe && n_topics_ > 0) {
+            c.probe_p = opening_probability(*options_.opening_probe, embed(text));
+            if (c.probe_p >= options_.opening_probe_threshold) c.shift_cue = true;
+        }
         if (options_.shift_llm > 0 && n_topics_ > 0) {
             c.shift_p = asker_ ? asker_->ask(text).value_or(-1)
                                : new_matter_probability(*shared_, text, options_.shift_llm_tokens);
@@ -190,7 +194,42 @@ std::shared_ptr<RouterShared> make_router_shared(std::shared_ptr<const Model> mo
     if (router_needs_model(s->options) && !s->model) {
         throw Error(ErrorCode::invalid_argument, "router " + s->options.method + " needs a model");
     }
+    if (s->options.opening_probe) {
+        check_opening_probe(*s->options.opening_probe, s->model->info(), s->options.embedding);
+    }
     return s;
+}
+
+void check_opening_probe(const OpeningProbe& probe, const ModelInfo& model,
+                         const EmbedderOptions& embedding) {
+    auto refuse = [&](const std::string& pointer, const std::string& probe_value,
+                      const std::string& router_value) {
+        throw Error(ErrorCode::invalid_argument,
+                    probe.file + ": " + pointer + ": the probe was trained on " + probe_value +
+                        ", the router has " + router_value +
+                        " (a probe fits only the vectors it was trained on)");
+    };
+    auto quoted = [](const std::string& s) { return "\"" + s + "\""; };
+    if (probe.model_name != model.name) {
+        refuse("/model/name", quoted(probe.model_name), quoted(model.name));
+    }
+    if (probe.model_description != model.description) {
+        refuse("/model/description", quoted(probe.model_description), quoted(model.description));
+    }
+    if (probe.model_n_params != model.n_params) {
+        refuse("/model/n_params", std::to_string(probe.model_n_params),
+               std::to_string(model.n_params));
+    }
+    if (probe.n_embd != model.n_embd) {
+        refuse("/model/n_embd", std::to_string(probe.n_embd), std::to_string(model.n_embd));
+    }
+    if (embedding.pooling != Pooling::last) {
+        refuse("/embedding/pooling", quoted(probe.pooling), "another pooling");
+    }
+    if (probe.embedding_template != embedding.template_text) {
+        refuse("/embedding/template", "another template",
+               "its own (the router's default instruction unless --embed-template names one)");
+    }
 }
 
 Embedder& shared_embedder(RouterShared& s) {

@@ -119,6 +119,20 @@ TurnRouterOptions resolved(const TurnRouterOptions& in) {
         throw Error(ErrorCode::invalid_argument, "router mean_link must be 0 or 1");
     if (o.shift_cues > 1)
         throw Error(ErrorCode::invalid_argument, "router shift_cues must be 0 or 1");
+    if (o.opening_probe && !instruct) {
+        throw Error(ErrorCode::invalid_argument,
+                    "router " + o.method + ": an opening probe (" + o.opening_probe->file +
+                        ") needs a router that embeds with an instruction: instruct, hybrid or "
+                        "hybrid-llm");
+    }
+    if (!(o.opening_probe_threshold >= 0 && o.opening_probe_threshold < 1)) {
+        throw Error(ErrorCode::invalid_argument,
+                    "router opening_probe_threshold must be in (0, 1) (0 = the probe's own), got " +
+                        std::to_string(o.opening_probe_threshold));
+    }
+    if (o.opening_probe && o.opening_probe_threshold == 0) {
+        o.opening_probe_threshold = o.opening_probe->threshold;
+    }
     if (o.llm_margin == 0) o.llm_margin = kLlmMargin;
     if (!(o.threshold > -1 && o.threshold <= 1)) {
         throw Error(ErrorCode::invalid_argument,

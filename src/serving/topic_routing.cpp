@@ -10,6 +10,7 @@ TopicRouting::TopicRouting(std::shared_ptr<const Model> model, const TopicRoutin
     options_.threshold = options.threshold;
     options_.recency = options.recency;
     options_.n_threads = options.n_threads;
+    options_.opening_probe = options.opening_probe;
     (void)resolved(options_);  // a bad threshold or recency fails here, before any request
     if (router_needs_model(options_)) shared_ = make_router_shared(model_, options_);
 }
@@ -38,6 +39,7 @@ TopicDecision TopicRouting::route(const std::string& session_key, const std::str
     const TopicChoice c = s.router->route(text);
     TopicDecision out;
     out.score = c.score;
+    out.probe_p = c.probe_p;
     if (c.opened) {
         int32_t n = static_cast<int32_t>(s.labels.size()) + 1;
         auto taken = [&](const std::string& name) {

@@ -187,6 +187,89 @@ TEST(TurnRouter, NewMatterQuestionSeesTheEarlierMessages) {
     EXPECT_NEAR(live->route(next).shift_p, replayed->route(next).shift_p, 0.03);
 }
 
+// An opening probe that fits the router's vectors: the model's identity and the hybrid router's
+// template, with weights w_i = sin(i) / 4 and the given bias.
+std::shared_ptr<OpeningProbe> probe_for_hybrid(double bias) {
+    const ModelInfo& info = qwen()->info();
+    auto p = std::make_shared<OpeningProbe>();
+    p->file = "test-probe.json";
+    p->model_name = info.name;
+    p->model_description = info.description;
+    p->model_n_params = info.n_params;
+    p->n_embd = info.n_embd;
+    p->pooling = "last";
+    p->embedding_template = resolved({.method = "hybrid"}).embedding.template_text;
+    p->threshold = 0.5;
+    p->bias = bias;
+    for (int32_t i = 0; i < info.n_embd; ++i) p->weights.push_back(std::sin(i) / 4);
+    return p;
+}
+
+// probe_p is the probe applied to the very vector the router embeds (checked against an
+// Embedder of the router's options), asked from the second message on.
+TEST(OpeningProbeRouter, ProbabilityIsTheProbeOnTheRoutersVector) {
+    const auto probe = probe_for_hybrid(0.0);
+    const TurnRouterOptions o = {.method = "hybrid",
+                                 .opening_probe = probe,
+                                 .opening_probe_threshold = 0.999,
+                                 .n_threads = 2};
+    const auto r = make_turn_router(o, qwen());
+    EmbedderOptions eo = resolved(o).embedding;
+    eo.n_threads = 2;
+    Embedder e(qwen(), eo);
+    for (size_t i = 0; i < kTurns.size(); ++i) {
+        const auto& [label, text] = kTurns[i];
+        const TopicChoice c = r->route(text);
+        if (i == 0) {
+            EXPECT_EQ(c.probe_p, -1.0) << "no topic yet: not asked";
+        } else {
+            EXPECT_NEAR(c.probe_p, opening_probability(*probe, e.embed(text)), 1e-4) << i;
+        }
+        r->commit(label, text);
+    }
+}
+
+// Controls: a probe that always fires opens a topic at every message; one that never fires
+// routes exactly as no probe does.
+TEST(OpeningProbeRouter, OpensWhereItFiresAndNowhereElse) {
+    const auto always = make_turn_router(
+        {.method = "hybrid", .opening_probe = probe_for_hybrid(40), .n_threads = 2}, qwen());
+    EXPECT_EQ(route_all(*always), (std::vector<int32_t>{0, 1, 2, 3}));
+    const auto never = make_turn_router(
+        {.method = "hybrid", .opening_probe = probe_for_hybrid(-40), .n_threads = 2}, qwen());
+    const auto none = make_turn_router({.method = "hybrid", .n_threads = 2}, qwen());
+    EXPECT_EQ(route_all(*never), route_all(*none));
+}
+
+// A probe is valid only for the vectors it was trained on: another model or another template
+// is refused when the router's shared parts are made (a server: at start), naming the field.
+TEST(OpeningProbeRouter, RefusesAProbeOfAnotherModelOrTemplate) {
+    const auto expect_refused = [](const std::shared_ptr<OpeningProbe>& p, const char* pointer) {
+        try {
+            (void)make_router_shared(qwen(), {.method = "hybrid", .opening_probe = p});
+            ADD_FAILURE() << "accepted a probe differing in " << pointer;
+        } catch (const Error& e) {
+            EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+            EXPECT_NE(std::string(e.what()).find(std::string("test-probe.json: ") + pointer),
+                      std::string::npos)
+                << e.what();
+        }
+    };
+    auto p = probe_for_hybrid(0);
+    p->model_name = "Qwen2.5 Coder 1.5B Instruct GGUF";
+    expect_refused(p, "/model/name");
+    p = probe_for_hybrid(0);
+    p->model_description = "another quantisation";
+    expect_refused(p, "/model/description");
+    p = probe_for_hybrid(0);
+    p->embedding_template = "Message: {text}";
+    expect_refused(p, "/embedding/template");
+    EXPECT_THROW(TopicRouting(qwen(), {.method = "hybrid", .opening_probe = p}), Error)
+        << "a server refuses it at start";
+    EXPECT_NO_THROW((void)make_router_shared(
+        qwen(), {.method = "hybrid", .opening_probe = probe_for_hybrid(0)}));
+}
+
 // A server's router may use a model of its own (--router-model): with no served model at all,
 // a model-based router works from options.model alone, and refuses without either.
 TEST(TopicRouting, RoutesWithItsOwnModel) {

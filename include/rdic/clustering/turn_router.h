@@ -53,6 +53,7 @@
 
 #include "rdic/engine/embedder.h"
 #include "rdic/engine/model.h"
+#include "rdic/records/opening_probe.h"
 
 namespace rdic {
 
@@ -69,6 +70,9 @@ struct TopicChoice {
     double shift_p = -1;  // shift_llm: the llm's probability that the message starts a new
                           // matter (from the message alone, or with the earlier messages:
                           // shift_llm_context); -1 when not asked or no room to ask
+    // opening_probe: the probe's probability that the message opens a new topic; -1 when there
+    // is no probe (or no topic yet). At or above the threshold it opens, like a cue.
+    double probe_p = -1;
     double route_ms = 0;  // wall time of this route() call
 };
 
@@ -100,6 +104,12 @@ struct TurnRouterOptions {
     // shift_llm_tokens), so the llm can see whether the matter was discussed; 0 = the message
     // alone. The probability depends on the earlier messages only, not on the routing.
     int32_t shift_llm_context = 0;
+    // Embedding routers (instruct, hybrid, hybrid-llm): a linear probe on the message's vector
+    // (rdic/records/opening_probe.h; trained on the train split by tools/opening_probe.py).
+    // p >= its threshold opens a new topic like a cue (shift_cue is set). It must have been
+    // trained on this router's model and embedding: make_router_shared checks. Null = none.
+    std::shared_ptr<const OpeningProbe> opening_probe{};
+    double opening_probe_threshold = 0;  // (0, 1): overrides the probe's threshold; 0 = its own
     // Embedding of messages (centroid/instruct/hybrid). Empty template with `instruct` = the
     // default instruction; max_tokens cuts long messages.
     EmbedderOptions embedding{};
@@ -140,6 +150,12 @@ public:
     virtual int32_t n_topics() const = 0;
 };
 
+// Throws invalid_argument naming the probe's file and the field when `probe` was trained on
+// another model (name, description, parameters, width) or another embedding (pooling, template)
+// than `model` and `embedding` (a router's resolved options).
+void check_opening_probe(const OpeningProbe& probe, const ModelInfo& model,
+                         const EmbedderOptions& embedding);
+
 // The model-side parts the routers of many conversations share: the Embedder and the LLM
 // context, created on first use, each behind its own mutex. One per model (per server).
 struct RouterShared;
@@ -147,7 +163,7 @@ std::shared_ptr<RouterShared> make_router_shared(std::shared_ptr<const Model> mo
                                                  const TurnRouterOptions& options);
 
 // A router for one conversation. `shared` may be null for methods without a model (lexical).
-// The shared parts must have been made with the same method's embedding options.
+// The shared parts must have been made with the same method's embedding options (and probe).
 std::unique_ptr<TurnRouter> make_turn_router(const TurnRouterOptions& options,
                                              std::shared_ptr<RouterShared> shared);
 // Convenience: a router with its own shared parts (a context of its own).

@@ -33,13 +33,17 @@ struct TopicRoutingOptions {
     // The model a model-based router embeds or asks with; null = the model passed to the
     // constructor (the served one). A larger instruct model routes better than the default
     // 0.5B (docs/routing.md: hybrid with the 1.5B's embeddings).
-    std::shared_ptr<const Model> model;
+    std::shared_ptr<const Model> model{};
+    // instruct/hybrid/hybrid-llm: an opening probe trained on that model's embeddings (it opens
+    // a topic like a cue; TurnRouterOptions::opening_probe). Null = none.
+    std::shared_ptr<const OpeningProbe> opening_probe{};
 };
 
 struct TopicDecision {
     std::string topic;
     bool opened = false;
-    double score = 0;  // the router's similarity (or probability) for the chosen topic
+    double score = 0;     // the router's similarity (or probability) for the chosen topic
+    double probe_p = -1;  // the opening probe's probability; -1 = no probe or first turn
 };
 
 class TopicRouting {
