@@ -48,8 +48,10 @@ def check(name, ok):
 shipped = sorted(glob.glob(os.path.join(ROOT, "data/dev/*.json")) +
                  glob.glob(os.path.join(ROOT, "data/test/*.json")))
 long_variants = sorted(glob.glob(os.path.join(ROOT, "data/test-long/*.json")))
+train = sorted(glob.glob(os.path.join(ROOT, "data/train/*.json")))  # routing training data (v1)
 check("found the shipped dataset", len(shipped) >= MIN_SHIPPED)
-for f in shipped + long_variants:
+check("found the train split", len(train) >= 35)
+for f in shipped + long_variants + train:
     ex = load(f)
     validator = validators.get(ex.get("format"))
     if validator is None:
@@ -92,7 +94,7 @@ def v1(name, mutate):
 v1("a wrong format tag", lambda e: e.update(format="rdic.dataset/v2"))
 v1("a missing id", lambda e: e.pop("id"))
 v1("an upper-case id", lambda e: e.update(id="Bad Id"))
-v1("an unknown split", lambda e: e.update(split="train"))
+v1("an unknown split", lambda e: e.update(split="validation"))
 v1("an unknown order", lambda e: e.update(order="random"))
 v1("an unknown top-level field", lambda e: e.update(extra=1))
 v1("v2's questions", lambda e: e.update(questions=copy.deepcopy(v2_base["questions"])))
