@@ -119,6 +119,23 @@ void prepare_yes_no(RouterShared& s) {
     s.no = no[0];
 }
 
+// The one builder of the yes/no questions (llm_mutex held): `system` as the system prompt, the
+// user message starting with `lead_in`, then the caller's text, then `question`.
+YesNoPrompt make_yes_no_prompt(RouterShared& s, const char* system, const char* lead_in,
+                               const char* question) {
+    prepare_yes_no(s);
+    const Model& m = *s.model;
+    const ChatFormatter chat(m);
+    const std::vector<std::string> a =
+        split_at(chat.format({{"system", system}, {"user", "\x01"}}, true), "\x01");
+    YesNoPrompt p;
+    p.head = chat.tokenize(a[0] + lead_in);
+    p.tail = m.tokenize(question, false, false);
+    const Tokens after = m.tokenize(a[1], false, true);
+    p.tail.insert(p.tail.end(), after.begin(), after.end());
+    return p;
+}
+
 // p(Yes) / (p(Yes) + p(No)) at the last position of `seq` (llm_mutex held).
 double yes_probability(RouterShared& s, const Sequence& seq) {
     const float* logits = s.llm_session->last_logits(seq);
@@ -135,19 +152,15 @@ double new_matter_probability(RouterShared& s, std::string_view text, int32_t n_
     prepare(s);
     const Model& m = *s.model;
     if (!s.shift_head.valid()) {
-        const ChatFormatter chat(m);
-        const std::vector<std::string> a =
-            split_at(chat.format({{"system", kShiftSystemPrompt}, {"user", "\x01"}}, true), "\x01");
-        prepare_yes_no(s);
-        s.shift_tail = m.tokenize(kShiftQuestion, false, false);
-        const Tokens after = m.tokenize(a[1], false, true);
-        s.shift_tail.insert(s.shift_tail.end(), after.begin(), after.end());
+        if (!s.shift.ready()) {
+            s.shift = make_yes_no_prompt(s, kShiftSystemPrompt, "Message: ", kShiftQuestion);
+        }
         Sequence head = s.llm_session->open();
-        s.llm_session->prefill({{&head, chat.tokenize(a[0] + "Message: ")}});
+        s.llm_session->prefill({{&head, s.shift.head}});
         s.shift_head = std::move(head);
     }
     Tokens t = first_tokens(m, text, n_tokens);
-    t.insert(t.end(), s.shift_tail.begin(), s.shift_tail.end());
+    t.insert(t.end(), s.shift.tail.begin(), s.shift.tail.end());
     Sequence probe = s.llm_session->fork(s.shift_head);
     s.llm_session->prefill({{&probe, t}});
     return yes_probability(s, probe);
@@ -170,23 +183,16 @@ std::optional<double> NewMatterAsker::ask(std::string_view text) {
     std::lock_guard lock(s.llm_mutex);
     prepare(s);
     const Model& m = *s.model;
-    if (s.context_head.empty()) {
-        prepare_yes_no(s);
-        const ChatFormatter chat(m);
-        const std::vector<std::string> a = split_at(
-            chat.format({{"system", kContextSystemPrompt}, {"user", "\x01"}}, true), "\x01");
-        s.context_head = chat.tokenize(a[0] + "Earlier messages:");
+    if (!s.context.ready()) {
+        s.context =
+            make_yes_no_prompt(s, kContextSystemPrompt, "Earlier messages:", kContextQuestion);
         s.context_item = m.tokenize("\n- ", false, false);
         s.context_probe = m.tokenize("\n\nNewest message: ", false, false);
-        Tokens tail = m.tokenize(kContextQuestion, false, false);
-        const Tokens after = m.tokenize(a[1], false, true);
-        tail.insert(tail.end(), after.begin(), after.end());
-        s.context_tail = std::move(tail);
     }
     try {
         if (!list_.valid()) {
             Sequence list = s.llm_session->open();
-            s.llm_session->prefill({{&list, s.context_head}});
+            s.llm_session->prefill({{&list, s.context.head}});
             list_ = std::move(list);
         }
         if (!pending_.empty()) {
@@ -202,7 +208,7 @@ std::optional<double> NewMatterAsker::ask(std::string_view text) {
         Tokens t = s.context_probe;
         const Tokens msg = first_tokens(*s.model, text, n_tokens_);
         t.insert(t.end(), msg.begin(), msg.end());
-        t.insert(t.end(), s.context_tail.begin(), s.context_tail.end());
+        t.insert(t.end(), s.context.tail.begin(), s.context.tail.end());
         Sequence probe = s.llm_session->fork(list_);
         s.llm_session->prefill({{&probe, t}});
         return yes_probability(s, probe);
@@ -242,16 +248,9 @@ std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
     std::lock_guard lock(s.llm_mutex);
     prepare(s);
     const Model& m = *s.model;
-    if (s.pair_head.empty()) {
-        prepare_yes_no(s);
-        const ChatFormatter chat(m);
-        const std::vector<std::string> a =
-            split_at(chat.format({{"system", kPairSystemPrompt}, {"user", "\x01"}}, true), "\x01");
+    if (!s.pair.ready()) {
+        s.pair = make_yes_no_prompt(s, kPairSystemPrompt, "First message: ", kPairQuestion);
         s.pair_middle = m.tokenize("\n\nSecond message: ", false, false);
-        s.pair_tail = m.tokenize(kPairQuestion, false, false);
-        const Tokens after = m.tokenize(a[1], false, true);
-        s.pair_tail.insert(s.pair_tail.end(), after.begin(), after.end());
-        s.pair_head = chat.tokenize(a[0] + "First message: ");
     }
     std::vector<Sequence> probes;
     try {
@@ -259,7 +258,7 @@ std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
             std::vector<Sequence> added;
             std::vector<Tokens> tokens;
             for (const std::string& p : pending_) {
-                Tokens t = s.pair_head;
+                Tokens t = s.pair.head;
                 const Tokens msg = first_tokens(*s.model, p, n_tokens_);
                 t.insert(t.end(), msg.begin(), msg.end());
                 t.insert(t.end(), s.pair_middle.begin(), s.pair_middle.end());
@@ -273,7 +272,7 @@ std::optional<std::vector<double>> PairJudge::ask(std::string_view text) {
             pending_.clear();
         }
         Tokens t = first_tokens(m, text, n_tokens_);
-        t.insert(t.end(), s.pair_tail.begin(), s.pair_tail.end());
+        t.insert(t.end(), s.pair.tail.begin(), s.pair.tail.end());
         for (const Sequence& q : prefixes_) probes.push_back(s.llm_session->fork(q));
         std::vector<PrefillItem> items;
         for (Sequence& q : probes) items.push_back({&q, t});

@@ -14,6 +14,15 @@
 
 namespace rdic {
 
+// A yes/no question to the instruct model: the chat up to where the question's own text starts
+// (BOS, system prompt, the start of the user message and a fixed lead-in) and what follows the
+// text (the question, the end of the user message, the start of the reply, where p(Yes) is read).
+struct YesNoPrompt {
+    Tokens head;
+    Tokens tail;
+    bool ready() const { return !head.empty(); }
+};
+
 struct RouterShared {
     std::shared_ptr<const Model> model;
     TurnRouterOptions options;  // resolved()
@@ -28,19 +37,15 @@ struct RouterShared {
     Tokens after_message;          // end of a user message, start of the assistant's reply
     Tokens after_answer;           // end of the reply, start of the next user message
     std::vector<TokenId> letters;  // the tokens "A".."Z"
-    // The new-matter question (shift_llm): a sequence holding its fixed head, forked per ask.
-    Sequence shift_head;
-    Tokens shift_tail;  // after the message: the question, end of message, reply start
-    TokenId yes{-1}, no{-1};
-    // The same question with the earlier messages (shift_llm_context): NewMatterAsker.
-    Tokens context_head;   // BOS, system prompt, start of the user message and of the list
+    // The three yes/no questions (make_yes_no_prompt in llm_router.cpp), made on first use.
+    YesNoPrompt shift;     // the new-matter question about the message alone (shift_llm)
+    YesNoPrompt context;   // the same with the earlier messages listed (NewMatterAsker)
+    YesNoPrompt pair;      // "is the second message about the same matter?" (PairJudge)
+    Sequence shift_head;   // shift.head prefilled once, forked per ask
     Tokens context_item;   // before each earlier message in the list
     Tokens context_probe;  // after the list, before the newest message
-    Tokens context_tail;   // after the newest message: the question, end of message, reply start
-    // The pair question (PairJudge).
-    Tokens pair_head;    // BOS, system prompt, start of the user message, "First message: "
-    Tokens pair_middle;  // between the two messages
-    Tokens pair_tail;    // after the second message: the question, end of message, reply start
+    Tokens pair_middle;    // between the two messages
+    TokenId yes{-1}, no{-1};
 };
 
 // The llm's probability that `text` (its first `n_tokens` tokens) starts a new matter, from
