@@ -27,6 +27,15 @@ import json
 import numpy as np
 
 
+CONTEXT = False  # --context: add the cosines with the earlier messages (analysis)
+
+
+def context_features(v, earlier):
+    """Max cosine with the conversation's earlier user messages, cosine with the previous one."""
+    cos = [float(v @ e) for e in earlier]
+    return [max(cos), cos[-1]]
+
+
 def turns(dump, data):
     """(example id, turn id, vector, opens) for each user turn after a conversation's first."""
     vec = {}
@@ -38,13 +47,28 @@ def turns(dump, data):
     for f in sorted(glob.glob(data + "/*.json")):
         ex = json.load(open(f))
         seen = set()
+        earlier = []
         for t in ex["turns"]:
             if (ex["id"], t["id"]) not in vec or t.get("role") == "assistant":
                 continue  # synthesis turns are not in the dump; replies are not routed
+            v = vec[(ex["id"], t["id"])]
             if seen:
-                rows.append((ex["id"], t["id"], vec[(ex["id"], t["id"])], t["cluster"] not in seen))
+                x = np.concatenate([v, context_features(v, earlier)]) if CONTEXT else v
+                rows.append((ex["id"], t["id"], x, t["cluster"] not in seen))
             seen.add(t["cluster"])
+            earlier.append(v)
     return rows
+
+
+def no_cue_mask(rows, data):
+    """True for the rows whose message does not start with a topic-shift cue."""
+    from route_sweep import has_cue
+    text = {}
+    for f in glob.glob(data + "/*.json"):
+        ex = json.load(open(f))
+        for t in ex["turns"]:
+            text[(ex["id"], t["id"])] = t["text"]
+    return np.array([not has_cue(text[(e, t)]) for e, t, _, _ in rows])
 
 
 def fit(x, y, lam):
@@ -91,16 +115,18 @@ def save(a):
     w = fit(x, y, a.lam)
     info = json.load(open(a.model_info))
     template = open(a.template).read()
-    if len(w) - 1 != info["n_embd"]:
-        raise SystemExit(f"save: the dump's vectors have {len(w) - 1} numbers, the model's "
-                         f"n_embd is {info['n_embd']}")
+    n = info["n_embd"]
+    if len(w) - 1 - (2 if CONTEXT else 0) != n:
+        raise SystemExit(f"save: the dump's vectors do not have the model's n_embd ({n}) numbers")
     probe = {
         "format": "rdic.opening_probe/v1",
         "model": {k: info[k] for k in ("name", "description", "n_params", "n_embd")},
         "embedding": {"pooling": "last", "template": template},
         "threshold": a.threshold,
         "bias": float(w[-1]),
-        "weights": [float(v) for v in w[:-1]],
+        "weights": [float(v) for v in w[:n]],
+        **({"context": {"max_cosine": float(w[n]), "previous_cosine": float(w[n + 1])}}
+           if CONTEXT else {}),
         "training": {"data": " + ".join(datas), "examples": len(examples), "turns": len(y),
                      "openings": int(y.sum()), "lambda": a.lam},
     }
@@ -113,7 +139,7 @@ def save(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["loeo", "apply", "save"])
+    ap.add_argument("mode", choices=["loeo", "cv", "apply", "save"])
     ap.add_argument("files", nargs="+",
                     help="loeo, save: DUMP DATA [DUMP DATA ...]; apply: DUMP DATA DUMP2 DATA2")
     ap.add_argument("--model-info", help="save: rdic info --model M --json output")
@@ -121,15 +147,37 @@ def main():
     ap.add_argument("--threshold", type=float, default=0.6, help="save: p >= this opens")
     ap.add_argument("--lambdas", default="0.01,0.03,0.1")
     ap.add_argument("--lambda", dest="lam", type=float, default=0.01)
+    ap.add_argument("--folds", type=int, default=10, help="cv: folds, grouped by conversation")
     ap.add_argument("--out-prefix", default="/tmp/probe-loeo")
     ap.add_argument("--out", default="/tmp/probe-apply.json")
+    ap.add_argument("--context", action="store_true",
+                    help="analysis: add the cosines with the earlier messages as features")
     a = ap.parse_args()
+    global CONTEXT
+    CONTEXT = a.context
     if a.mode == "save":
         save(a)
         return
     rows = turns(a.files[0], a.files[1])
     x = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
+    if a.mode == "cv":
+        g = np.array([r[0] for r in rows])
+        ids = sorted(set(g))
+        fold = {e: i % a.folds for i, e in enumerate(ids)}
+        f = np.array([fold[e] for e in g])
+        nocue = no_cue_mask(rows, a.files[1])
+        for lam in map(float, a.lambdas.split(",")):
+            s = np.zeros(len(y))
+            for k in range(a.folds):
+                held = f == k
+                s[held] = score(x[held], fit(x[~held], y[~held], lam))
+            path = f"{a.out_prefix}-{lam}.json"
+            write(rows, s, path)
+            print(f"lambda {lam}: {a.folds}-fold AUC {auc(s, y):.3f}, without a cue "
+                  f"{auc(s[nocue], y[nocue]):.3f} ({int(y[nocue].sum())} of {int(y.sum())} "
+                  f"openings) -> {path}", flush=True)
+        return
     if a.mode == "loeo":
         g = np.array([r[0] for r in rows])
         for lam in map(float, a.lambdas.split(",")):
@@ -148,8 +196,10 @@ def main():
         yo = np.array([r[3] for r in other], dtype=float)
         s = score(xo, w)
         write(other, s, a.out)
+        nocue = no_cue_mask(other, a.files[3])
         print(f"lambda {a.lam}: AUC {auc(s, yo):.3f} ({int(yo.sum())} openings of {len(yo)} "
-              f"turns) -> {a.out}")
+              f"turns), without a cue {auc(s[nocue], yo[nocue]):.3f} "
+              f"({int(yo[nocue].sum())} openings) -> {a.out}")
 
 
 if __name__ == "__main__":

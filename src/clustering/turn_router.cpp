@@ -2,6 +2,7 @@
 // lexical, hybrid) here, the llm decision in llm_router.cpp.
 #include "rdic/clustering/turn_router.h"
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -61,7 +62,11 @@ public:
         const bool room = options_.max_topics == 0 || n_topics_ < options_.max_topics;
         c.shift_cue = options_.shift_cues == 1 && n_topics_ > 0 && starts_new_topic(text);
         if (options_.opening_probe && n_topics_ > 0) {
-            c.probe_p = opening_probability(*options_.opening_probe, embed(text));
+            const std::vector<float>& v = embed(text);
+            double max_cos = -1, previous_cos = 0;
+            for (const std::vector<float>& e : earlier_) max_cos = std::max(max_cos, cosine(e, v));
+            if (!earlier_.empty()) previous_cos = cosine(earlier_.back(), v);
+            c.probe_p = opening_probability(*options_.opening_probe, v, max_cos, previous_cos);
             if (c.probe_p >= options_.opening_probe_threshold) c.shift_cue = true;
         }
         if (options_.shift_llm > 0 && n_topics_ > 0) {
@@ -95,6 +100,9 @@ public:
         if (pairs_) {
             pairs_->note(text);
             topic_of_.push_back(topic);
+        }
+        if (v && options_.opening_probe && options_.opening_probe->has_context) {
+            earlier_.push_back(*v);
         }
         if (v) {
             if (!centroids_) {
@@ -174,6 +182,7 @@ private:
     int32_t last_topic_ = -1;                               // topic of the last committed message
     std::optional<OnlineRouter> centroids_;                 // created with the first vector's size
     std::vector<std::vector<std::vector<float>>> members_;  // mean_link: per topic, its vectors
+    std::vector<std::vector<float>> earlier_;  // opening probe with context: every message's vector
     IncrementalTfidf words_;
     std::unique_ptr<LlmRouter> llm_;
     std::unique_ptr<NewMatterAsker> asker_;  // shift_llm_context: the question with the list

@@ -58,6 +58,12 @@ OpeningProbe read_opening_probe(const std::filesystem::path& file) {
         }
         p.weights.push_back(w[i].get<double>());
     }
+    if (f.has("context")) {
+        const Fields c = f.object("context");
+        p.has_context = true;
+        p.weight_max_cosine = c.num("max_cosine");
+        p.weight_previous_cosine = c.num("previous_cosine");
+    }
     const Fields t = f.object("training");
     p.training_data = t.str("data");
     p.training_examples = static_cast<int64_t>(t.count("examples"));
@@ -67,13 +73,17 @@ OpeningProbe read_opening_probe(const std::filesystem::path& file) {
     return p;
 }
 
-double opening_probability(const OpeningProbe& probe, const std::vector<float>& v) {
+double opening_probability(const OpeningProbe& probe, const std::vector<float>& v,
+                           double max_cosine, double previous_cosine) {
     if (v.size() != probe.weights.size()) {
         throw Error(ErrorCode::invalid_argument,
                     probe.file + ": the probe has " + std::to_string(probe.weights.size()) +
                         " weights, the vector " + std::to_string(v.size()) + " elements");
     }
     double z = probe.bias;
+    if (probe.has_context) {
+        z += probe.weight_max_cosine * max_cosine + probe.weight_previous_cosine * previous_cosine;
+    }
     for (size_t i = 0; i < v.size(); ++i) z += probe.weights[i] * static_cast<double>(v[i]);
     return 1 / (1 + std::exp(-z));
 }

@@ -206,26 +206,43 @@ std::shared_ptr<OpeningProbe> probe_for_hybrid(double bias) {
 }
 
 // probe_p is the probe applied to the very vector the router embeds (checked against an
-// Embedder of the router's options), asked from the second message on.
+// Embedder of the router's options), asked from the second message on; with context, also to
+// its largest cosine with the earlier messages and its cosine with the previous one.
 TEST(OpeningProbeRouter, ProbabilityIsTheProbeOnTheRoutersVector) {
-    const auto probe = probe_for_hybrid(0.0);
-    const TurnRouterOptions o = {.method = "hybrid",
-                                 .opening_probe = probe,
-                                 .opening_probe_threshold = 0.999,
-                                 .n_threads = 2};
-    const auto r = make_turn_router(o, qwen());
-    EmbedderOptions eo = resolved(o).embedding;
-    eo.n_threads = 2;
-    Embedder e(qwen(), eo);
-    for (size_t i = 0; i < kTurns.size(); ++i) {
-        const auto& [label, text] = kTurns[i];
-        const TopicChoice c = r->route(text);
-        if (i == 0) {
-            EXPECT_EQ(c.probe_p, -1.0) << "no topic yet: not asked";
-        } else {
-            EXPECT_NEAR(c.probe_p, opening_probability(*probe, e.embed(text)), 1e-4) << i;
+    auto with_context = probe_for_hybrid(0.0);
+    with_context->has_context = true;
+    with_context->weight_max_cosine = -6;
+    with_context->weight_previous_cosine = 2;
+    for (const auto& probe : {probe_for_hybrid(0.0), with_context}) {
+        const TurnRouterOptions o = {.method = "hybrid",
+                                     .opening_probe = probe,
+                                     .opening_probe_threshold = 0.999,
+                                     .n_threads = 2};
+        const auto r = make_turn_router(o, qwen());
+        EmbedderOptions eo = resolved(o).embedding;
+        eo.n_threads = 2;
+        Embedder e(qwen(), eo);
+        std::vector<std::vector<float>> earlier;
+        for (size_t i = 0; i < kTurns.size(); ++i) {
+            const auto& [label, text] = kTurns[i];
+            const TopicChoice c = r->route(text);
+            const std::vector<float> v = e.embed(text);
+            if (i == 0) {
+                EXPECT_EQ(c.probe_p, -1.0) << "no topic yet: not asked";
+            } else {
+                double max_cos = -1;
+                for (const auto& x : earlier) max_cos = std::max(max_cos, cosine(x, v));
+                const double want =
+                    opening_probability(*probe, v, max_cos, cosine(earlier.back(), v));
+                EXPECT_NEAR(c.probe_p, want, 1e-4) << i << " context " << probe->has_context;
+                if (probe->has_context) {
+                    EXPECT_GT(std::abs(want - opening_probability(*probe, v)), 1e-3)
+                        << "the cosines weigh";
+                }
+            }
+            r->commit(label, text);
+            earlier.push_back(v);
         }
-        r->commit(label, text);
     }
 }
 

@@ -64,6 +64,17 @@ TEST(OpeningProbe, ReadsEveryField) {
     EXPECT_EQ(p.training_data, "data/train");
     EXPECT_EQ(p.training_openings, 3);
     EXPECT_NE(p.file.find("probe.json"), std::string::npos);
+    EXPECT_FALSE(p.has_context);
+
+    json j = valid_probe();
+    j["context"] = {{"max_cosine", 3.5}, {"previous_cosine", -2.0}};
+    const OpeningProbe c = read_opening_probe(dir.write("context.json", j.dump()));
+    EXPECT_TRUE(c.has_context);
+    EXPECT_DOUBLE_EQ(c.weight_max_cosine, 3.5);
+    EXPECT_DOUBLE_EQ(c.weight_previous_cosine, -2.0);
+    j["context"].erase("previous_cosine");
+    EXPECT_NE(read_error(j).find("/context/previous_cosine: missing (required)"),
+              std::string::npos);
 }
 
 // sigmoid(bias + w . v), checked against the formula written out.
@@ -76,6 +87,13 @@ TEST(OpeningProbe, ProbabilityIsTheLogisticOfTheLinearScore) {
     const std::vector<float> w = {0.0f, 0.0f, 1.0f};
     EXPECT_NEAR(opening_probability(p, w), 1 / (1 + std::exp(2.0)), 1e-12);
     EXPECT_THROW((void)opening_probability(p, std::vector<float>{1.0f}), Error);
+    // The two cosines weigh only in a probe with context.
+    EXPECT_NEAR(opening_probability(p, w, 0.9, 0.4), 1 / (1 + std::exp(2.0)), 1e-12);
+    p.has_context = true;
+    p.weight_max_cosine = 3;
+    p.weight_previous_cosine = -1;
+    EXPECT_NEAR(opening_probability(p, w, 0.9, 0.4),
+                1 / (1 + std::exp(-(-1 - 1 + 3 * 0.9 - 1 * 0.4))), 1e-12);
 }
 
 // Each bad field gives one error naming the file, the JSON pointer and what is wrong.

@@ -13,8 +13,12 @@
 //    "embedding": {"pooling": "last", "template": "...{text}..."}, // the router's embedding
 //    "threshold": 0.6,           // p >= threshold opens a topic, beside the cue rule
 //    "bias": -1.2, "weights": [n_embd numbers],
+//    "context": {"max_cosine": 3.1, "previous_cosine": -2.0},    // optional (below)
 //    "training": {"data": "data/train", "examples": 35, "turns": 400, "openings": 70,
 //                 "lambda": 0.01}}
+// With "context", the score also weighs two cosines of the message's vector: the largest with
+// the conversation's earlier user messages, and the one with the previous user message (a
+// message that resembles nothing said so far tends to open a topic). Without it, both weigh 0.
 // A probe is valid only for the vectors it was trained on: the router refuses one whose model
 // or embedding differ from its own (check_opening_probe in turn_router.h).
 #pragma once
@@ -41,6 +45,8 @@ struct OpeningProbe {
     double threshold = 0.5;
     double bias = 0;
     std::vector<double> weights;  // n_embd
+    bool has_context = false;     // "context" present: the router passes the two cosines
+    double weight_max_cosine = 0, weight_previous_cosine = 0;
     // How it was trained (reported, not used).
     std::string training_data;
     int64_t training_examples = 0, training_turns = 0, training_openings = 0;
@@ -52,7 +58,10 @@ struct OpeningProbe {
 // (weights must hold n_embd finite numbers; threshold in (0, 1)).
 OpeningProbe read_opening_probe(const std::filesystem::path& file);
 
-// sigmoid(bias + weights . v). `v` must have n_embd elements (invalid_argument otherwise).
-double opening_probability(const OpeningProbe& probe, const std::vector<float>& v);
+// sigmoid(bias + weights . v + weight_max_cosine * max_cosine + weight_previous_cosine *
+// previous_cosine). `v` must have n_embd elements (invalid_argument otherwise); the cosines
+// are those of v with the conversation's earlier user messages (ignored without context).
+double opening_probability(const OpeningProbe& probe, const std::vector<float>& v,
+                           double max_cosine = 0, double previous_cosine = 0);
 
 }  // namespace rdic
