@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A linear probe that predicts whether a user turn opens a new topic (analysis only).
+"""A linear probe that predicts whether a user turn opens a new topic: trains, evaluates and
+writes the opening probe files the routers load (`--opening-probe`, models/probes/).
 
 Reads the router's message embeddings as `rdic cluster --method embedding --dump-embeddings`
 writes them (the same template and pooling as the `hybrid` router) and the labelled data; the
@@ -27,7 +28,10 @@ import json
 import numpy as np
 
 
-CONTEXT = False  # --context: add the cosines with the earlier messages (analysis)
+# --context: add two cosines of the message's vector, the largest with the conversation's
+# earlier user messages and the one with the previous user message (the router computes the
+# same; "context" in the probe file)
+CONTEXT = False
 
 
 def context_features(v, earlier):
@@ -79,7 +83,10 @@ def fit(x, y, lam):
         p = 1 / (1 + np.exp(-xb @ w))
         grad = xb.T @ (p - y) + reg * w
         hess = (xb.T * (p * (1 - p))) @ xb + np.diag(reg)
-        w -= np.linalg.solve(hess, grad)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-7:  # converged (Newton: a few steps)
+            break
     return w
 
 
@@ -151,7 +158,7 @@ def main():
     ap.add_argument("--out-prefix", default="/tmp/probe-loeo")
     ap.add_argument("--out", default="/tmp/probe-apply.json")
     ap.add_argument("--context", action="store_true",
-                    help="analysis: add the cosines with the earlier messages as features")
+                    help="add the cosines with the earlier messages as features")
     a = ap.parse_args()
     global CONTEXT
     CONTEXT = a.context

@@ -133,34 +133,6 @@ TEST_F(Cli, FlashAttnIsRefusedOnceTheSameWayByServeAndBench) {
     }
 }
 
-// serve's --router takes the router names' one table: an unknown name is refused with the valid
-// ones, and pair (a sequence per message of every conversation) is refused with the reason,
-// before any model is loaded.
-TEST_F(Cli, ServeRouterIsCheckedWithTheOneNameTable) {
-    const CliRun unknown = run_rdic("serve --router kmeans");
-    EXPECT_EQ(unknown.status, 2) << unknown.err;
-    EXPECT_NE(unknown.err.find("unknown router 'kmeans' (valid: centroid"), std::string::npos)
-        << unknown.err;
-    const CliRun pair = run_rdic("serve --router pair");
-    EXPECT_EQ(pair.status, 2) << pair.err;
-    EXPECT_NE(pair.err.find("not for a server's many sessions"), std::string::npos) << pair.err;
-}
-
-// --router-model is checked before any model loads: a router without a model refuses it, a
-// missing file is named with the flag.
-TEST_F(Cli, ServeRouterModelIsCheckedFirst) {
-    const CliRun lexical = run_rdic("serve --router lexical --router-model x.gguf");
-    EXPECT_NE(lexical.status, 0);
-    EXPECT_NE(lexical.err.find("--router-model: the lexical router uses no model"),
-              std::string::npos)
-        << lexical.err;
-    const CliRun missing = run_rdic("serve --router hybrid --router-model /nonexistent/r.gguf");
-    EXPECT_NE(missing.status, 0);
-    EXPECT_NE(missing.err.find("--router-model: /nonexistent/r.gguf"), std::string::npos)
-        << missing.err;
-    EXPECT_EQ(missing.err.find("Qwen"), std::string::npos) << "no model loaded before the check";
-}
-
 TEST_F(Cli, GenerateIsReproducibleWithSeed) {
     const std::string args =
         "generate --raw --prompt 'The three primary colours are' --max-tokens 12 "

@@ -302,6 +302,16 @@ TEST(TopicRouting, RoutesWithItsOwnModel) {
     EXPECT_NE(topics[0], topics[1]);
     EXPECT_THROW(TopicRouting(nullptr, {.method = "lexical", .recency = 2}), Error)
         << "a bad option fails at construction";
+    // The server's routing with an opening probe that always fires: every turn opens a topic.
+    TopicRouting probed(
+        qwen(), {.method = "hybrid", .n_threads = 2, .opening_probe = probe_for_hybrid(40)});
+    std::vector<std::string> opened;
+    for (const auto& [label, text] : kTurns) {
+        const TopicDecision d = probed.route("s", text, empty_history);
+        EXPECT_TRUE(d.opened) << text;
+        opened.push_back(d.topic);
+    }
+    EXPECT_EQ(opened, (std::vector<std::string>{"topic-1", "topic-2", "topic-3", "topic-4"}));
 }
 
 }  // namespace
