@@ -5,13 +5,17 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "rdic/error.h"
 #include "rdic/json_pointer.h"
+#include "rdic/printable.h"
 
 namespace rdic::records_detail {
 
@@ -163,6 +167,20 @@ inline json parse_line(const std::string& text, const std::string& where) {
     json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) fail(where, "", "not valid JSON");
     return j;
+}
+
+// A whole-file JSON record: its text parsed, or file_not_found "FILE: cannot read (`what`)"
+// for a file that is missing, unreadable or a directory, and corrupt_file for one not JSON.
+inline json read_json_file(const std::filesystem::path& file, const std::string& what) {
+    std::error_code ec;
+    std::ifstream in(file, std::ios::binary);
+    if (!in || std::filesystem::is_directory(file, ec)) {
+        throw Error(ErrorCode::file_not_found,
+                    printable_path(file) + ": cannot read (" + what + ")");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_line(ss.str(), printable_path(file));
 }
 
 }  // namespace rdic::records_detail

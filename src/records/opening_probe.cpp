@@ -2,8 +2,6 @@
 #include "rdic/records/opening_probe.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "json_fields.h"
 #include "rdic/error.h"
@@ -14,16 +12,8 @@ namespace rdic {
 using namespace records_detail;
 
 OpeningProbe read_opening_probe(const std::filesystem::path& file) {
-    std::error_code ec;
-    std::ifstream in(file, std::ios::binary);
-    if (!in || std::filesystem::is_directory(file, ec)) {
-        throw Error(ErrorCode::file_not_found,
-                    printable_path(file) + ": cannot read (an opening probe file)");
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const json j = read_json_file(file, "an opening probe file");
     const std::string where = printable_path(file);
-    const json j = parse_line(ss.str(), where);
     const Fields f(j, where, "");
     OpeningProbe p;
     p.file = where;

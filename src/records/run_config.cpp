@@ -144,18 +144,8 @@ std::string config_to_text(const ConfigRecord& c) {
 }
 
 ConfigRecord read_config(const fs::path& file) {
-    std::error_code ec;
-    std::ifstream in(file, std::ios::binary);
-    if (!in || fs::is_directory(file, ec)) {
-        throw Error(ErrorCode::file_not_found,
-                    printable_path(file) +
-                        ": cannot read (a results directory of `rdic run` "
-                        "holds config.json)");
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
+    const json j = read_json_file(file, "a results directory of `rdic run` holds config.json");
     const std::string where = printable_path(file);
-    const json j = parse_line(ss.str(), where);
     const Fields f(j, where, "");
     const int schema = check_schema(f);
     ConfigRecord c;
