@@ -39,7 +39,6 @@ TopicDecision TopicRouting::route(const std::string& session_key, const std::str
     const TopicChoice c = s.router->route(text);
     TopicDecision out;
     out.score = c.score;
-    out.probe_p = c.probe_p;
     if (c.opened) {
         int32_t n = static_cast<int32_t>(s.labels.size()) + 1;
         auto taken = [&](const std::string& name) {

@@ -42,8 +42,7 @@ struct TopicRoutingOptions {
 struct TopicDecision {
     std::string topic;
     bool opened = false;
-    double score = 0;     // the router's similarity (or probability) for the chosen topic
-    double probe_p = -1;  // the opening probe's probability; -1 = no probe or first turn
+    double score = 0;  // the router's similarity (or probability) for the chosen topic
 };
 
 class TopicRouting {
