@@ -32,6 +32,7 @@ import numpy as np
 # earlier user messages and the one with the previous user message (the router computes the
 # same; "context" in the probe file)
 CONTEXT = False
+POSITION = False  # --position: the control, a probe that sees only the turn's position
 
 
 def context_features(v, earlier):
@@ -52,12 +53,15 @@ def turns(dump, data):
         ex = json.load(open(f))
         seen = set()
         earlier = []
-        for t in ex["turns"]:
+        n_user = sum(1 for t in ex["turns"] if t.get("role") != "assistant")
+        for i, t in enumerate(t for t in ex["turns"] if t.get("role") != "assistant"):
             if (ex["id"], t["id"]) not in vec or t.get("role") == "assistant":
                 continue  # synthesis turns are not in the dump; replies are not routed
             v = vec[(ex["id"], t["id"])]
             if seen:
                 x = np.concatenate([v, context_features(v, earlier)]) if CONTEXT else v
+                if POSITION:  # the control: where the turn stands, nothing of its content
+                    x = np.array([i / 20, i / n_user])
                 rows.append((ex["id"], t["id"], x, t["cluster"] not in seen))
             seen.add(t["cluster"])
             earlier.append(v)
@@ -159,9 +163,12 @@ def main():
     ap.add_argument("--out", default="/tmp/probe-apply.json")
     ap.add_argument("--context", action="store_true",
                     help="add the cosines with the earlier messages as features")
+    ap.add_argument("--position", action="store_true",
+                    help="control: features are the turn's position only (no content)")
     a = ap.parse_args()
-    global CONTEXT
+    global CONTEXT, POSITION
     CONTEXT = a.context
+    POSITION = a.position
     if a.mode == "save":
         save(a)
         return
