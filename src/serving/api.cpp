@@ -270,8 +270,9 @@ json rdic_of(const ChatResult& r) {
         x["session_id"] = r.session_id;
         x["topic"] = r.topic.empty() ? json(nullptr) : json(r.topic);
         x["opened"] = r.topic_opened;
-        x["routed"] = r.routed;
-        if (r.routed) x["score"] = r.topic_score;
+        x["routed"] = r.routing.routed;
+        if (r.routing.routed) x["score"] = r.routing.score;
+        if (r.routing.opening_p >= 0) x["opening_p"] = r.routing.opening_p;
     }
     return x;
 }

@@ -162,20 +162,10 @@ void ServingEngine::State::start_topic(const std::shared_ptr<ChatJob>& job) {
     auto a = std::make_unique<Active>();
     a->job = job;
     if (!job->routing) {  // decided once, also when the job waits behind its topic
-        ChatJob::Routing r;
-        if (req.topic) {
-            r.topic = *req.topic;
-            routing_.commit(skey, r.topic, req.user_text());
-        } else {
-            const TopicDecision d = routing_.route(
-                skey, req.user_text(), [&] { return routing_history(store_, job->key(), sid); });
-            r = {d.topic, true, d.score};
-        }
-        job->routing = r;
+        job->routing = routing_.decide(skey, req.topic, req.user_text(),
+                                       [&] { return routing_history(store_, job->key(), sid); });
     }
     a->topic = job->routing->topic;
-    a->routed = job->routing->routed;
-    a->score = job->routing->score;
     a->topic_key = skey + kSep + a->topic;
     Topic& t = topics_[a->topic_key];
     if (t.busy) {  // one request per topic at a time: its turns are ordered
@@ -370,8 +360,7 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
             res.session_id = *a.job->request().session_id;
             res.topic = a.topic == kSynthesisTopic ? "" : a.topic;
             res.topic_opened = a.opened;
-            res.routed = a.routed;
-            res.topic_score = a.score;
+            res.routing = *a.job->routing;
             try {
                 persist(a, t, r, std::move(res));
                 writing = true;

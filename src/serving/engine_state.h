@@ -64,8 +64,7 @@ private:
         Sequence own;           // stateless and synthesis requests own their sequence
         std::string topic_key;  // "" when not a topic's request
         std::string topic;
-        bool opened = false, routed = false;
-        double score = 0;
+        bool opened = false;  // the topic's first turn
         int32_t n_prompt = 0, n_cached = 0;
         KvSource source = KvSource::none;
         Tokens prompt;  // a topic request's whole prompt (the next conv, with the reply)

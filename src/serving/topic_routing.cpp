@@ -38,7 +38,9 @@ TopicDecision TopicRouting::route(const std::string& session_key, const std::str
     SessionRouter& s = load(session_key, history);
     const TopicChoice c = s.router->route(text);
     TopicDecision out;
+    out.routed = true;
     out.score = c.score;
+    out.opening_p = c.probe_p;
     if (c.opened) {
         int32_t n = static_cast<int32_t>(s.labels.size()) + 1;
         auto taken = [&](const std::string& name) {
@@ -52,6 +54,14 @@ TopicDecision TopicRouting::route(const std::string& session_key, const std::str
     }
     s.router->commit(s.index_of(out.topic), text);
     return out;
+}
+
+TopicDecision TopicRouting::decide(const std::string& session_key,
+                                   const std::optional<std::string>& named, const std::string& text,
+                                   const History& history) {
+    if (!named) return route(session_key, text, history);
+    commit(session_key, *named, text);
+    return TopicDecision{.topic = *named};
 }
 
 void TopicRouting::commit(const std::string& session_key, const std::string& topic,

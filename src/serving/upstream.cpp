@@ -173,17 +173,9 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
                 }
                 router_turns_[session_key] = n_turns;
                 if (!job->routing) {  // decided once, also when the job waits behind its topic
-                    ChatJob::Routing r;
-                    if (req.topic) {
-                        r.topic = *req.topic;
-                        routing_.commit(session_key, r.topic, req.user_text());
-                    } else {
-                        const TopicDecision d = routing_.route(session_key, req.user_text(), [&] {
-                            return routing_history(*store_, job->key(), sid);
-                        });
-                        r = {d.topic, true, d.score};
-                    }
-                    job->routing = r;
+                    job->routing = routing_.decide(session_key, req.topic, req.user_text(), [&] {
+                        return routing_history(*store_, job->key(), sid);
+                    });
                     routed_now = true;
                 }
                 topic = job->routing->topic;
@@ -231,8 +223,7 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
             res.session_id = *req.session_id;
             res.topic = topic == kSynthesisTopic ? "" : topic;
             res.topic_opened = !req.synthesis && n_stored == 0;
-            res.routed = job->routing && job->routing->routed;
-            res.topic_score = job->routing ? job->routing->score : 0;
+            if (job->routing) res.routing = *job->routing;
             store_->append_exchange(job->key(), *req.session_id, topic,
                                     Exchange{.user = req.user_text(),
                                              .assistant = reply.text,

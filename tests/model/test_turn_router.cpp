@@ -309,9 +309,21 @@ TEST(TopicRouting, RoutesWithItsOwnModel) {
     for (const auto& [label, text] : kTurns) {
         const TopicDecision d = probed.route("s", text, empty_history);
         EXPECT_TRUE(d.opened) << text;
+        EXPECT_TRUE(d.routed);
+        if (opened.empty()) {
+            EXPECT_EQ(d.opening_p, -1.0) << "a session's first turn opens without the probe";
+        } else {
+            EXPECT_GT(d.opening_p, 0.5) << text;  // the probe says so, and the response shows it
+        }
         opened.push_back(d.topic);
     }
     EXPECT_EQ(opened, (std::vector<std::string>{"topic-1", "topic-2", "topic-3", "topic-4"}));
+    // A topic the request names is recorded, not routed: no score, no probe.
+    const TopicDecision named =
+        probed.decide("s", std::string("topic-2"), kTurns[0].second, empty_history);
+    EXPECT_EQ(named.topic, "topic-2");
+    EXPECT_FALSE(named.routed);
+    EXPECT_EQ(named.opening_p, -1.0);
 }
 
 }  // namespace

@@ -101,6 +101,7 @@ class ServerChat(unittest.TestCase):
         self.assertEqual(s, 200, b)
         self.assertTrue(b["rdic"]["routed"])
         self.assertTrue(b["rdic"]["opened"])
+        self.assertNotIn("opening_p", b["rdic"], "no opening probe configured")
         first = b["rdic"]["topic"]
         s, b, _ = self.srv.chat([{"role": "user", "content": "My cat Miso likes tuna a lot."}],
                                 sid)
@@ -231,6 +232,37 @@ class ServerAuthAndLimits(unittest.TestCase):
         rest = resp.read()
         conn.close()
         self.assertIn(b"data: [DONE]", rest)
+
+
+PROBE_05 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models", "probes",
+                        "opening-qwen2.5-coder-0.5b-hybrid.json")
+
+
+class ServerOpeningProbe(unittest.TestCase):
+    """`--router hybrid --opening-probe F`: the response reports the probe's p (docs/serving.md)."""
+
+    def test_routed_turns_report_the_probes_p_and_named_topics_do_not(self):
+        args = ["--max-tokens", "4", "--router", "hybrid", "--opening-probe", PROBE_05]
+        with RdicServer(BINARY, args=args) as srv:
+            sid = "probe-" + os.urandom(4).hex()
+            turns = ["Our school trip to the coast needs a coach booked for 40 pupils in May.",
+                     "The coach company wants a deposit for the coast trip by Friday.",
+                     "Separately, the science lab needs new fume cupboards before the inspection."]
+            ps = []
+            for text in turns:
+                s, b, _ = srv.chat([{"role": "user", "content": text}], sid, max_tokens=4)
+                self.assertEqual(s, 200, b)
+                self.assertTrue(b["rdic"]["routed"], b)
+                ps.append(b["rdic"].get("opening_p"))
+            self.assertIsNone(ps[0], "a session's first turn opens without asking the probe")
+            for p in ps[1:]:
+                self.assertIsInstance(p, float)
+                self.assertTrue(0.0 <= p <= 1.0, ps)
+            s, b, _ = srv.chat([{"role": "user", "content": "And the packed lunches?"}], sid,
+                               topic="topic-1", max_tokens=4)
+            self.assertEqual(s, 200, b)
+            self.assertFalse(b["rdic"]["routed"], b)
+            self.assertNotIn("opening_p", b["rdic"], "a named topic asks no probe")
 
 
 if __name__ == "__main__":

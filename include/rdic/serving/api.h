@@ -90,17 +90,25 @@ enum class KvSource { none, resident, file, reprefill, prefix, upstream };
 // "none", "resident", "file", "reprefill", "prefix", "upstream"
 std::string_view to_string(KvSource s);
 
+// How a session request's topic was chosen (TopicRouting, docs/routing.md).
+struct TopicDecision {
+    std::string topic;
+    bool opened = false;    // the router opened it as a new topic
+    bool routed = false;    // the router chose it; false when the request named its topic
+    double score = 0;       // the router's similarity (or probability) for its choice
+    double opening_p = -1;  // the opening probe's p that the message opens a topic; -1: not asked
+};
+
 struct ChatResult {
     std::string text;
     std::string finish_reason;  // "stop" or "length"
     int32_t prompt_tokens = 0;
     int32_t cached_tokens = 0;  // of prompt_tokens, found in the KV cache (not prefilled)
     int32_t completion_tokens = 0;
-    std::string session_id;  // "" when stateless
-    std::string topic;       // "" when stateless or synthesis
-    bool topic_opened = false;
-    double topic_score = 0;  // the router's similarity for its choice (0 when explicit)
-    bool routed = false;     // the router chose the topic (no explicit topic)
+    std::string session_id;     // "" when stateless
+    std::string topic;          // "" when stateless or synthesis
+    bool topic_opened = false;  // this turn is its topic's first
+    TopicDecision routing;      // how the topic was chosen (session requests)
     KvSource kv_source = KvSource::none;
     double ttft_ms = 0;
 };

@@ -50,12 +50,7 @@ public:
     const ChatResult& result() const;
 
     // Service side.
-    struct Routing {
-        std::string topic;
-        bool routed = false;  // chosen by the router (not the request)
-        double score = 0;
-    };
-    std::optional<Routing> routing;  // the topic, once decided (service only)
+    std::optional<TopicDecision> routing;  // the topic, once decided (service only)
     void push(std::string_view text);
     // End the job: the admission ticket is released first, then waiters wake.
     void finish(ChatResult result);

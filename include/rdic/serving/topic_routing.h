@@ -16,12 +16,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "rdic/clustering/turn_router.h"
 #include "rdic/engine/model.h"
+#include "rdic/serving/api.h"
 
 namespace rdic {
 
@@ -39,12 +41,6 @@ struct TopicRoutingOptions {
     std::shared_ptr<const OpeningProbe> opening_probe{};
 };
 
-struct TopicDecision {
-    std::string topic;
-    bool opened = false;
-    double score = 0;  // the router's similarity (or probability) for the chosen topic
-};
-
 class TopicRouting {
 public:
     // (topic, user text) of a session's stored turns, in order.
@@ -58,6 +54,9 @@ public:
     // Routes `text` within `session_key` and records it in the chosen topic.
     TopicDecision route(const std::string& session_key, const std::string& text,
                         const History& history);
+    // A request's topic: the one it names (recorded with commit(), routed == false) or route().
+    TopicDecision decide(const std::string& session_key, const std::optional<std::string>& named,
+                         const std::string& text, const History& history);
     // Records a turn whose topic the client chose, if the session's router is loaded.
     void commit(const std::string& session_key, const std::string& topic, const std::string& text);
     void forget(const std::string& session_key);
