@@ -1,0 +1,28 @@
+#!/bin/bash
+# usage: sweep.sh LAMBDA  -> the threshold grid on tr (CV), tc (CV) and dev
+set -e
+cd /work/main
+PY=~/.cache/rdic/venv-d4b857cd6050/bin/python
+D=/tmp/pr; O=$D/sel; l=$1
+A="--cues --link mean --elink mean --weights 0.5 --thresholds 0.25,0.3,0.35 --recency 0.02 --shift-th 0.3,0.4,0.5,0.6,0.7,0.8,0.9,2 --top 100"
+$PY tools/route_sweep.py $D/tr-only.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tr.txt
+$PY tools/route_sweep.py $D/tc-only.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tc.txt
+$PY tools/route_sweep.py $D/dev15.jsonl data/dev $A --shift-p $O/dev-$l.json > $O/sweep-dev.txt
+$PY - <<'PY'
+import re, collections
+O = "/tmp/pr/sel"
+vals = collections.defaultdict(dict)
+for part in ("tr", "tc", "dev"):
+    for line in open(f"{O}/sweep-{part}.txt"):
+        m = re.search(r"ARI ([-\d.]+)\s+lexical_weight [\d.]+\s+threshold ([\d.]+)\s+recency [\d.]+\s+shift_llm ([\d.]+)", line)
+        if m:
+            vals[(float(m.group(3)), float(m.group(2)))][part] = float(m.group(1))
+rows = []
+for (p, th), v in vals.items():
+    rows.append((round((v["tr"] + v["tc"] + v["dev"]) / 3, 6), p, -abs(th - 0.30), th, v))
+# ties -> the higher probe threshold, then 0.30
+rows.sort(key=lambda r: (r[0], r[1], r[2]), reverse=True)
+print("mean(tr CV, tc CV, dev)  probe_p>=  similarity>=   tr     tc     dev")
+for m, p, _, th, v in rows:
+    print(f"  {m:.3f}   {p:.2f}   {th:.2f}   {v['tr']:.3f}  {v['tc']:.3f}  {v['dev']:.3f}")
+PY
