@@ -20,6 +20,10 @@ Model: L2-regularised logistic regression (Newton steps) on the L2-normalised ve
       --opening-probe`. INFO.json is `rdic info --model M --json`; TPL.txt the exact embedding
       template of the dump (the router's default instruction unless --embed-template).
 Prints the AUC (openings against the other turns) of the scores it writes.
+
+Controls: --position (a probe that sees only where the turn stands) and --shuffle-labels SEED
+(cv, apply: the training labels permuted within each conversation, so each keeps its number of
+openings; the AUC it reports is still against the true labels).
 """
 import argparse
 import glob
@@ -163,18 +167,29 @@ def main():
     ap.add_argument("--out", default="/tmp/probe-apply.json")
     ap.add_argument("--context", action="store_true",
                     help="add the cosines with the earlier messages as features")
+    ap.add_argument("--shuffle-labels", type=int, metavar="SEED",
+                    help="control (cv, apply): train on labels permuted within each conversation")
     ap.add_argument("--position", action="store_true",
                     help="control: features are the turn's position only (no content)")
     a = ap.parse_args()
     global CONTEXT, POSITION
     CONTEXT = a.context
     POSITION = a.position
+    if a.shuffle_labels is not None and a.mode not in ("cv", "apply"):
+        ap.error("--shuffle-labels is a control for cv and apply")
     if a.mode == "save":
         save(a)
         return
     rows = turns(a.files[0], a.files[1])
     x = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
+    y_fit = y.copy()  # the labels the probe is trained on (shuffled for the control)
+    if a.shuffle_labels is not None:
+        rng = np.random.default_rng(a.shuffle_labels)
+        g = np.array([r[0] for r in rows])
+        for e in np.unique(g):
+            idx = np.flatnonzero(g == e)
+            y_fit[idx] = y[rng.permutation(idx)]
     if a.mode == "cv":
         g = np.array([r[0] for r in rows])
         ids = sorted(set(g))
@@ -185,7 +200,7 @@ def main():
             s = np.zeros(len(y))
             for k in range(a.folds):
                 held = f == k
-                s[held] = score(x[held], fit(x[~held], y[~held], lam))
+                s[held] = score(x[held], fit(x[~held], y_fit[~held], lam))
             path = f"{a.out_prefix}-{lam}.json"
             write(rows, s, path)
             print(f"lambda {lam}: {a.folds}-fold AUC {auc(s, y):.3f}, without a cue "
@@ -204,7 +219,7 @@ def main():
             print(f"lambda {lam}: held-out AUC {auc(s, y):.3f} ({int(y.sum())} openings of "
                   f"{len(y)} turns) -> {path}", flush=True)
     else:
-        w = fit(x, y, a.lam)
+        w = fit(x, y_fit, a.lam)
         other = turns(a.files[2], a.files[3])
         xo = np.array([r[2] for r in other])
         yo = np.array([r[3] for r in other], dtype=float)
