@@ -1,7 +1,7 @@
 #!/bin/bash
 # The pre-registered selection (docs/results/2026-12-06-routing-cued-train/choice-made-on-dev.txt)
 set -e
-cd /work/main
+cd "$(dirname "$0")/../../.."  # the repository root
 PY=~/.cache/rdic/venv-d4b857cd6050/bin/python
 D=/tmp/pr; O=$D/sel; mkdir -p $O
 cat $D/tr15.jsonl $D/tc15.jsonl > $D/train15.jsonl

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The shuffled-label control at the chosen setting (lambda 0.03; probe p >= 0.30, similarity 0.30)
 set -e
-cd /work/main
+cd "$(dirname "$0")/../../.."  # the repository root
 PY=~/.cache/rdic/venv-d4b857cd6050/bin/python
 D=/tmp/pr; O=$D/shuf; mkdir -p $O
 for seed in 1 2 3; do

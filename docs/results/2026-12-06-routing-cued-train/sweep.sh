@@ -1,7 +1,7 @@
 #!/bin/bash
 # usage: sweep.sh LAMBDA  -> the threshold grid on tr (CV), tc (CV) and dev
 set -e
-cd /work/main
+cd "$(dirname "$0")/../../.."  # the repository root
 PY=~/.cache/rdic/venv-d4b857cd6050/bin/python
 D=/tmp/pr; O=$D/sel; l=$1
 A="--cues --link mean --elink mean --weights 0.5 --thresholds 0.25,0.3,0.35 --recency 0.02 --shift-th 0.3,0.4,0.5,0.6,0.7,0.8,0.9,2 --top 100"
