@@ -1,16 +1,17 @@
 #!/bin/bash
-# usage: sweep.sh LAMBDA  -> the threshold grid on tr (CV), tc (CV) and dev
+# usage: sweep.sh LAMBDA [MODEL_TAG [RECENCY]]  -> the threshold grid on tr (CV), tc (CV) and dev
+# (MODEL_TAG 15, the default, with recency 0.02; the 0.5B: 05 0, its default recency)
 set -e
 cd "$(dirname "$0")/../../.."  # the repository root
 PY=~/.cache/rdic/venv-d4b857cd6050/bin/python
-D=/tmp/pr; O=$D/sel; l=$1
-A="--cues --link mean --elink mean --weights 0.5 --thresholds 0.25,0.3,0.35 --recency 0.02 --shift-th 0.3,0.4,0.5,0.6,0.7,0.8,0.9,2 --top 100"
-$PY tools/route_sweep.py $D/tr-only.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tr.txt
-$PY tools/route_sweep.py $D/tc-only.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tc.txt
-$PY tools/route_sweep.py $D/dev15.jsonl data/dev $A --shift-p $O/dev-$l.json > $O/sweep-dev.txt
+l=$1; M=${2:-15}; REC=${3:-0.02}; D=/tmp/pr; O=$D/sel$M; export O
+A="--cues --link mean --elink mean --weights 0.5 --thresholds 0.25,0.3,0.35 --recency $REC --shift-th 0.3,0.4,0.5,0.6,0.7,0.8,0.9,2 --top 100"
+$PY tools/route_sweep.py $D/tr$M.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tr.txt
+$PY tools/route_sweep.py $D/tc$M.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tc.txt
+$PY tools/route_sweep.py $D/dev$M.jsonl data/dev $A --shift-p $O/dev-$l.json > $O/sweep-dev.txt
 $PY - <<'PY'
-import re, collections
-O = "/tmp/pr/sel"
+import collections, os, re
+O = os.environ["O"]
 vals = collections.defaultdict(dict)
 for part in ("tr", "tc", "dev"):
     for line in open(f"{O}/sweep-{part}.txt"):
