@@ -183,15 +183,14 @@ def main():
     rows = turns(a.files[0], a.files[1])
     x = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
+    g = np.array([r[0] for r in rows])  # each turn's conversation
     y_fit = y.copy()  # the labels the probe is trained on (shuffled for the control)
     if a.shuffle_labels is not None:
         rng = np.random.default_rng(a.shuffle_labels)
-        g = np.array([r[0] for r in rows])
         for e in np.unique(g):
             idx = np.flatnonzero(g == e)
             y_fit[idx] = y[rng.permutation(idx)]
     if a.mode == "cv":
-        g = np.array([r[0] for r in rows])
         ids = sorted(set(g))
         fold = {e: i % a.folds for i, e in enumerate(ids)}
         f = np.array([fold[e] for e in g])
@@ -208,7 +207,6 @@ def main():
                   f"openings) -> {path}", flush=True)
         return
     if a.mode == "loeo":
-        g = np.array([r[0] for r in rows])
         for lam in map(float, a.lambdas.split(",")):
             s = np.zeros(len(y))
             for e in np.unique(g):
