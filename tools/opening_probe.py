@@ -102,6 +102,22 @@ def score(x, w):
     return 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ w)))
 
 
+def grouped_folds(groups, folds):
+    """Each row's fold: conversations (sorted ids) dealt round-robin into `folds` folds."""
+    fold = {e: i % folds for i, e in enumerate(sorted(set(groups)))}
+    return np.array([fold[e] for e in groups])
+
+
+def cv_fit(x, y, f, lam):
+    """Held-out scores (each fold scored by a probe fit on the others) and the fold's weights."""
+    s, weights = np.zeros(len(y)), {}
+    for k in np.unique(f):
+        held = f == k
+        weights[int(k)] = fit(x[~held], y[~held], lam)
+        s[held] = score(x[held], weights[int(k)])
+    return s, weights
+
+
 def auc(s, y):
     pos, neg = s[y == 1], s[y == 0]
     return float((np.sum(pos[:, None] > neg[None, :]) + 0.5 * np.sum(pos[:, None] == neg[None, :]))
@@ -191,15 +207,10 @@ def main():
             idx = np.flatnonzero(g == e)
             y_fit[idx] = y[rng.permutation(idx)]
     if a.mode == "cv":
-        ids = sorted(set(g))
-        fold = {e: i % a.folds for i, e in enumerate(ids)}
-        f = np.array([fold[e] for e in g])
+        f = grouped_folds(g, a.folds)
         nocue = no_cue_mask(rows, a.files[1])
         for lam in map(float, a.lambdas.split(",")):
-            s = np.zeros(len(y))
-            for k in range(a.folds):
-                held = f == k
-                s[held] = score(x[held], fit(x[~held], y_fit[~held], lam))
+            s = cv_fit(x, y_fit, f, lam)[0]
             path = f"{a.out_prefix}-{lam}.json"
             write(rows, s, path)
             print(f"lambda {lam}: {a.folds}-fold AUC {auc(s, y):.3f}, without a cue "

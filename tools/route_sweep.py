@@ -136,6 +136,22 @@ SHIFT_TH = 2.0
 # max) over its user turns in the window.
 PAIRS = {}
 ORACLE_OPEN = False  # --oracle-open: a turn opens a topic exactly when its label is new (analysis)
+# Analysis hooks (not options of the C++ routers; docs/results/2026-12-06-routing-state-analysis/):
+CENTER = 0.0  # subtract CENTER x the mean of the conversation's vectors so far, renormalise
+REPLIES = False  # assistant turns join their topic's members (embedding and lexical)
+# OPENER(state) -> p: replaces the shift-p lookup; state has the turn's vector "v", "earlier"
+# (the earlier user vectors), "sim" (the combined similarities), "last" (the previous turn's
+# topic) and "run" (user turns in a row routed to it)
+OPENER = None
+
+
+def link(vals, how):
+    """A topic's similarity from its members' cosines: mean, max, top2 (mean of the best two)."""
+    if how == "max":
+        return max(vals)
+    if how == "top2":
+        return float(np.mean(sorted(vals)[-2:]))
+    return float(np.mean(vals))
 
 
 def replay(ex, vecs, w, threshold, recency, cues):
@@ -143,47 +159,62 @@ def replay(ex, vecs, w, threshold, recency, cues):
     sums, members, lex, out, last = [], [], Tfidf(), [], None
     committed = []  # the topic of each committed user turn, in order (for PAIRS)
     seen = set()  # ORACLE_OPEN: the labels seen so far
+    history, earlier, run = [], [], 0  # CENTER: all vectors so far; OPENER: user vectors, run
     for i, t in enumerate(ex["turns"]):
         if t["id"] not in vecs:
             out.append(-1)
             continue
+        v = vecs[t["id"]]
+        if CENTER:
+            history.append(v)
+            v = v - CENTER * np.mean(history, axis=0)
+            v = v / np.linalg.norm(v)
         if t.get("role") == "assistant" and i > 0:
             out.append(out[-1])
+            if REPLIES and out[-1] >= 0:
+                sums[out[-1]] = sums[out[-1]] + v
+                members[out[-1]].append(v)
+                lex.add(out[-1], t["text"])
             continue
-        v, n = vecs[t["id"]], len(sums)
+        n = len(sums)
         sim = np.zeros(n)
         if n and w < 1 and PAIRS:
             p = PAIRS.get((ex["id"], t["id"]), [])
             by = collections.defaultdict(list)
             for j, x in enumerate(p):
                 by[committed[len(committed) - len(p) + j]].append(x)
-            f = max if ELINK == "max" else (lambda xs: sum(xs) / len(xs))
-            sim += (1 - w) * np.array([f(by[k]) if by[k] else 0.0 for k in range(n)])
+            sim += (1 - w) * np.array([link(by[k], ELINK) if by[k] else 0.0 for k in range(n)])
         elif n and w < 1:
-            if ELINK == "mean":
-                sim += (1 - w) * np.array([np.mean([m @ v for m in ms]) for ms in members])
-            else:
+            if ELINK == "centroid":
                 sim += (1 - w) * np.array([c @ v / np.linalg.norm(c) for c in sums])
+            else:
+                sim += (1 - w) * np.array([link([m @ v for m in ms], ELINK) for ms in members])
         if n and w > 0:
             sim += w * np.array(lex.similarity(t["text"], LINK))
         if last is not None and n:
             sim[last] += recency
-        shift = SHIFT_P.get((ex["id"], t["id"]), -1) >= SHIFT_TH
+        if OPENER and n:
+            p_open = OPENER({"v": v, "earlier": earlier, "sim": sim, "last": last, "run": run})
+        else:
+            p_open = SHIFT_P.get((ex["id"], t["id"]), -1)
         if ORACLE_OPEN:
             opens = t["cluster"] not in seen
             seen.add(t["cluster"])
         else:
-            opens = n == 0 or (cues and has_cue(t["text"])) or shift or sim.max() < threshold
+            opens = n == 0 or (cues and has_cue(t["text"])) or p_open >= SHIFT_TH \
+                or sim.max() < threshold
         if opens:
             topic = n
             sums.append(np.zeros_like(v))
             members.append([])
         else:
             topic = int(np.argmax(sim))
+        run = run + 1 if topic == last else 1
         sums[topic] = sums[topic] + v
         members[topic].append(v)
         lex.add(topic, t["text"])
         committed.append(topic)
+        earlier.append(v)
         out.append(topic)
         last = topic
     return out
@@ -199,7 +230,7 @@ def main():
     ap.add_argument("--cues", action="store_true")
     ap.add_argument("--top", type=int, default=15)
     ap.add_argument("--link", default="centroid", help="lexical: centroid, max, mean, top2")
-    ap.add_argument("--elink", default="centroid", help="embeddings: centroid, mean")
+    ap.add_argument("--elink", default="centroid", help="embeddings: centroid, mean, max, top2")
     ap.add_argument("--shift-p", help="rdic cluster --json output with route.shift_p per turn")
     ap.add_argument("--shift-th", default="2", help="open when shift_p >= this (list)")
     ap.add_argument("--oracle-open", action="store_true",

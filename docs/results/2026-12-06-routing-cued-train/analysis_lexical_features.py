@@ -36,12 +36,8 @@ def rows_with_lex(dump, data, lex):
 for lex in (False, True):
     tr = rows_with_lex("/tmp/pr/train15.jsonl", "data/train", lex)
     x = np.array([r[2] for r in tr]); y = np.array([r[3] for r in tr], float)
-    g = np.array([r[0] for r in tr]); ids = sorted(set(g)); fold = {e: i % 10 for i, e in enumerate(ids)}
-    f = np.array([fold[e] for e in g]); nocue = op.no_cue_mask(tr, "data/train")
-    s = np.zeros(len(y))
-    for k in range(10):
-        h = f == k
-        s[h] = op.score(x[h], op.fit(x[~h], y[~h], 0.03))
+    f = op.grouped_folds([r[0] for r in tr], 10); nocue = op.no_cue_mask(tr, "data/train")
+    s = op.cv_fit(x, y, f, 0.03)[0]
     tag = "lex" if lex else "base"
     op.write(tr, s, f"/tmp/pr/lex/cv-{tag}.json")
     dv = rows_with_lex("/tmp/pr/dev15.jsonl", "data/dev", lex)
