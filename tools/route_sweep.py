@@ -168,7 +168,7 @@ def replay(ex, vecs, w, threshold, recency, cues):
         if CENTER:
             history.append(v)
             v = v - CENTER * np.mean(history, axis=0)
-            v = v / np.linalg.norm(v)
+            v = v / max(np.linalg.norm(v), 1e-12)  # a conversation's first at CENTER 1: zero
         if t.get("role") == "assistant" and i > 0:
             out.append(out[-1])
             if REPLIES and out[-1] >= 0:
@@ -185,7 +185,9 @@ def replay(ex, vecs, w, threshold, recency, cues):
                 by[committed[len(committed) - len(p) + j]].append(x)
             sim += (1 - w) * np.array([link(by[k], ELINK) if by[k] else 0.0 for k in range(n)])
         elif n and w < 1:
-            if ELINK == "centroid":
+            if callable(ELINK):  # analysis: a similarity of the vector with a topic's members
+                sim += (1 - w) * np.array([ELINK(v, ms) for ms in members])
+            elif ELINK == "centroid":
                 sim += (1 - w) * np.array([c @ v / np.linalg.norm(c) for c in sums])
             else:
                 sim += (1 - w) * np.array([link([m @ v for m in ms], ELINK) for ms in members])

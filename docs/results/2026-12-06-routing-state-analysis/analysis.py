@@ -1,0 +1,188 @@
+"""Analysis on train (CV) and dev only, never test: can the 1.5B hybrid router's two decisions
+be improved with what it already has?
+
+1. Choosing among the open topics (every opening given by the labels, --oracle-open): the
+   lexical weight and recency, the link over a topic's members, centring the vectors on the
+   conversation's running mean, the assistant's replies as members, and a learned similarity
+   (logistic regression on u * v over same/different-topic pairs of train conversations).
+2. Opening a topic: the probe's logit (CV) combined, by a second logistic regression, with the
+   router's state: the best combined similarity, the one with the previous turn's topic and
+   1 / the run of turns in that topic (trained on the labelled history, applied to the
+   router's own).
+The setting in the product (w 0.5, recency 0.02, mean link, probe p >= 0.30, similarity 0.30)
+is each table's first row. Needs /tmp/pr/{tr15,tc15,dev15}.jsonl (docs/routing.md,
+"Reproducing", third part). Run from the repository root; prints the tables of analysis.txt.
+"""
+import collections
+import sys
+
+import numpy as np
+
+sys.path.insert(0, "tools")
+import opening_probe as op  # noqa: E402
+import route_sweep as rs  # noqa: E402
+
+D = "/tmp/pr"
+PARTS = {"tr": (f"{D}/tr15.jsonl", "data/train"), "tc": (f"{D}/tc15.jsonl", "data/train"),
+         "dev": (f"{D}/dev15.jsonl", "data/dev")}
+
+
+def load(dump, data):
+    per = collections.defaultdict(dict)
+    for line in open(dump):
+        r = rs.json.loads(line)
+        v = np.array(r["embedding"], dtype=np.float64)
+        per[r["example_id"]][r["turn"]] = v / np.linalg.norm(v)
+    return per, {i: rs.json.load(open(f"{data}/{i}.json")) for i in per}
+
+
+SETS = {k: load(*v) for k, v in PARTS.items()}
+TRAIN_IDS = sorted(i for k in ("tr", "tc") for i in SETS[k][1])
+FOLD = dict(zip(TRAIN_IDS, op.grouped_folds(TRAIN_IDS, 10)))  # as opening_probe.py cv
+
+
+def mean_ari(part, w=0.5, th=0.30, rec=0.02, per_example=None):
+    """per_example(i) is called before each conversation (to set the hooks for its fold)."""
+    per, exs = SETS[part]
+    out = []
+    for i, ex in exs.items():
+        if per_example:
+            per_example(i)
+        truth = np.unique([t["cluster"] for t in ex["turns"]], return_inverse=True)[1]
+        out.append(rs.ari(truth, rs.replay(ex, per[i], w, th, rec, True)))
+    return float(np.mean(out))
+
+
+def row(label, **kw):
+    r = {k: mean_ari(k, **kw) for k in SETS}
+    print(f"  {label:42s} tr {r['tr']:.3f}  tc {r['tc']:.3f}  dev {r['dev']:.3f}  "
+          f"mean {np.mean(list(r.values())):.3f}", flush=True)
+
+
+def user_turns(part, i):
+    per, exs = SETS[part]
+    return [(per[i][t["id"]], t) for t in exs[i]["turns"]
+            if t["id"] in per[i] and t.get("role") != "assistant"]
+
+
+def choice_among_topics():
+    print("1. Choice among the open topics, every opening given (oracle)")
+    rs.ORACLE_OPEN, rs.LINK = True, "mean"
+    rs.ELINK = "mean"
+    row("product: w 0.5, recency 0.02, mean link")
+    for w, rec in ((0.4, 0.02), (0.6, 0.02), (0.5, 0), (0.5, 0.05), (0.7, 0)):
+        row(f"w {w}, recency {rec}", w=w, rec=rec)
+    for how in ("max", "top2", "centroid"):
+        rs.ELINK = how
+        row(f"{how} link")
+    rs.ELINK = "mean"
+    for c in (0.5, 1.0):
+        rs.CENTER = c
+        row(f"centred on the running mean x {c}")
+    rs.CENTER = 0.0
+    rs.REPLIES = True
+    row("assistant replies as members")
+    rs.REPLIES = False
+    # a learned similarity: p(same topic) = sigmoid(b + w . (u * v)) from train pairs
+    pairs = collections.defaultdict(list)
+    for part in ("tr", "tc"):
+        for i in SETS[part][1]:
+            us = user_turns(part, i)
+            for a in range(len(us)):
+                for b in range(a):
+                    pairs[FOLD[i]].append((us[a][0] * us[b][0],
+                                           us[a][1]["cluster"] == us[b][1]["cluster"]))
+    for lam in (1.0, 10.0):
+        def fit_without(k):
+            xs = [x for f, rows in pairs.items() if f != k for x, _ in rows]
+            ys = [y for f, rows in pairs.items() if f != k for _, y in rows]
+            return op.fit(np.array(xs), np.array(ys, dtype=float), lam)
+        weights = {k: fit_without(k) for k in range(10)}
+        weights["all"] = fit_without(-1)
+
+        def hook(i, weights=weights):
+            wv = weights[FOLD.get(i, "all")]
+            rs.ELINK = lambda v, ms: float(np.mean(op.score(np.array(ms) * v, wv)))
+        row(f"learned pair similarity, lambda {lam}", per_example=hook)
+    rs.ELINK, rs.ORACLE_OPEN = "mean", False
+
+
+def opening_with_state():
+    print("2. Opening: the probe (lambda 0.03, context) + the router's state, cues on")
+    rs.LINK = rs.ELINK = "mean"
+    op.CONTEXT = True
+    rows = []
+    for part in ("tr", "tc"):
+        rows += op.turns(*PARTS[part])
+    x = np.array([r[2] for r in rows])
+    y = np.array([r[3] for r in rows], dtype=float)
+    f = np.array([FOLD[r[0]] for r in rows])
+    probe = op.cv_fit(x, y, f, 0.03)[1]
+    probe["all"] = op.fit(x, y, 0.03)
+
+    def logit(i, v, earlier):
+        wv = probe[FOLD.get(i, "all")]
+        return float(np.concatenate([v, op.context_features(v, earlier), [1.0]]) @ wv)
+
+    def state(s, which):
+        out = [s["logit"]]
+        if "best" in which:
+            out.append(float(s["sim"].max()))
+        if "previous" in which:
+            out.append(float(s["sim"][s["last"]]))
+        if "run" in which:
+            out.append(1.0 / s["run"])
+        return out
+
+    def teacher_forced(which):
+        """Stage-2 rows of the train turns without a cue, the labelled history as the state."""
+        xs, ys, fs = [], [], []
+        for part in ("tr", "tc"):
+            for i, ex in SETS[part][1].items():
+                topic_of, members, lex, earlier, last, run = {}, [], rs.Tfidf(), [], None, 0
+                for v, t in user_turns(part, i):
+                    if members and not rs.has_cue(t["text"]):
+                        sim = 0.5 * np.array([np.mean([m @ v for m in ms]) for ms in members]) \
+                            + 0.5 * np.array(lex.similarity(t["text"], "mean"))
+                        sim[last] += 0.02
+                        s = {"logit": logit(i, v, earlier), "sim": sim, "last": last, "run": run}
+                        xs.append(state(s, which))
+                        ys.append(t["cluster"] not in topic_of)
+                        fs.append(FOLD[i])
+                    k = topic_of.setdefault(t["cluster"], len(members))
+                    if k == len(members):
+                        members.append([])
+                    run = run + 1 if k == last else 1
+                    members[k].append(v)
+                    lex.add(k, t["text"])
+                    earlier.append(v)
+                    last = k
+        return np.array(xs), np.array(ys, dtype=float), np.array(fs)
+
+    current = {}
+
+    def product(i):  # the probe's own p, as rdic cluster applies it
+        current["i"] = i
+        rs.OPENER = lambda s: 1 / (1 + np.exp(-logit(current["i"], s["v"], s["earlier"])))
+    rs.SHIFT_TH = 0.3
+    row("product: the probe's p >= 0.3", per_example=product)
+    for which in ("probe alone", "best", "best previous", "best previous run"):
+        xs, ys, fs = teacher_forced(which)
+        stage2 = op.cv_fit(xs, ys, fs, 0.01)[1]
+        stage2["all"] = op.fit(xs, ys, 0.01)
+        print(f" {which}: stage-2 weights (all train) {np.round(stage2['all'], 2).tolist()}")
+        for p in (0.3, 0.5, 0.7):
+            rs.SHIFT_TH = p
+
+            def hook(i):
+                current["i"] = i
+                rs.OPENER = lambda s: float(op.score(np.array([state(
+                    {**s, "logit": logit(current["i"], s["v"], s["earlier"])}, which)]),
+                    stage2[FOLD.get(current["i"], "all")])[0])
+            row(f"p >= {p}", per_example=hook)
+    rs.OPENER, rs.SHIFT_TH = None, 2.0
+
+
+if __name__ == "__main__":
+    choice_among_topics()
+    opening_with_state()
