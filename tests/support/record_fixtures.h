@@ -5,12 +5,17 @@
 //   out << rdic::result_to_line(r) << "\n";
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
+#include "rdic/error.h"
 #include "rdic/records/result_record.h"
 #include "rdic/records/run_config.h"
+#include "support/temp_dir.h"
 
 namespace rdic::test {
 
@@ -62,6 +67,31 @@ inline ResultRecord sample_result(const std::string& example, const std::string&
 
 inline void append_line(const std::filesystem::path& file, const std::string& line) {
     std::ofstream(file, std::ios::app | std::ios::binary) << line << "\n";
+}
+
+// The message of the corrupt_file error `f` throws ("" when it does not throw one).
+template <class F>
+std::string corrupt(F f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        EXPECT_EQ(e.code(), ErrorCode::corrupt_file) << e.what();
+        return e.what();
+    }
+    ADD_FAILURE() << "no error";
+    return "";
+}
+
+// A results directory with config.json and the given results lines.
+inline std::filesystem::path run_dir(const TempDir& t, const std::string& name,
+                                     const std::vector<std::string>& lines,
+                                     const ConfigRecord& config = sample_config()) {
+    const std::filesystem::path dir = t.path() / name;
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "config.json") << config_to_text(config);
+    std::ofstream out(dir / "results.jsonl");
+    for (const std::string& l : lines) out << l << "\n";
+    return dir;
 }
 
 }  // namespace rdic::test
