@@ -231,6 +231,7 @@ def main():
     ap.add_argument("--recency", default="0")
     ap.add_argument("--cues", action="store_true")
     ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--json", action="store_true", help="one JSON object per setting, best first")
     ap.add_argument("--link", default="centroid", help="lexical: centroid, max, mean, top2")
     ap.add_argument("--elink", default="centroid", help="embeddings: centroid, mean, max, top2")
     ap.add_argument("--shift-p", help="rdic cluster --json output with route.shift_p per turn")
@@ -283,6 +284,12 @@ def main():
         a = [ari(truth[i], replay(ex, per[i], w, th, rc, args.cues)) for i, ex in exs.items()]
         rows.append((np.mean(a), w, th, rc, st))
     rows.sort(reverse=True)
+    if args.json:
+        for m, w, th, rc, st in rows[: args.top]:
+            print(json.dumps({"ari": m, "examples": len(exs), "lexical_weight": w,
+                              "threshold": th, "recency": rc,
+                              "shift_th": st if args.shift_p else None}))
+        return
     print(f"{len(exs)} examples, cues {'on' if args.cues else 'off'}; best mean ARI first")
     for m, w, th, rc, st in rows[: args.top]:
         print(f"  ARI {m:.3f}  lexical_weight {w:.2f}  threshold {th:.2f}  recency {rc:.2f}"

@@ -5,19 +5,19 @@ set -e
 cd "$(dirname "$0")/../../.."  # the repository root
 PY=~/.cache/rdic/venv-d4b857cd6050/bin/python
 l=$1; M=${2:-15}; REC=${3:-0.02}; D=/tmp/pr; O=$D/sel$M; export O
-A="--cues --link mean --elink mean --weights 0.5 --thresholds 0.25,0.3,0.35 --recency $REC --shift-th 0.3,0.4,0.5,0.6,0.7,0.8,0.9,2 --top 100"
+A="--cues --link mean --elink mean --weights 0.5 --thresholds 0.25,0.3,0.35 --recency $REC --shift-th 0.3,0.4,0.5,0.6,0.7,0.8,0.9,2 --top 100 --json"
 $PY tools/route_sweep.py $D/tr$M.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tr.txt
 $PY tools/route_sweep.py $D/tc$M.jsonl data/train $A --shift-p $O/cv-$l.json > $O/sweep-tc.txt
 $PY tools/route_sweep.py $D/dev$M.jsonl data/dev $A --shift-p $O/dev-$l.json > $O/sweep-dev.txt
 $PY - <<'PY'
-import collections, os, re
+import collections, json, os
 O = os.environ["O"]
 vals = collections.defaultdict(dict)
 for part in ("tr", "tc", "dev"):
     for line in open(f"{O}/sweep-{part}.txt"):
-        m = re.search(r"ARI ([-\d.]+)\s+lexical_weight [\d.]+\s+threshold ([\d.]+)\s+recency [\d.]+\s+shift_llm ([\d.]+)", line)
-        if m:
-            vals[(float(m.group(3)), float(m.group(2)))][part] = float(m.group(1))
+        r = json.loads(line)
+        # three decimals, as the rule's ties were read (sel15-sweep.txt)
+        vals[(r["shift_th"], r["threshold"])][part] = round(r["ari"], 3)
 rows = []
 for (p, th), v in vals.items():
     rows.append((round((v["tr"] + v["tc"] + v["dev"]) / 3, 6), p, -abs(th - 0.30), th, v))
