@@ -64,8 +64,11 @@ public:
         if (options_.opening_probe && n_topics_ > 0) {
             const std::vector<float>& v = embed(text);
             double max_cos = -1, previous_cos = 0;
-            for (const std::vector<float>& e : earlier_) max_cos = std::max(max_cos, cosine(e, v));
-            if (!earlier_.empty()) previous_cos = cosine(earlier_.back(), v);
+            if (options_.opening_probe->has_context) {  // every committed message's is kept
+                const std::vector<double>& cos = cosines(v);
+                for (double x : cos) max_cos = std::max(max_cos, x);
+                previous_cos = cos.back();
+            }
             c.probe_p = opening_probability(*options_.opening_probe, v, max_cos, previous_cos);
             if (c.probe_p >= options_.opening_probe_threshold) c.shift_cue = true;
         }
@@ -101,17 +104,15 @@ public:
             pairs_->note(text);
             topic_of_.push_back(topic);
         }
-        if (v && options_.opening_probe && options_.opening_probe->has_context) {
-            earlier_.push_back(*v);
-        }
         if (v) {
             if (!centroids_) {
                 centroids_.emplace(static_cast<int32_t>(v->size()), RouterOptions{});
             }
             centroids_->assign(topic, *v);
-            if (options_.mean_link == 1) {
+            if (keeps_vectors()) {
                 if (topic == n_topics_) members_.emplace_back();
-                members_[topic].push_back(std::move(*v));
+                members_[topic].push_back(vectors_.size());
+                vectors_.push_back(std::move(*v));
             }
         }
         if (uses_lexical_) words_.add(topic, std::string(text));
@@ -147,10 +148,10 @@ private:
                          : uses_lexical_                  ? options_.lexical_weight
                                                           : 0.0;
         if (uses_embedding_ && options_.mean_link == 1) {
-            const std::vector<float>& v = embed(text);
+            const std::vector<double>& cos = cosines(embed(text));
             for (int32_t i = 0; i < n_topics_; ++i) {
                 double sum = 0;
-                for (const std::vector<float>& m : members_[i]) sum += cosine(m, v);
+                for (size_t m : members_[i]) sum += cos[m];
                 sim[i] += (1 - w) * sum / static_cast<double>(members_[i].size());
             }
         } else if (uses_embedding_) {
@@ -162,6 +163,23 @@ private:
             for (int32_t i = 0; i < n_topics_; ++i) sim[i] += w * l[i];
         }
         return sim;
+    }
+
+    // Mean link and the probe's context read every committed message's vector.
+    bool keeps_vectors() const {
+        return options_.mean_link == 1 ||
+               (options_.opening_probe && options_.opening_probe->has_context);
+    }
+
+    // The cosines of `v` (the vector of the text being routed) with every committed message's,
+    // computed once per routed text for the mean link and the probe's context.
+    const std::vector<double>& cosines(const std::vector<float>& v) {
+        if (cosines_text_ != cached_text_ || cosines_.size() != vectors_.size()) {
+            cosines_.clear();
+            for (const std::vector<float>& e : vectors_) cosines_.push_back(cosine(e, v));
+            cosines_text_ = cached_text_;
+        }
+        return cosines_;
     }
 
     // route() and the commit() of the same text embed once.
@@ -179,10 +197,12 @@ private:
     std::shared_ptr<RouterShared> shared_;
     bool uses_embedding_ = false, uses_lexical_ = false;
     int32_t n_topics_ = 0;
-    int32_t last_topic_ = -1;                               // topic of the last committed message
-    std::optional<OnlineRouter> centroids_;                 // created with the first vector's size
-    std::vector<std::vector<std::vector<float>>> members_;  // mean_link: per topic, its vectors
-    std::vector<std::vector<float>> earlier_;  // opening probe with context: every message's vector
+    int32_t last_topic_ = -1;                   // topic of the last committed message
+    std::optional<OnlineRouter> centroids_;     // created with the first vector's size
+    std::vector<std::vector<float>> vectors_;   // keeps_vectors(): every committed message's
+    std::vector<std::vector<size_t>> members_;  // mean_link: per topic, its messages in vectors_
+    std::vector<double> cosines_;               // cosines(): with vectors_, for cosines_text_
+    std::string cosines_text_;
     IncrementalTfidf words_;
     std::unique_ptr<LlmRouter> llm_;
     std::unique_ptr<NewMatterAsker> asker_;  // shift_llm_context: the question with the list
