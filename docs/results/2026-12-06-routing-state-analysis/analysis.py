@@ -9,6 +9,8 @@ be improved with what it already has?
    router's state: the best combined similarity, the one with the previous turn's topic and
    1 / the run of turns in that topic (trained on the labelled history, applied to the
    router's own).
+3. More training data: the probe trained on random subsets of train (40 to 100 conversations,
+   3 draws each), scored on dev and on 20 tc conversations held out of every subset.
 The setting in the product (w 0.5, recency 0.02, mean link, probe p >= 0.30, similarity 0.30)
 is each table's first row. Needs /tmp/pr/{tr15,tc15,dev15}.jsonl (docs/routing.md,
 "Reproducing", third part). Run from the repository root; prints the tables of analysis.txt.
@@ -183,6 +185,41 @@ def opening_with_state():
     rs.OPENER, rs.SHIFT_TH = None, 2.0
 
 
+def learning_curve():
+    print("3. More training data (p >= 0.30): mean over 3 random subsets of the other 100")
+    rs.LINK = rs.ELINK = "mean"
+    rs.SHIFT_TH, rs.OPENER = 0.3, None
+    op.CONTEXT = True
+    rng = np.random.default_rng(0)
+    rows = op.turns(*PARTS["tr"]) + op.turns(*PARTS["tc"])
+    x = np.array([r[2] for r in rows])
+    y = np.array([r[3] for r in rows], dtype=float)
+    g = np.array([r[0] for r in rows])
+    held = set(rng.choice(sorted(SETS["tc"][1]), 20, replace=False))
+    pool = [i for i in TRAIN_IDS if i not in held]
+    scored = {"dev": op.turns(*PARTS["dev"]), "tc held": [r for r in rows if r[0] in held]}
+    for n in (40, 60, 80, 100):
+        got = collections.defaultdict(list)
+        for _ in range(3):
+            chosen = set(rng.choice(pool, n, replace=False))
+            keep = np.array([e in chosen for e in g])
+            w = op.fit(x[keep], y[keep], 0.03)
+            for name, part in (("dev", "dev"), ("tc held", "tc")):
+                s = op.score(np.array([r[2] for r in scored[name]]), w)
+                rs.SHIFT_P.clear()
+                rs.SHIFT_P.update({(r[0], r[1]): p for r, p in zip(scored[name], s)})
+                per, exs = SETS[part]
+                a = [rs.ari(np.unique([t["cluster"] for t in exs[i]["turns"]],
+                                      return_inverse=True)[1],
+                            rs.replay(exs[i], per[i], 0.5, 0.3, 0.02, True))
+                     for i in exs if part == "dev" or i in held]
+                got[name].append(np.mean(a))
+        print(f"  {n:3d} train conversations: dev {np.mean(got['dev']):.3f}  "
+              f"tc held {np.mean(got['tc held']):.3f}", flush=True)
+    rs.SHIFT_P.clear()
+
+
 if __name__ == "__main__":
     choice_among_topics()
     opening_with_state()
+    learning_curve()
