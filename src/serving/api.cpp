@@ -268,8 +268,8 @@ json rdic_of(const ChatResult& r) {
     json x = {{"cached_tokens", r.cached_tokens}, {"kv_source", to_string(r.kv_source)}};
     if (!r.session_id.empty()) {
         x["session_id"] = r.session_id;
-        x["topic"] = r.topic.empty() ? json(nullptr) : json(r.topic);
-        x["opened"] = r.topic_opened;
+        x["topic"] = r.routing.topic.empty() ? json(nullptr) : json(r.routing.topic);
+        x["opened"] = r.first_turn;
         x["routed"] = r.routing.routed;
         if (r.routing.routed) x["score"] = r.routing.score;
         if (r.routing.opening_p >= 0) x["opening_p"] = r.routing.opening_p;

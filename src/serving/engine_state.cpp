@@ -358,9 +358,8 @@ void ServingEngine::State::finish(Active& a, GenerationResult& r) {
             r.timing.ttft_ms;
         if (a.job->request().session_id) {
             res.session_id = *a.job->request().session_id;
-            res.topic = a.topic == kSynthesisTopic ? "" : a.topic;
-            res.topic_opened = a.opened;
-            res.routing = *a.job->routing;
+            res.first_turn = a.opened;
+            if (a.job->routing) res.routing = *a.job->routing;  // none for a synthesis
             try {
                 persist(a, t, r, std::move(res));
                 writing = true;

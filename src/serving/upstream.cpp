@@ -221,9 +221,8 @@ void UpstreamForwarder::serve(const std::shared_ptr<ChatJob>& job, OpenAiClient&
                       reply.prompt_ms.value_or(ms_between(sent, Clock::now()));
         if (req.session_id) {
             res.session_id = *req.session_id;
-            res.topic = topic == kSynthesisTopic ? "" : topic;
-            res.topic_opened = !req.synthesis && n_stored == 0;
-            if (job->routing) res.routing = *job->routing;
+            res.first_turn = !req.synthesis && n_stored == 0;
+            if (job->routing) res.routing = *job->routing;  // none for a synthesis
             store_->append_exchange(job->key(), *req.session_id, topic,
                                     Exchange{.user = req.user_text(),
                                              .assistant = reply.text,

@@ -217,7 +217,7 @@ TEST(ApiJson, ErrorAndCompletionShapes) {
     r.cached_tokens = 9;
     r.completion_tokens = 2;
     r.session_id = "s";
-    r.topic = "t";
+    r.routing.topic = "t";
     r.kv_source = KvSource::file;
     const json c = json::parse(completion_json(r, "id1", 7, "m"));
     EXPECT_EQ(c["object"], "chat.completion");
@@ -229,6 +229,18 @@ TEST(ApiJson, ErrorAndCompletionShapes) {
     const json u = json::parse(usage_chunk_json(r, "id1", 7, "m"));
     EXPECT_TRUE(u["choices"].empty());
     EXPECT_EQ(u["usage"]["completion_tokens"], 2);
+}
+
+// A synthesis answer belongs to no topic and was not routed: its result carries no decision
+// (the engine once copied an empty optional decision here).
+TEST(ApiJson, ASynthesisAnswerNamesNoTopic) {
+    ChatResult r;
+    r.session_id = "s";
+    const json c = json::parse(completion_json(r, "id2", 7, "m"));
+    EXPECT_TRUE(c["rdic"]["topic"].is_null());
+    EXPECT_FALSE(c["rdic"]["opened"]);
+    EXPECT_FALSE(c["rdic"]["routed"]);
+    EXPECT_FALSE(c["rdic"].contains("score"));
 }
 
 TEST(Metrics, PrometheusTextHasCountersAndCumulativeBuckets) {

@@ -105,10 +105,9 @@ struct ChatResult {
     int32_t prompt_tokens = 0;
     int32_t cached_tokens = 0;  // of prompt_tokens, found in the KV cache (not prefilled)
     int32_t completion_tokens = 0;
-    std::string session_id;     // "" when stateless
-    std::string topic;          // "" when stateless or synthesis
-    bool topic_opened = false;  // this turn is its topic's first
-    TopicDecision routing;      // how the topic was chosen (session requests)
+    std::string session_id;   // "" when stateless
+    bool first_turn = false;  // this turn is its topic's first (opened by the router or named)
+    TopicDecision routing;    // the topic and how it was chosen; empty: stateless or synthesis
     KvSource kv_source = KvSource::none;
     double ttft_ms = 0;
 };
