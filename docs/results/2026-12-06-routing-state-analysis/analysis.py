@@ -11,6 +11,8 @@ be improved with what it already has?
    router's own).
 3. More training data: the probe trained on random subsets of train (40 to 100 conversations,
    3 draws each), scored on dev and on 20 tc conversations held out of every subset.
+4. A second model's vector for the choice among topics (oracle openings): the 0.5B's instruct
+   vector (same template; /tmp/pr/{tr05,tc05,dev05}.jsonl) beside the 1.5B's, cosines mixed.
 The setting in the product (w 0.5, recency 0.02, mean link, probe p >= 0.30, similarity 0.30)
 is each table's first row. Needs /tmp/pr/{tr15,tc15,dev15}.jsonl (docs/routing.md,
 "Reproducing", third part). Run from the repository root; prints the tables of analysis.txt.
@@ -219,7 +221,23 @@ def learning_curve():
     rs.SHIFT_P.clear()
 
 
+def second_model():
+    print("4. The 0.5B's vector beside the 1.5B's, every opening given: a x cos(1.5B) + (1 - a) x cos(0.5B)")
+    rs.ORACLE_OPEN, rs.LINK, rs.ELINK = True, "mean", "mean"
+    small = {k: load(f"{D}/{k}05.jsonl", data)[0] for k, (_, data) in PARTS.items()}
+    big = {k: SETS[k][0] for k in PARTS}
+    for a in (0.75, 0.5, 0.0):
+        for k in PARTS:  # unit vectors whose dot product mixes the two cosines
+            SETS[k] = ({i: {t: np.concatenate([np.sqrt(a) * v, np.sqrt(1 - a) * small[k][i][t]])
+                            for t, v in big[k][i].items()} for i in big[k]}, SETS[k][1])
+        row(f"a = {a}")
+    for k in PARTS:
+        SETS[k] = (big[k], SETS[k][1])
+    rs.ORACLE_OPEN = False
+
+
 if __name__ == "__main__":
     choice_among_topics()
     opening_with_state()
     learning_curve()
+    second_model()
