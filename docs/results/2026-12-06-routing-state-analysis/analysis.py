@@ -18,6 +18,7 @@ is each table's first row. Needs /tmp/pr/{tr15,tc15,dev15}.jsonl (docs/routing.m
 "Reproducing", third part). Run from the repository root; prints the tables of analysis.txt.
 """
 import collections
+import json
 import sys
 
 import numpy as np
@@ -34,10 +35,10 @@ PARTS = {"tr": (f"{D}/tr15.jsonl", "data/train"), "tc": (f"{D}/tc15.jsonl", "dat
 def load(dump, data):
     per = collections.defaultdict(dict)
     for line in open(dump):
-        r = rs.json.loads(line)
+        r = json.loads(line)
         v = np.array(r["embedding"], dtype=np.float64)
         per[r["example_id"]][r["turn"]] = v / np.linalg.norm(v)
-    return per, {i: rs.json.load(open(f"{data}/{i}.json")) for i in per}
+    return per, {i: json.load(open(f"{data}/{i}.json")) for i in per}
 
 
 SETS = {k: load(*v) for k, v in PARTS.items()}
