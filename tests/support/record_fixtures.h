@@ -69,17 +69,24 @@ inline void append_line(const std::filesystem::path& file, const std::string& li
     std::ofstream(file, std::ios::app | std::ios::binary) << line << "\n";
 }
 
-// The message of the corrupt_file error `f` throws ("" when it does not throw one).
+// The message of the error `f` throws, expected to have `code` ("" when it throws none: a
+// failure).
 template <class F>
-std::string corrupt(F f) {
+std::string error_of(F f, ErrorCode code) {
     try {
         f();
     } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::corrupt_file) << e.what();
+        EXPECT_EQ(e.code(), code) << e.what();
         return e.what();
     }
     ADD_FAILURE() << "no error";
     return "";
+}
+
+// The message of the corrupt_file error `f` throws ("" when it does not throw one).
+template <class F>
+std::string corrupt(F f) {
+    return error_of(f, ErrorCode::corrupt_file);
 }
 
 // A results directory with config.json and the given results lines.

@@ -36,13 +36,9 @@ ConfigRecord config_on(const std::string& device) {
 
 // A results directory with config.json and one successful record.
 fs::path run_dir(const TempDir& t, const std::string& name, const ConfigRecord& config) {
-    const fs::path dir = t.path() / name;
-    fs::create_directories(dir);
-    std::ofstream(dir / "config.json") << config_to_text(config);
     ResultRecord r = sample_result("e", "semantic");
     r.config = config.config;
-    std::ofstream(dir / "results.jsonl") << result_to_line(r) << "\n";
-    return dir;
+    return test::run_dir(t, name, {result_to_line(r)}, config);
 }
 
 TEST(ConfigDevice, IsReadWhenPresentUnknownWhenAbsentAndRefusedWhenMistyped) {
@@ -66,15 +62,8 @@ TEST(ConfigDevice, IsReadWhenPresentUnknownWhenAbsentAndRefusedWhenMistyped) {
 
     json bad = json::parse(config_to_text(gpu));
     bad["config"]["device"] = 0;
-    try {
-        read_config(t.write("bad.json", bad.dump()));
-        ADD_FAILURE() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::corrupt_file);
-        EXPECT_NE(std::string(e.what()).find("bad.json: /config/device: must be a string, is"),
-                  std::string::npos)
-            << e.what();
-    }
+    const std::string w = test::corrupt([&] { read_config(t.write("bad.json", bad.dump())); });
+    EXPECT_NE(w.find("bad.json: /config/device: must be a string, is"), std::string::npos) << w;
 }
 
 TEST(ConfigDevice, AKnownDifferenceIsADifferenceAnUnknownOneIsNot) {
@@ -103,17 +92,12 @@ TEST(ConfigDevice, AReportRefusesACpuAndAGpuRunAsSeedsUnlessAllowed) {
     // An unknown device first must not let the CPU and the GPU run pass as seeds.
     for (const std::vector<fs::path>& dirs :
          {std::vector<fs::path>{cpu, gpu}, std::vector<fs::path>{old, cpu, gpu}}) {
-        try {
-            build_report(dirs, {});
-            ADD_FAILURE() << "no error";
-        } catch (const Error& e) {
-            EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-            EXPECT_NE(std::string(e.what()).find("cpu and gpu differ in more than the seed "
-                                                 "(device: \"" +
-                                                 kCpu + "\" vs \"" + kGpu + "\")"),
-                      std::string::npos)
-                << e.what();
-        }
+        const std::string w =
+            test::error_of([&] { build_report(dirs, {}); }, ErrorCode::invalid_argument);
+        EXPECT_NE(w.find("cpu and gpu differ in more than the seed (device: \"" + kCpu +
+                         "\" vs \"" + kGpu + "\")"),
+                  std::string::npos)
+            << w;
     }
     ReportOptions mixed;
     mixed.allow_mixed = true;

@@ -28,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using test::corrupt;
+using test::error_of;
 using test::run_dir;
 using test::sample_config;
 using test::sample_result;
@@ -55,37 +56,23 @@ TEST(ResultsDir, ATornLastLineIsLeftOutAndCutByTheNextWriter) {
 TEST(ResultsDir, EmptyOrDirectoryResultsAndAnUnknownReferenceAreRefused) {
     TempDir t;
     const fs::path empty = run_dir(t, "empty", {});
-    try {
-        build_report({empty}, {});
-        ADD_FAILURE() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-        EXPECT_NE(std::string(e.what()).find("no records"), std::string::npos) << e.what();
-    }
+    const std::string none =
+        error_of([&] { build_report({empty}, {}); }, ErrorCode::invalid_argument);
+    EXPECT_NE(none.find("no records"), std::string::npos) << none;
     const fs::path asdir = t.path() / "asdir";
     fs::create_directories(asdir / "results.jsonl");
-    try {
-        build_report({asdir}, {});
-        ADD_FAILURE() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::file_not_found);
-        EXPECT_NE(std::string(e.what()).find("is a directory"), std::string::npos) << e.what();
-    }
+    const std::string dir = error_of([&] { build_report({asdir}, {}); }, ErrorCode::file_not_found);
+    EXPECT_NE(dir.find("is a directory"), std::string::npos) << dir;
     const fs::path ok = run_dir(t, "ok", {result_to_line(sample_result("e", "semantic"))});
-    try {
-        ReportOptions bogus;
-        bogus.reference = "bogus";
-        EXPECT_NO_THROW(build_report({ok}, bogus));  // the default: no comparisons
-        bogus.require_reference = true;              // a user's --reference
-        build_report({ok}, bogus);
-        ADD_FAILURE() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-        EXPECT_NE(std::string(e.what()).find("--reference 'bogus' is not a condition of these "
-                                             "runs (semantic)"),
-                  std::string::npos)
-            << e.what();
-    }
+    ReportOptions bogus;
+    bogus.reference = "bogus";
+    EXPECT_NO_THROW(build_report({ok}, bogus));  // the default: no comparisons
+    bogus.require_reference = true;              // a user's --reference
+    const std::string ref =
+        error_of([&] { build_report({ok}, bogus); }, ErrorCode::invalid_argument);
+    EXPECT_NE(ref.find("--reference 'bogus' is not a condition of these runs (semantic)"),
+              std::string::npos)
+        << ref;
 }
 
 // Finding 4: a Gemma run and a SmolLM2 run were averaged as two seeds.
@@ -102,18 +89,12 @@ TEST(ResultsDir, RunsWithAnotherModelOrSettingAreNotSeeds) {
     const fs::path b = run_dir(t, "b", {line}, other);
     const fs::path c = run_dir(t, "c", {line}, seed);
     EXPECT_EQ(build_report({a, c}, {}).runs.size(), 2u);  // seeds: fine
-    try {
-        build_report({a, b}, {});
-        ADD_FAILURE() << "no error";
-    } catch (const Error& e) {
-        EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-        const std::string w = e.what();
-        EXPECT_NE(w.find("model: tiny.gguf (sha256 0123456789abcdef) vs SmolLM2.gguf"),
-                  std::string::npos)
-            << w;
-        EXPECT_NE(w.find("max_tokens: 16 vs 256"), std::string::npos) << w;
-        EXPECT_NE(w.find("--allow-mixed"), std::string::npos) << w;
-    }
+    const std::string w = error_of([&] { build_report({a, b}, {}); }, ErrorCode::invalid_argument);
+    EXPECT_NE(w.find("model: tiny.gguf (sha256 0123456789abcdef) vs SmolLM2.gguf"),
+              std::string::npos)
+        << w;
+    EXPECT_NE(w.find("max_tokens: 16 vs 256"), std::string::npos) << w;
+    EXPECT_NE(w.find("--allow-mixed"), std::string::npos) << w;
     ReportOptions mixed;
     mixed.allow_mixed = true;
     const Report r = build_report({a, b}, mixed);
