@@ -136,13 +136,24 @@ SHIFT_TH = 2.0
 # max) over its user turns in the window.
 PAIRS = {}
 ORACLE_OPEN = False  # --oracle-open: a turn opens a topic exactly when its label is new (analysis)
+ORACLE_ASSIGN = False  # analysis: every user turn goes to its labelled topic (teacher forcing)
 # Analysis hooks (not options of the C++ routers; docs/results/2026-12-06-routing-state-analysis/):
 CENTER = 0.0  # subtract CENTER x the mean of the conversation's vectors so far, renormalise
 REPLIES = False  # assistant turns join their topic's members (embedding and lexical)
 # OPENER(state) -> p: replaces the shift-p lookup; state has the turn's vector "v", "earlier"
 # (the earlier user vectors), "sim" (the combined similarities), "last" (the previous turn's
-# topic) and "run" (user turns in a row routed to it)
+# topic), "run" (user turns in a row routed to it) and the "turn" itself
 OPENER = None
+
+
+def load_dump(path):
+    """example id -> turn id -> the L2-normalised vector, from a --dump-embeddings file."""
+    per = collections.defaultdict(dict)
+    for line in open(path):
+        r = json.loads(line)
+        v = np.array(r["embedding"], dtype=np.float64)
+        per[r["example_id"]][r["turn"]] = v / np.linalg.norm(v)
+    return per
 
 
 def link(vals, how):
@@ -158,7 +169,7 @@ def replay(ex, vecs, w, threshold, recency, cues):
     """vecs: turn id -> normalised vector (missing = synthesis)."""
     sums, members, lex, out, last = [], [], Tfidf(), [], None
     committed = []  # the topic of each committed user turn, in order (for PAIRS)
-    seen = set()  # ORACLE_OPEN: the labels seen so far
+    seen = {}  # ORACLE_OPEN, ORACLE_ASSIGN: the labels seen so far and their topics
     history, earlier, run = [], [], 0  # CENTER: all vectors so far; OPENER: user vectors, run
     for i, t in enumerate(ex["turns"]):
         if t["id"] not in vecs:
@@ -196,12 +207,13 @@ def replay(ex, vecs, w, threshold, recency, cues):
         if last is not None and n:
             sim[last] += recency
         if OPENER and n:
-            p_open = OPENER({"v": v, "earlier": earlier, "sim": sim, "last": last, "run": run})
+            p_open = OPENER({"v": v, "earlier": earlier, "sim": sim, "last": last, "run": run,
+                             "turn": t})
         else:
             p_open = SHIFT_P.get((ex["id"], t["id"]), -1)
-        if ORACLE_OPEN:
+        if ORACLE_OPEN or ORACLE_ASSIGN:
             opens = t["cluster"] not in seen
-            seen.add(t["cluster"])
+            seen.setdefault(t["cluster"], n)
         else:
             opens = n == 0 or (cues and has_cue(t["text"])) or p_open >= SHIFT_TH \
                 or sim.max() < threshold
@@ -209,6 +221,8 @@ def replay(ex, vecs, w, threshold, recency, cues):
             topic = n
             sums.append(np.zeros_like(v))
             members.append([])
+        elif ORACLE_ASSIGN:
+            topic = seen[t["cluster"]]
         else:
             topic = int(np.argmax(sim))
         run = run + 1 if topic == last else 1
@@ -256,10 +270,7 @@ def main():
                 if t["cluster"] not in synth:
                     per[ex["id"]][t["id"]] = np.zeros(1)
     else:
-        for line in open(args.dump):
-            r = json.loads(line)
-            v = np.array(r["embedding"], dtype=np.float64)
-            per[r["example_id"]][r["turn"]] = v / np.linalg.norm(v)
+        per = load_dump(args.dump)
     exs = {i: json.load(open(pathlib.Path(args.data) / f"{i}.json")) for i in per}
     if args.shift_p:
         for e in json.load(open(args.shift_p))["examples"]:

@@ -33,11 +33,7 @@ PARTS = {"tr": (f"{D}/tr15.jsonl", "data/train"), "tc": (f"{D}/tc15.jsonl", "dat
 
 
 def load(dump, data):
-    per = collections.defaultdict(dict)
-    for line in open(dump):
-        r = json.loads(line)
-        v = np.array(r["embedding"], dtype=np.float64)
-        per[r["example_id"]][r["turn"]] = v / np.linalg.norm(v)
+    per = rs.load_dump(dump)
     return per, {i: json.load(open(f"{data}/{i}.json")) for i in per}
 
 
@@ -140,28 +136,28 @@ def opening_with_state():
         return out
 
     def teacher_forced(which):
-        """Stage-2 rows of the train turns without a cue, the labelled history as the state."""
+        """Stage-2 rows of the train turns without a cue, the labelled history as the state
+        (the replay with every turn in its labelled topic, recording what the opener sees)."""
         xs, ys, fs = [], [], []
+        rs.ORACLE_ASSIGN = True
         for part in ("tr", "tc"):
-            for i, ex in SETS[part][1].items():
-                topic_of, members, lex, earlier, last, run = {}, [], rs.Tfidf(), [], None, 0
-                for v, t in user_turns(part, i):
-                    if members and not rs.has_cue(t["text"]):
-                        sim = 0.5 * np.array([np.mean([m @ v for m in ms]) for ms in members]) \
-                            + 0.5 * np.array(lex.similarity(t["text"], "mean"))
-                        sim[last] += 0.02
-                        s = {"logit": logit(i, v, earlier), "sim": sim, "last": last, "run": run}
-                        xs.append(state(s, which))
-                        ys.append(t["cluster"] not in topic_of)
+            per, exs = SETS[part]
+            for i, ex in exs.items():
+                firsts = {}  # each label's first turn among those routed (as opening_probe.py)
+                for t in ex["turns"]:
+                    if t["id"] in per[i]:
+                        firsts.setdefault(t["cluster"], t["id"])
+
+                def record(s, i=i, firsts=firsts):
+                    t = s["turn"]
+                    if not rs.has_cue(t["text"]):
+                        xs.append(state({**s, "logit": logit(i, s["v"], s["earlier"])}, which))
+                        ys.append(firsts[t["cluster"]] == t["id"])
                         fs.append(FOLD[i])
-                    k = topic_of.setdefault(t["cluster"], len(members))
-                    if k == len(members):
-                        members.append([])
-                    run = run + 1 if k == last else 1
-                    members[k].append(v)
-                    lex.add(k, t["text"])
-                    earlier.append(v)
-                    last = k
+                    return -1.0
+                rs.OPENER = record
+                rs.replay(ex, per[i], 0.5, 0.3, 0.02, True)
+        rs.OPENER, rs.ORACLE_ASSIGN = None, False
         return np.array(xs), np.array(ys, dtype=float), np.array(fs)
 
     current = {}
