@@ -31,6 +31,8 @@ import json
 
 import numpy as np
 
+from route_sweep import has_cue, load_dump
+
 
 # --context: add two cosines of the message's vector, the largest with the conversation's
 # earlier user messages and the one with the previous user message (the router computes the
@@ -47,11 +49,7 @@ def context_features(v, earlier):
 
 def turns(dump, data):
     """(example id, turn id, vector, opens) for each user turn after a conversation's first."""
-    vec = {}
-    for line in open(dump):
-        r = json.loads(line)
-        v = np.array(r["embedding"], dtype=np.float64)
-        vec[(r["example_id"], r["turn"])] = v / np.linalg.norm(v)
+    per = load_dump(dump)
     rows = []
     for f in sorted(glob.glob(data + "/*.json")):
         ex = json.load(open(f))
@@ -59,9 +57,10 @@ def turns(dump, data):
         earlier = []
         n_user = sum(1 for t in ex["turns"] if t.get("role") != "assistant")
         for i, t in enumerate(t for t in ex["turns"] if t.get("role") != "assistant"):
-            if (ex["id"], t["id"]) not in vec or t.get("role") == "assistant":
-                continue  # synthesis turns are not in the dump; replies are not routed
-            v = vec[(ex["id"], t["id"])]
+            vec = per.get(ex["id"], {})
+            if t["id"] not in vec:
+                continue  # synthesis turns are not in the dump (replies are left out above)
+            v = vec[t["id"]]
             if seen:
                 x = np.concatenate([v, context_features(v, earlier)]) if CONTEXT else v
                 if POSITION:  # the control: where the turn stands, nothing of its content
@@ -74,7 +73,6 @@ def turns(dump, data):
 
 def no_cue_mask(rows, data):
     """True for the rows whose message does not start with a topic-shift cue."""
-    from route_sweep import has_cue
     text = {}
     for f in glob.glob(data + "/*.json"):
         ex = json.load(open(f))
