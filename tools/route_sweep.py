@@ -144,6 +144,9 @@ REPLIES = False  # assistant turns join their topic's members (embedding and lex
 # (the earlier user vectors), "sim" (the combined similarities), "last" (the previous turn's
 # topic), "run" (user turns in a row routed to it) and the "turn" itself
 OPENER = None
+# RETURN(text) -> bool: the message announces a return to an earlier topic ("back to ..."), so
+# the previous turn's topic is not a candidate
+RETURN = None
 
 
 def load_dump(path):
@@ -206,6 +209,8 @@ def replay(ex, vecs, w, threshold, recency, cues):
             sim += w * np.array(lex.similarity(t["text"], LINK))
         if last is not None and n:
             sim[last] += recency
+        if RETURN and last is not None and n > 1 and RETURN(t["text"]):
+            sim[last] = -np.inf  # analysis: a message that announces a return leaves its topic
         if OPENER and n:
             p_open = OPENER({"v": v, "earlier": earlier, "sim": sim, "last": last, "run": run,
                              "turn": t})

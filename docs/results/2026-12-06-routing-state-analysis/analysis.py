@@ -13,12 +13,16 @@ be improved with what it already has?
    3 draws each), scored on dev and on 20 tc conversations held out of every subset.
 4. A second model's vector for the choice among topics (oracle openings): the 0.5B's instruct
    vector (same template; /tmp/pr/{tr05,tc05,dev05}.jsonl) beside the 1.5B's, cosines mixed.
+5. A return cue ("Back to ...", "Following up on ..."): such a message may not stay in the
+   previous turn's topic (openings given, and the product's router with its probe).
 The setting in the product (w 0.5, recency 0.02, mean link, probe p >= 0.30, similarity 0.30)
 is each table's first row. Needs /tmp/pr/{tr15,tc15,dev15}.jsonl (docs/routing.md,
-"Reproducing", third part). Run from the repository root; prints the tables of analysis.txt.
+"Reproducing", third part). Run from the repository root; prints the tables of analysis.txt
+(arguments: the sections to run, e.g. `5`; all by default).
 """
 import collections
 import json
+import re
 import sys
 
 import numpy as np
@@ -108,9 +112,9 @@ def choice_among_topics():
     rs.ELINK, rs.ORACLE_OPEN = "mean", False
 
 
-def opening_with_state():
-    print("2. Opening: the probe (lambda 0.03, context) + the router's state, cues on")
-    rs.LINK = rs.ELINK = "mean"
+def probe_logit():
+    """The product's opening probe (lambda 0.03, context features): logit(i, v, earlier) with
+    the weights of example i's CV fold (train) or of all train (dev)."""
     op.CONTEXT = True
     rows = []
     for part in ("tr", "tc"):
@@ -124,6 +128,13 @@ def opening_with_state():
     def logit(i, v, earlier):
         wv = probe[FOLD.get(i, "all")]
         return float(np.concatenate([v, op.context_features(v, earlier), [1.0]]) @ wv)
+    return logit
+
+
+def opening_with_state():
+    print("2. Opening: the probe (lambda 0.03, context) + the router's state, cues on")
+    rs.LINK = rs.ELINK = "mean"
+    logit = probe_logit()
 
     def state(s, which):
         out = [s["logit"]]
@@ -233,8 +244,47 @@ def second_model():
     rs.ORACLE_OPEN = False
 
 
+# A message that starts by announcing a return ("Back to the lease: ...", "Following up on ...")
+RETURN_CUE = re.compile(r"^\W*(back (to|on)\b|going back\b|coming back\b|returning to\b|"
+                        r"to return to\b|following up on\b|(a )?follow-up on\b|"
+                        r"circling back\b|again on\b|once more on\b)", re.I)
+
+
+def return_cue():
+    print("5. A return cue: a message that announces a return skips the previous turn's topic")
+    counts = collections.Counter()  # what the messages starting with the cue are, by label
+    for part in PARTS:
+        per, exs = SETS[part]
+        for i, ex in exs.items():
+            seen, prev = set(), None
+            for v, t in user_turns(part, i):
+                if RETURN_CUE.search(t["text"]):
+                    counts[(part, "opening" if t["cluster"] not in seen else
+                            "same topic" if t["cluster"] == prev else "return")] += 1
+                seen.add(t["cluster"])
+                prev = t["cluster"]
+    for part in PARTS:
+        print(f"  {part}: messages with the cue: " + ", ".join(
+            f"{k} {counts[(part, k)]}" for k in ("return", "same topic", "opening")))
+    rs.LINK = rs.ELINK = "mean"
+    logit = probe_logit()
+    current = {}
+
+    def product(i):
+        current["i"] = i
+        rs.OPENER = lambda s: 1 / (1 + np.exp(-logit(current["i"], s["v"], s["earlier"])))
+    for oracle in (True, False):
+        rs.ORACLE_OPEN = oracle
+        rs.SHIFT_TH = 0.3
+        for cue in (None, lambda text: bool(RETURN_CUE.search(text))):
+            rs.RETURN = cue
+            row(("openings given" if oracle else "product, probe p >= 0.3") +
+                (", return cue" if cue else ""), per_example=product)
+    rs.RETURN, rs.ORACLE_OPEN, rs.OPENER, rs.SHIFT_TH = None, False, None, 2.0
+
+
 if __name__ == "__main__":
-    choice_among_topics()
-    opening_with_state()
-    learning_curve()
-    second_model()
+    sections = {"1": choice_among_topics, "2": opening_with_state, "3": learning_curve,
+                "4": second_model, "5": return_cue}
+    for s in sys.argv[1:] or sorted(sections):
+        sections[s]()
