@@ -208,7 +208,7 @@ BenchOutcome run_bench(const std::shared_ptr<const Model>& model, const BenchOpt
     if (args.together) {
         std::vector<Condition> group;
         for (Condition c : conditions) {
-            if (c != Condition::separate_contexts) group.push_back(c);
+            if (why_condition_runs_alone(c).empty()) group.push_back(c);
         }
         std::vector<double> wall;
         json runs = json::array();

@@ -195,6 +195,12 @@ KvLayout batched_layout(const Plan& plan, const ExecutorOptions& options) {
     return options.kv_layout.value_or(shared ? KvLayout::unified : KvLayout::per_sequence);
 }
 
+std::string why_condition_runs_alone(Condition c) {
+    if (c == Condition::separate_contexts) return "separate_contexts needs contexts of its own";
+    if (is_control(c)) return std::string(to_string(c)) + " is a control without outputs";
+    return "";
+}
+
 std::string check_together(const std::shared_ptr<const Model>& model, const Example& example,
                            std::span<const Plan> plans, const ExecutorOptions& options) {
     if (options.naive) return "naive execution runs every output alone";
@@ -204,11 +210,9 @@ std::string check_together(const std::shared_ptr<const Model>& model, const Exam
     std::vector<Runner> runners;
     runners.reserve(plans.size());
     for (const Plan& plan : plans) {
-        if (plan.condition == Condition::separate_contexts) {
-            return "separate_contexts needs contexts of its own";
-        }
-        if (is_control(plan.condition)) {
-            return std::string(to_string(plan.condition)) + " is a control without outputs";
+        if (std::string why = why_condition_runs_alone(plan.condition); !why.empty()) return why;
+        if (std::string why = check_limits(*model, example, plan, options); !why.empty()) {
+            return why;
         }
         runners.push_back(Runner{model, example, plan, options, prompts, {}, {}, t0, t0});
     }
@@ -243,15 +247,10 @@ std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const
         if (std::string why = check_limits(*model, example, plan, options); !why.empty()) {
             throw Error(ErrorCode::context_overflow, why);
         }
-        if (plan.condition == Condition::separate_contexts) {
-            throw Error(ErrorCode::invalid_argument,
-                        "separate_contexts cannot run together with other conditions (it needs "
-                        "its own contexts)");
-        }
-        if (is_control(plan.condition)) {
+        if (std::string why = why_condition_runs_alone(plan.condition); !why.empty()) {
             throw Error(ErrorCode::invalid_argument,
                         std::string(to_string(plan.condition)) +
-                            " is a control without outputs; run it with run_condition");
+                            " cannot run together with other conditions: " + why);
         }
         runners.push_back(Runner{model, example, plan, options, prompts, {}, {}, t0, t0});
         runners.back().result.condition = plan.condition;

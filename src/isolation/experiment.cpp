@@ -137,7 +137,7 @@ ExperimentOutcome Experiment::run(const ExperimentCallbacks& cb) {
         std::vector<Condition> alone;
         for (Condition c : options_.conditions) {
             if (done_.count({ex.id, std::string(to_string(c))})) continue;
-            if (!cfg.config.together || c == Condition::separate_contexts || is_control(c)) {
+            if (!cfg.config.together || !why_condition_runs_alone(c).empty()) {
                 alone.push_back(c);
                 continue;
             }

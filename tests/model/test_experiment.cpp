@@ -256,7 +256,15 @@ TEST(Experiment, ConditionsTogetherFeedTheSameTokensInFewerSteps) {
     EXPECT_NE(check_together(model, ex, plans, tight).find("limit for running conditions together"),
               std::string::npos);
     EXPECT_NE(check_together(model, ex, plans, naive), "");
-    EXPECT_NE(check_together(model, ex, separate, o), "");
+    EXPECT_NE(check_together(model, ex, separate, o).find("needs contexts of its own"),
+              std::string::npos);
+    // A plan that breaks its limits alone is refused here too (it then runs alone, where its
+    // own record says why), not thrown for the whole group.
+    ExecutorOptions no_room = o;
+    no_room.max_tokens = model->info().n_ctx_train;
+    EXPECT_NE(check_together(model, ex, plans, no_room).find("tokens; the model's context is"),
+              std::string::npos);
+    EXPECT_THROW(run_conditions_together(model, ex, plans, no_room), Error);
     tight.kv_layout = KvLayout::unified;  // one layout: one group, which then falls back
     tight.max_tokens = 2;
     const PromptOptions no_questions{.questions = false};

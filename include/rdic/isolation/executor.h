@@ -146,11 +146,16 @@ ConditionResult run_condition(const std::shared_ptr<const Model>& model, const E
 // unified when some context is shared by several outputs (the baselines), per_sequence otherwise.
 KvLayout batched_layout(const Plan& plan, const ExecutorOptions& options);
 
+// Why a plan of condition `c` can never share a Session with other plans ("" when it can):
+// separate_contexts needs contexts of its own, and a control has no outputs. The one rule that
+// the experiment's grouping, check_together and run_conditions_together apply.
+std::string why_condition_runs_alone(Condition c);
+
 // Whether `plans` (of one example) can run together in one Session: "" when they can, else one
-// line saying why not (naive execution, separate_contexts, or together_refusal's reason: more
-// sequences than the engine holds, or more KV than options.together_max_kv_bytes). Sizes the
-// session exactly as run_conditions_together would (tokenizes the contexts); decodes nothing.
-// The plans are assumed to pass check_limits each.
+// line saying why not (naive execution, why_condition_runs_alone, a plan that fails
+// check_limits, or together_refusal's reason: more sequences than the engine holds, or more KV
+// than options.together_max_kv_bytes). Sizes the session exactly as run_conditions_together
+// would (tokenizes the contexts); decodes nothing.
 std::string check_together(const std::shared_ptr<const Model>& model, const Example& example,
                            std::span<const Plan> plans, const ExecutorOptions& options);
 
@@ -162,8 +167,9 @@ std::string check_together(const std::shared_ptr<const Model>& model, const Exam
 // its own n_prefill_tokens (the head and its own contexts and prompts, as alone) and names the
 // others in together_with; its times, decode calls and KV peak and allocation are those of the
 // whole shared session, and total_ms is the wall time of all of them.
-// Throws invalid_argument for separate_contexts or options.naive, context_overflow when a plan
-// fails check_limits; check_together is not applied here (the caller decides).
+// Throws invalid_argument for options.naive or a condition that runs alone
+// (why_condition_runs_alone), context_overflow when a plan fails check_limits; check_together's
+// size limits are not applied here (the caller decides).
 std::vector<ConditionResult> run_conditions_together(const std::shared_ptr<const Model>& model,
                                                      const Example& example,
                                                      std::span<const Plan> plans,
