@@ -11,6 +11,8 @@
 #   bench/gpu_queue.sh wheels     # the staged openai client wheels into /root/dev/py (no pip index)
 #   bench/gpu_queue.sh route      # #12: the 1.5B as router: instruct embeddings (dumped for
 #                                 #      tools/route_sweep.py), p(new matter), hybrid; dev and test
+#   bench/gpu_queue.sh views      # #12: the 1.5B's vector of each message alone, with the previous
+#                                 #      message and with the earlier ones (train, dev, test)
 #   bench/gpu_queue.sh serve-conc # #16: rdic serve beside llama-server at 1, 16, 64 sessions
 #   bench/gpu_queue.sh serve-hist # #16: a new turn after ~4K and ~30K tokens (resident, restored,
 #                                 #      cold), rdic and llama-server
@@ -80,6 +82,28 @@ route)
     tail -n 3 $Q/route-*.err
     gzip -f $Q/route-*-instruct15.jsonl $Q/route-*.json
     ls -la $Q
+    ;;
+views)
+    # #12, 2026-12-06 (tenth session): the 1.5B's last-token vector of every user message under
+    # three views (docs/results/2026-12-06-routing-opening-view/: views.txt, make_views.py):
+    # msg (the router's own template, the message alone), prev (with the previous message) and
+    # list (with the earlier messages), train, dev and test; each view into $OUT/view-K.npz
+    # (float16). Reads $D/views (make_views.py .device/views here, copied there by the first call).
+    V=docs/results/2026-12-06-routing-opening-view
+    nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $Q/gpu.txt
+    while IFS=$'\t' read -r k tpl; do
+        tpl=$(printf '%b' "$tpl")
+        (for s in train dev test; do
+            if [ "$k" = msg ]; then data=data/$s; else data=$D/views/$k/$s; fi
+            timeout 500 $B/rdic cluster --data $data --method embedding --pooling last \
+                --embed-template "$tpl" --no-center --model $T --threads 2 \
+                --dump-embeddings $Q/view-$k-$s.jsonl >$Q/view-$k-$s.txt 2>&1
+            echo "$k $s rc=$? $(wc -l <$Q/view-$k-$s.jsonl) vectors"
+        done) &
+    done <$V/views.txt
+    wait
+    python3 $V/pack_views.py $Q "$OUT"
+    ls -la "$OUT"
     ;;
 serve-conc)
     nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee $Q/gpu.txt
