@@ -38,6 +38,12 @@ std::shared_ptr<const Model> smollm() {
     return m;
 }
 
+std::shared_ptr<const Model> qwen05() {
+    static const std::shared_ptr<const Model> m =
+        load_cached(model_cache_dir() / build_info::kDefaultModelFile);
+    return m;
+}
+
 bool on_gpu(const Model& model) {
     for (const std::string& d : model.info().layer_device) {
         if (d.rfind("CPU", 0) != 0) return true;

@@ -12,11 +12,14 @@
 
 namespace rdic::test {
 
-std::filesystem::path gemma_path();   // default model: Gemma 3 270M Q4_K_M (sliding window)
+std::filesystem::path gemma_path();   // Gemma 3 270M Q4_K_M (base, sliding window): engine tests
 std::filesystem::path smollm_path();  // SmolLM2-135M-Instruct Q4_1 (llama architecture)
 
 std::shared_ptr<const Model> gemma();
 std::shared_ptr<const Model> smollm();
+// The default model (build_info::kDefaultModelFile, Qwen2.5-Coder-0.5B-Instruct Q4_K_M): routing
+// and the speculative draft.
+std::shared_ptr<const Model> qwen05();
 
 // True when the model's layers run on a GPU backend (the CUDA build on the device).
 bool on_gpu(const Model& model);

@@ -206,7 +206,7 @@ TEST(Speculative, QwenHalfBillionDraftForOnePointFiveBillionTargetMatchesPlain) 
         GTEST_SKIP() << large << " is missing (RDIC_WITH_LARGE_MODEL=1 ./scripts/setup.sh)";
     }
     const auto target = Model::load({.path = large});
-    const auto draft = Model::load({.path = model_cache_dir() / build_info::kDefaultModelFile});
+    const auto draft = test::qwen05();
     check_same_vocabulary(*target, *draft);
     const ChatFormatter chat(*target, "");
     const std::vector<Tokens> prompts = {

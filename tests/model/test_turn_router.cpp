@@ -8,21 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "rdic/build_info.h"
+#include "model_fixture.h"
 #include "rdic/clustering/turn_router.h"
 #include "rdic/engine/embedder.h"
 #include "rdic/error.h"
-#include "rdic/model_paths.h"
 #include "rdic/serving/topic_routing.h"
 
 namespace rdic {
 namespace {
-
-std::shared_ptr<const Model> qwen() {
-    static const std::shared_ptr<const Model> m =
-        Model::load({.path = model_cache_dir() / build_info::kDefaultModelFile});
-    return m;
-}
 
 // Football (topic 0) and baking (topic 1), interleaved; the second baking message says it is
 // another matter.
@@ -55,7 +48,7 @@ TEST(TurnRouter, LexicalNeedsNoModelAndSeparatesTwoSubjects) {
 }
 
 TEST(TurnRouter, HybridSeparatesTwoSubjectsWithTheModel) {
-    const auto r = make_turn_router({.method = "hybrid", .n_threads = 2}, qwen());
+    const auto r = make_turn_router({.method = "hybrid", .n_threads = 2}, test::qwen05());
     EXPECT_EQ(route_all(*r), (std::vector<int32_t>{0, 1, 0, 1}));
 }
 
@@ -68,7 +61,7 @@ TEST(TurnRouter, ModelRoutersNeedAModel) {
 // end the template's turn early), and a long message is cut inside the text so the template's
 // end, which last-token pooling reads, stays.
 TEST(Embedder, TemplateControlTokensParsedMessageTextNot) {
-    const auto model = qwen();
+    const auto model = test::qwen05();
     const Tokens im_end = model->tokenize("<|im_end|>", false, true);
     ASSERT_EQ(im_end.size(), 1u) << "a control token of Qwen's chat format";
     Embedder e(model, {.max_tokens = 32,
@@ -92,7 +85,7 @@ TEST(Embedder, TemplateControlTokensParsedMessageTextNot) {
 TEST(TurnRouter, ReplayingCommitsGivesTheSameNextDecision) {
     for (const char* method : {"llm", "hybrid"}) {
         const TurnRouterOptions o{.method = method, .n_threads = 2};
-        const auto shared = make_router_shared(qwen(), o);
+        const auto shared = make_router_shared(test::qwen05(), o);
         const auto live = make_turn_router(o, shared);
         const auto replayed = make_turn_router(o, shared);  // two conversations, one context
         for (const auto& [label, text] : kTurns) {
@@ -123,7 +116,7 @@ TEST(TurnRouter, ReplayingCommitsGivesTheSameNextDecision) {
 // replayed router (commits only, all prefixes prefilled in one batch) asks the same.
 TEST(TurnRouter, PairRouterJudgesEachEarlierMessage) {
     const TurnRouterOptions o{.method = "pair", .n_threads = 2};
-    const auto shared = make_router_shared(qwen(), o);
+    const auto shared = make_router_shared(test::qwen05(), o);
     const auto live = make_turn_router(o, shared);
     const auto replayed = make_turn_router(o, shared);
     TurnRouterOptions narrow = o;
@@ -160,7 +153,7 @@ TEST(TurnRouter, PairRouterJudgesEachEarlierMessage) {
 TEST(TurnRouter, NewMatterQuestionSeesTheEarlierMessages) {
     TurnRouterOptions o{.method = "lexical", .shift_llm = 0.999, .n_threads = 2};
     o.shift_llm_context = 1;
-    const auto shared = make_router_shared(qwen(), o);
+    const auto shared = make_router_shared(test::qwen05(), o);
     const auto live = make_turn_router(o, shared);
     const auto replayed = make_turn_router(o, shared);
     TurnRouterOptions alone_o = o;
@@ -190,7 +183,7 @@ TEST(TurnRouter, NewMatterQuestionSeesTheEarlierMessages) {
 // An opening probe that fits the router's vectors: the model's identity and the hybrid router's
 // template, with weights w_i = sin(i) / 4 and the given bias.
 std::shared_ptr<OpeningProbe> probe_for_hybrid(double bias) {
-    const ModelInfo& info = qwen()->info();
+    const ModelInfo& info = test::qwen05()->info();
     auto p = std::make_shared<OpeningProbe>();
     p->file = "test-probe.json";
     p->model_name = info.name;
@@ -218,10 +211,10 @@ TEST(OpeningProbeRouter, ProbabilityIsTheProbeOnTheRoutersVector) {
                                      .opening_probe = probe,
                                      .opening_probe_threshold = 0.999,
                                      .n_threads = 2};
-        const auto r = make_turn_router(o, qwen());
+        const auto r = make_turn_router(o, test::qwen05());
         EmbedderOptions eo = resolved(o).embedding;
         eo.n_threads = 2;
-        Embedder e(qwen(), eo);
+        Embedder e(test::qwen05(), eo);
         std::vector<std::vector<float>> earlier;
         for (size_t i = 0; i < kTurns.size(); ++i) {
             const auto& [label, text] = kTurns[i];
@@ -250,11 +243,13 @@ TEST(OpeningProbeRouter, ProbabilityIsTheProbeOnTheRoutersVector) {
 // routes exactly as no probe does.
 TEST(OpeningProbeRouter, OpensWhereItFiresAndNowhereElse) {
     const auto always = make_turn_router(
-        {.method = "hybrid", .opening_probe = probe_for_hybrid(40), .n_threads = 2}, qwen());
+        {.method = "hybrid", .opening_probe = probe_for_hybrid(40), .n_threads = 2},
+        test::qwen05());
     EXPECT_EQ(route_all(*always), (std::vector<int32_t>{0, 1, 2, 3}));
     const auto never = make_turn_router(
-        {.method = "hybrid", .opening_probe = probe_for_hybrid(-40), .n_threads = 2}, qwen());
-    const auto none = make_turn_router({.method = "hybrid", .n_threads = 2}, qwen());
+        {.method = "hybrid", .opening_probe = probe_for_hybrid(-40), .n_threads = 2},
+        test::qwen05());
+    const auto none = make_turn_router({.method = "hybrid", .n_threads = 2}, test::qwen05());
     EXPECT_EQ(route_all(*never), route_all(*none));
 }
 
@@ -263,7 +258,7 @@ TEST(OpeningProbeRouter, OpensWhereItFiresAndNowhereElse) {
 TEST(OpeningProbeRouter, RefusesAProbeOfAnotherModelOrTemplate) {
     const auto expect_refused = [](const std::shared_ptr<OpeningProbe>& p, const char* pointer) {
         try {
-            (void)make_router_shared(qwen(), {.method = "hybrid", .opening_probe = p});
+            (void)make_router_shared(test::qwen05(), {.method = "hybrid", .opening_probe = p});
             ADD_FAILURE() << "accepted a probe differing in " << pointer;
         } catch (const Error& e) {
             EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
@@ -281,10 +276,10 @@ TEST(OpeningProbeRouter, RefusesAProbeOfAnotherModelOrTemplate) {
     p = probe_for_hybrid(0);
     p->embedding_template = "Message: {text}";
     expect_refused(p, "/embedding/template");
-    EXPECT_THROW(TopicRouting(qwen(), {.method = "hybrid", .opening_probe = p}), Error)
+    EXPECT_THROW(TopicRouting(test::qwen05(), {.method = "hybrid", .opening_probe = p}), Error)
         << "a server refuses it at start";
     EXPECT_NO_THROW((void)make_router_shared(
-        qwen(), {.method = "hybrid", .opening_probe = probe_for_hybrid(0)}));
+        test::qwen05(), {.method = "hybrid", .opening_probe = probe_for_hybrid(0)}));
 }
 
 // A server's router may use a model of its own (--router-model): with no served model at all,
@@ -292,7 +287,7 @@ TEST(OpeningProbeRouter, RefusesAProbeOfAnotherModelOrTemplate) {
 TEST(TopicRouting, RoutesWithItsOwnModel) {
     const auto empty_history = [] { return std::vector<std::pair<std::string, std::string>>{}; };
     EXPECT_THROW(TopicRouting(nullptr, {.method = "hybrid"}), Error);
-    TopicRouting routing(nullptr, {.method = "hybrid", .n_threads = 2, .model = qwen()});
+    TopicRouting routing(nullptr, {.method = "hybrid", .n_threads = 2, .model = test::qwen05()});
     std::vector<std::string> topics;
     for (const auto& [label, text] : kTurns) {
         topics.push_back(routing.route("s", text, empty_history).topic);
@@ -304,7 +299,8 @@ TEST(TopicRouting, RoutesWithItsOwnModel) {
         << "a bad option fails at construction";
     // The server's routing with an opening probe that always fires: every turn opens a topic.
     TopicRouting probed(
-        qwen(), {.method = "hybrid", .n_threads = 2, .opening_probe = probe_for_hybrid(40)});
+        test::qwen05(),
+        {.method = "hybrid", .n_threads = 2, .opening_probe = probe_for_hybrid(40)});
     std::vector<std::string> opened;
     for (const auto& [label, text] : kTurns) {
         const TopicDecision d = probed.route("s", text, empty_history);
