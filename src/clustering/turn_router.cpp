@@ -123,23 +123,11 @@ public:
     int32_t n_topics() const override { return n_topics_; }
 
 private:
+    // The combined similarity with each topic: (1 - w) x the model's source (the pair judge's,
+    // or the embeddings') + w x the lexical one, w the lexical weight (1 for lexical, 0 without
+    // words). pair_p receives the pair judge's answers.
     std::vector<double> similarity(std::string_view text, std::vector<double>& pair_p) {
         std::vector<double> sim(static_cast<size_t>(n_topics_), 0.0);
-        if (pairs_ && n_topics_ > 0) {
-            // The mean p(same matter) with the topic's messages in the window; a topic with
-            // none there scores 0. No room in the llm context: every topic scores 0 (opens).
-            pair_p = pairs_->ask(text).value_or(std::vector<double>{});
-            std::vector<int32_t> n(static_cast<size_t>(n_topics_), 0);
-            for (size_t i = 0; i < pair_p.size(); ++i) {
-                const int32_t t = topic_of_[static_cast<size_t>(pairs_->first_kept()) + i];
-                sim[t] += pair_p[i];
-                ++n[t];
-            }
-            for (int32_t t = 0; t < n_topics_; ++t) {
-                if (n[t] > 0) sim[t] /= n[t];
-            }
-            return sim;
-        }
         if (n_topics_ == 0) {
             if (uses_embedding_) (void)embed(text);  // cached for the commit that follows
             return sim;
@@ -147,22 +135,50 @@ private:
         const double w = method_ == RouterMethod::lexical ? 1.0
                          : uses_lexical_                  ? options_.lexical_weight
                                                           : 0.0;
-        if (uses_embedding_ && options_.mean_link == 1) {
+        auto add = [&](double weight, const std::vector<double>& source) {
+            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += weight * source[i];
+        };
+        if (pairs_) {
+            pair_p = pairs_->ask(text).value_or(std::vector<double>{});
+            add(1 - w, pair_similarity(pair_p));
+        } else if (uses_embedding_) {
+            add(1 - w, embedding_similarity(text));
+        }
+        if (uses_lexical_) add(w, words_.similarity(std::string(text)));
+        return sim;
+    }
+
+    // The mean cosine with the topic's messages (mean link), or 1 - the distance to its centroid.
+    std::vector<double> embedding_similarity(std::string_view text) {
+        std::vector<double> out(static_cast<size_t>(n_topics_), 0.0);
+        if (options_.mean_link == 1) {
             const std::vector<double>& cos = cosines(embed(text));
             for (int32_t i = 0; i < n_topics_; ++i) {
                 double sum = 0;
                 for (size_t m : members_[i]) sum += cos[m];
-                sim[i] += (1 - w) * sum / static_cast<double>(members_[i].size());
+                out[i] = sum / static_cast<double>(members_[i].size());
             }
-        } else if (uses_embedding_) {
-            const std::vector<double> d = centroids_->distances(embed(text));
-            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += (1 - w) * (1 - d[i]);
+            return out;
         }
-        if (uses_lexical_) {
-            const std::vector<double> l = words_.similarity(std::string(text));
-            for (int32_t i = 0; i < n_topics_; ++i) sim[i] += w * l[i];
+        const std::vector<double> d = centroids_->distances(embed(text));
+        for (int32_t i = 0; i < n_topics_; ++i) out[i] = 1 - d[i];
+        return out;
+    }
+
+    // The mean p(same matter) with the topic's messages in the judge's window; a topic with none
+    // there scores 0. No room in the llm context (pair_p empty): every topic scores 0 (opens).
+    std::vector<double> pair_similarity(const std::vector<double>& pair_p) const {
+        std::vector<double> out(static_cast<size_t>(n_topics_), 0.0);
+        std::vector<int32_t> n(static_cast<size_t>(n_topics_), 0);
+        for (size_t i = 0; i < pair_p.size(); ++i) {
+            const int32_t t = topic_of_[static_cast<size_t>(pairs_->first_kept()) + i];
+            out[t] += pair_p[i];
+            ++n[t];
         }
-        return sim;
+        for (int32_t t = 0; t < n_topics_; ++t) {
+            if (n[t] > 0) out[t] /= n[t];
+        }
+        return out;
     }
 
     // Mean link and the probe's context read every committed message's vector.
