@@ -94,8 +94,10 @@ views)
     while IFS=$'\t' read -r k tpl; do
         tpl=$(printf '%b' "$tpl")
         (for s in train dev test; do
-            if [ "$k" = msg ]; then data=data/$s; else data=$D/views/$k/$s; fi
-            timeout 500 $B/rdic cluster --data $data --method embedding --pooling last \
+            # A view's text quotes earlier messages, which can trip the synthesis detector: its
+            # every message is dumped (looked up by turn id); msg detects as the router does.
+            if [ "$k" = msg ]; then data=data/$s x=""; else data=$D/views/$k/$s x=--no-synthesis-detection; fi
+            timeout 500 $B/rdic cluster --data $data --method embedding --pooling last $x \
                 --embed-template "$tpl" --no-center --model $T --threads 2 \
                 --dump-embeddings $Q/view-$k-$s.jsonl >$Q/view-$k-$s.txt 2>&1
             echo "$k $s rc=$? $(wc -l <$Q/view-$k-$s.jsonl) vectors"

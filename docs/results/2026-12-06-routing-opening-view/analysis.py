@@ -16,6 +16,7 @@ similarity 0.30, cues on) and its msg vectors; only the opening probe changes. P
            with the previous one)
   msg+K    the same + the view K's vector
   K        the view K's vector + the two context cosines
+  msg+K~   control: msg + another message's view vector (a fixed permutation within the split)
 """
 import argparse
 import collections
@@ -42,6 +43,16 @@ def load_views(d):
             v = v.astype(np.float64)
             per[str(s)][str(e)][int(t)] = v / np.linalg.norm(v)
         out[k] = per
+        # The control "K~": each message gets the view vector of another message of the same
+        # split (a fixed permutation): as many numbers as the view, none of its information.
+        rng = np.random.default_rng(0)
+        shuffled = collections.defaultdict(lambda: collections.defaultdict(dict))
+        for s, by_ex in per.items():
+            keys = [(e, t) for e, ts in by_ex.items() for t in ts]
+            vals = [by_ex[e][t] for e, t in keys]
+            for (e, t), j in zip(keys, rng.permutation(len(keys))):
+                shuffled[s][e][t] = vals[j]
+        out[k + "~"] = shuffled
     return out
 
 
