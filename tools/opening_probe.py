@@ -48,27 +48,50 @@ def context_features(v, earlier):
 
 
 def turns(dump, data):
-    """(example id, turn id, vector, opens) for each user turn after a conversation's first."""
-    per = load_dump(dump)
+    """(example id, turn id, x, opens) for each user turn after a conversation's first."""
+    exs = [json.load(open(f)) for f in sorted(glob.glob(data + "/*.json"))]
+    return turn_rows(load_dump(dump), exs, probe_features)
+
+
+def probe_features(e, t, v, earlier, i, n_user):
+    """The probe's input for turn t (id) of example e: its vector (+ CONTEXT's two cosines), or
+    only its position for the POSITION control (i-th of n_user user turns)."""
+    if POSITION:
+        return np.array([i / 20, i / n_user])
+    return np.concatenate([v, context_features(v, earlier)]) if CONTEXT else v
+
+
+def turn_rows(per, exs, features):
+    """(example id, turn id, features(...), opens) for each user turn after its conversation's
+    first; per: example id -> turn id -> vector (a turn missing there, a synthesis turn, is left
+    out); exs: the examples in order; the labelled history is the context."""
     rows = []
-    for f in sorted(glob.glob(data + "/*.json")):
-        ex = json.load(open(f))
-        seen = set()
-        earlier = []
-        n_user = sum(1 for t in ex["turns"] if t.get("role") != "assistant")
-        for i, t in enumerate(t for t in ex["turns"] if t.get("role") != "assistant"):
-            vec = per.get(ex["id"], {})
+    for ex in exs:
+        vec = per.get(ex["id"], {})
+        users = [t for t in ex["turns"] if t.get("role") != "assistant"]
+        seen, earlier = set(), []
+        for i, t in enumerate(users):
             if t["id"] not in vec:
-                continue  # synthesis turns are not in the dump (replies are left out above)
+                continue
             v = vec[t["id"]]
             if seen:
-                x = np.concatenate([v, context_features(v, earlier)]) if CONTEXT else v
-                if POSITION:  # the control: where the turn stands, nothing of its content
-                    x = np.array([i / 20, i / n_user])
-                rows.append((ex["id"], t["id"], x, t["cluster"] not in seen))
+                rows.append((ex["id"], t["id"], features(ex["id"], t["id"], v, earlier, i,
+                                                         len(users)),
+                             t["cluster"] not in seen))
             seen.add(t["cluster"])
             earlier.append(v)
     return rows
+
+
+def shuffle_within(y, groups, seed):
+    """The labels permuted within each group (conversation), so each keeps its number of
+    openings: the shuffled-label control."""
+    y = y.copy()
+    rng = np.random.default_rng(seed)
+    for e in np.unique(groups):
+        idx = np.flatnonzero(groups == e)
+        y[idx] = y[rng.permutation(idx)]
+    return y
 
 
 def no_cue_mask(rows, data):
@@ -198,12 +221,8 @@ def main():
     x = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
     g = np.array([r[0] for r in rows])  # each turn's conversation
-    y_fit = y.copy()  # the labels the probe is trained on (shuffled for the control)
-    if a.shuffle_labels is not None:
-        rng = np.random.default_rng(a.shuffle_labels)
-        for e in np.unique(g):
-            idx = np.flatnonzero(g == e)
-            y_fit[idx] = y[rng.permutation(idx)]
+    # the labels the probe is trained on (shuffled for the control)
+    y_fit = y if a.shuffle_labels is None else shuffle_within(y, g, a.shuffle_labels)
     if a.mode == "cv":
         f = grouped_folds(g, a.folds)
         nocue = no_cue_mask(rows, a.files[1])

@@ -79,20 +79,13 @@ def features(feats, views, split, e, t, v, earlier):
 
 
 def rows(feats, views, sets, split):
-    """Each user turn after its conversation's first, the labelled history as context."""
+    """Each user turn after its conversation's first, the labelled history as context:
+    (example id, features, opens), the rows of opening_probe.turn_rows."""
     out = []
-    for name, (per, exs) in sets.items():
-        for e, ex in exs.items():
-            seen, earlier = set(), []
-            for t in ex["turns"]:
-                if t.get("role") == "assistant" or t["id"] not in per[e]:
-                    continue
-                v = per[e][t["id"]]
-                if seen:
-                    out.append((e, features(feats, views, split, e, t["id"], v, earlier),
-                                t["cluster"] not in seen))
-                seen.add(t["cluster"])
-                earlier.append(v)
+    for per, exs in sets.values():
+        out += [(e, x, y) for e, _, x, y in op.turn_rows(
+            per, exs.values(),
+            lambda e, t, v, earlier, *_: features(feats, views, split, e, t, v, earlier))]
     return out
 
 
@@ -121,10 +114,7 @@ def fit_train(feats, views, train_sets, lam, shuffle_seed=None):
     y = np.array([q[2] for q in r], dtype=float)
     g = np.array([q[0] for q in r])
     if shuffle_seed is not None:  # the control: labels permuted within each conversation
-        rng = np.random.default_rng(shuffle_seed)
-        for e in np.unique(g):
-            idx = np.flatnonzero(g == e)
-            y[idx] = y[rng.permutation(idx)]
+        y = op.shuffle_within(y, g, shuffle_seed)
     train_ids = sorted(e for _, (_, exs) in train_sets.items() for e in exs)
     fold = dict(zip(train_ids, op.grouped_folds(train_ids, 10)))
     f = np.array([fold[e] for e in g])
